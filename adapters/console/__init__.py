@@ -1,0 +1,66 @@
+"""The console adapter: try circlebot with no Slack or Discord account."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from adapters.console.adapter import ConsoleAdapter
+from adapters.console.session import ConsoleSession
+from bot.app import App
+from bot.ports import FakeClock, SystemClock
+from storage.db import Database
+
+__all__ = ["ConsoleAdapter", "ConsoleSession", "run_interactive", "run_script"]
+
+
+async def run_script(
+    lines: Iterable[str],
+    db: Database,
+    clock: FakeClock,
+    *,
+    zone: str = "UTC",
+    write: Callable[[str], None] = print,
+    files_dir: Path | None = None,
+    default_timezone: str = "UTC",
+) -> App:
+    """Play script lines against a bot on a fake clock; every line is echoed as ``name> line``."""
+    adapter = ConsoleAdapter(write, files_dir)
+    app = App(db, clock, [adapter], manual=True, default_timezone=default_timezone)
+    session = ConsoleSession(app, adapter, zone=zone)
+    await app.start()
+    session.user, session.admin = "you", False
+    await app.worker.drain()
+    for line in lines:
+        await session.feed(line, echo=True)
+    await app.stop()
+    return app
+
+
+async def run_interactive(
+    db: Database, *, default_timezone: str = "UTC", zone: str = "UTC"
+) -> None:
+    """A REPL on the real clock; scheduled jobs and deliveries run in the background."""
+    adapter = ConsoleAdapter(print)
+    app = App(db, SystemClock(), [adapter], default_timezone=default_timezone)
+    session = ConsoleSession(app, adapter, zone=zone)
+    await app.start()
+    try:
+        while True:
+            prompt = f"{session.user}{' (admin)' if session.admin else ''} #{session.channel}> "
+            line = await asyncio.to_thread(_read, prompt)
+            if line is None:
+                break
+            await session.feed(line)
+    finally:
+        await app.stop()
+
+
+def _read(prompt: str) -> str | None:
+    try:
+        return input(prompt)
+    except EOFError:
+        sys.stdout.write("\n")
+        return None

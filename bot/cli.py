@@ -1,0 +1,163 @@
+"""The `circlebot` command: run the bot, try it in a console, migrate the database."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.app import App
+from bot.config import Settings, SettingsError, load_settings
+from bot.ports import ChatAdapter, FakeClock, SystemClock
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+DEFAULT_START = "2026-11-02T09:00"
+MEMORY_DB = "sqlite:///:memory:"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="circlebot", description="A chat companion for communities of practice."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="start on the platforms configured (the console when none are)")
+    console = sub.add_parser("console", help="talk to circlebot in this terminal")
+    console.add_argument("--script", help="read lines from FILE ('-' for stdin) instead of typing")
+    console.add_argument("--db", help="database URL (script mode default: a fresh in-memory one)")
+    console.add_argument("--start", help=f"start the fake clock here (default {DEFAULT_START})")
+    console.add_argument("--tz", default="UTC", help="zone for :at times and clock headers")
+    console.add_argument("--files", help="folder to save attached files (charts, .ics, CSV) into")
+    db = sub.add_parser("db", help="database maintenance")
+    db.add_argument("action", choices=["upgrade"], help="apply migrations")
+    db.add_argument("--db", help="database URL (default DATABASE_URL)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as err:
+        print(f"circlebot: {err}", file=sys.stderr)
+        return 2
+    interactive_console = args.command == "console" and not args.script
+    logging.basicConfig(
+        level="WARNING" if args.command == "console" else settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        if args.command == "db":
+            return asyncio.run(_upgrade(args.db or settings.database_url))
+        if args.command == "console":
+            return asyncio.run(_console(args, settings, interactive_console))
+        return asyncio.run(_run(settings))
+    except KeyboardInterrupt:
+        return 130
+    except SettingsError as err:
+        print(f"circlebot: {err}", file=sys.stderr)
+        return 2
+
+
+async def _upgrade(url: str) -> int:
+    db = Database(url)
+    await db.upgrade()
+    await db.dispose()
+    print("circlebot: database is up to date")
+    return 0
+
+
+def platform_adapters(settings: Settings) -> list[ChatAdapter]:
+    """The adapters whose tokens are configured (none means: use the console)."""
+    adapters: list[ChatAdapter] = []
+    if settings.slack_enabled:
+        try:
+            from adapters.slack import build_slack_adapter
+        except ImportError as err:
+            raise SettingsError("Slack settings are given but the Slack adapter is missing") from err
+        adapters.append(build_slack_adapter(settings))
+    if settings.discord_enabled:
+        try:
+            from adapters.discord import build_discord_adapter
+        except ImportError as err:
+            raise SettingsError("DISCORD_TOKEN is set but the Discord adapter is missing") from err
+        adapters.append(build_discord_adapter(settings))
+    return adapters
+
+
+async def _run(settings: Settings) -> int:
+    adapters = platform_adapters(settings)
+    if not adapters:
+        print("circlebot: no Slack or Discord tokens configured; starting the console.")
+        print("Type :help for console directives, /cop help for commands, Ctrl-D to quit.")
+        return await _interactive(Database(settings.database_url), settings, zone="UTC")
+    db = Database(settings.database_url)
+    app = App(db, SystemClock(), adapters, default_timezone=settings.default_timezone)
+    await app.start()
+    log.info("circlebot running on %s", ", ".join(a.platform for a in adapters))
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await app.stop()
+        await db.dispose()
+    return 0
+
+
+async def _console(args: argparse.Namespace, settings: Settings, interactive: bool) -> int:
+    try:
+        ZoneInfo(args.tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        print(f"circlebot: --tz {args.tz!r} is not an IANA time zone", file=sys.stderr)
+        return 2
+    if interactive and not args.start:
+        db = Database(args.db or settings.database_url)
+        return await _interactive(db, settings, zone=args.tz)
+    try:
+        start = datetime.fromisoformat(args.start or DEFAULT_START)
+    except ValueError:
+        print(f"circlebot: --start {args.start!r} is not an ISO date-time", file=sys.stderr)
+        return 2
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=ZoneInfo(args.tz))
+    db = Database(args.db or MEMORY_DB)
+    if args.script in (None, "-"):
+        lines = sys.stdin.read().splitlines()
+    else:
+        try:
+            text = await asyncio.to_thread(Path(args.script).read_text, encoding="utf-8")
+            lines = text.splitlines()
+        except OSError as err:
+            print(f"circlebot: cannot read script {args.script}: {err.strerror}", file=sys.stderr)
+            return 2
+    from adapters.console import run_script
+
+    await run_script(lines, db, FakeClock(start), zone=args.tz, files_dir=_files(args.files))
+    await db.dispose()
+    return 0
+
+
+def _files(folder: str | None) -> Path | None:
+    if folder is None:
+        return None
+    path = Path(folder)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+async def _interactive(db: Database, settings: Settings, zone: str) -> int:
+    from adapters.console import run_interactive
+
+    await run_interactive(db, default_timezone=settings.default_timezone, zone=zone)
+    await db.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,227 @@
+"""One declarative registry of everything circlebot answers to.
+
+Commands (``/cop <group> <name> params``), button actions, form submissions and
+scheduled job kinds are registered here by each feature. Adapters read the same
+registry: Slack and the console parse command text with `Registry.parse`, Discord
+turns `Registry.commands` into app commands, and `/cop help` lists what the asking
+person may run. Paths are at most two words deep because Discord allows no more
+(``/cop facilitator add``).
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import TYPE_CHECKING, Any, Literal
+
+from bot.events import Reply
+from bot.i18n import Translator
+
+if TYPE_CHECKING:
+    from bot.context import Context, Services
+
+MAX_PATH = 2
+ParamKind = Literal["text", "int", "choice", "user", "zone", "when", "duration"]
+
+
+class Role(IntEnum):
+    """Who may run something; a higher role may do everything a lower one may."""
+
+    ANYONE = 0
+    MEMBER = 1
+    FACILITATOR = 2
+    ADMIN = 3
+
+
+@dataclass(frozen=True)
+class Param:
+    """A typed command parameter; `rest` takes the remainder of the line (last one only)."""
+
+    name: str
+    help: str  # translation key
+    kind: ParamKind = "text"
+    required: bool = True
+    choices: tuple[str, ...] = ()
+    rest: bool = False
+    max_length: int = 300
+
+
+CommandHandler = Callable[["Context"], Awaitable[Reply]]
+
+
+@dataclass(frozen=True)
+class Command:
+    """``/cop`` + `path` + `params`; `help` and `example` are translation keys."""
+
+    path: tuple[str, ...]
+    help: str
+    handler: CommandHandler
+    role: Role = Role.MEMBER
+    params: tuple[Param, ...] = ()
+    example: str | None = None
+    needs_community: bool = True
+
+    @property
+    def name(self) -> str:
+        return " ".join(self.path)
+
+    def usage(self) -> str:
+        parts = ["/cop", *self.path]
+        for p in self.params:
+            shown = p.name.upper()
+            if p.choices:
+                shown = "|".join(p.choices)
+            parts.append(shown if p.required else f"[{shown}]")
+        return " ".join(parts)
+
+
+ActionHandler = Callable[["Context"], Awaitable[Reply]]
+FormHandler = Callable[["Context"], Awaitable[Reply]]
+JobHandler = Callable[..., Awaitable[None]]
+Reconciler = Callable[["Services"], Awaitable[None]]
+
+
+class ParseError(ValueError):
+    """Command text that does not fit; `str()` is one user-facing sentence."""
+
+
+_MENTION = re.compile(r"^<@!?([A-Za-z0-9]+)(?:\|[^>]*)?>$")
+
+
+def normalise_user(raw: str) -> str:
+    """``<@U123|ana>``, ``<@123>`` or ``@ana`` -> the user id (``U123``, ``123``, ``ana``)."""
+    m = _MENTION.match(raw)
+    if m:
+        return m.group(1)
+    return raw[1:] if raw.startswith("@") else raw
+
+
+@dataclass
+class Registry:
+    """All commands, actions, forms, job kinds and start-up reconcilers of the features."""
+
+    commands: dict[tuple[str, ...], Command] = field(default_factory=dict)
+    actions: dict[tuple[str, str], tuple[ActionHandler, Role]] = field(default_factory=dict)
+    forms: dict[str, FormHandler] = field(default_factory=dict)
+    jobs: dict[str, JobHandler] = field(default_factory=dict)
+    reconcilers: list[Reconciler] = field(default_factory=list)
+    hooks: dict[str, list[Callable[..., Awaitable[None]]]] = field(default_factory=dict)
+
+    def command(self, cmd: Command) -> None:
+        if not 1 <= len(cmd.path) <= MAX_PATH:
+            raise ValueError(f"command path {cmd.path} must be 1..{MAX_PATH} words")
+        if cmd.path in self.commands:
+            raise ValueError(f"command {cmd.name!r} registered twice")
+        rests = [p for p in cmd.params if p.rest]
+        if rests and cmd.params[-1] is not rests[0]:
+            raise ValueError(f"{cmd.name}: only the last parameter may take the rest")
+        self.commands[cmd.path] = cmd
+
+    def action(self, feature: str, verb: str, handler: ActionHandler, role: Role) -> None:
+        self.actions[(feature, verb)] = (handler, role)
+
+    def form(self, form_id: str, handler: FormHandler) -> None:
+        self.forms[form_id] = handler
+
+    def job(self, kind: str, handler: JobHandler) -> None:
+        self.jobs[kind] = handler
+
+    def reconciler(self, fn: Reconciler) -> None:
+        self.reconcilers.append(fn)
+
+    def on(self, hook: str, fn: Callable[..., Awaitable[None]]) -> None:
+        """Subscribe to a named hook (``meeting.start``, ``meeting.end``)."""
+        self.hooks.setdefault(hook, []).append(fn)
+
+    def groups(self) -> dict[str, list[Command]]:
+        """Commands by first word, for Discord's sub-command groups and for help."""
+        out: dict[str, list[Command]] = {}
+        for cmd in self.commands.values():
+            out.setdefault(cmd.path[0], []).append(cmd)
+        return out
+
+    def parse(self, text: str, t: Translator) -> tuple[Command, dict[str, str]]:
+        """Split ``"facilitator add @ben"`` into the command and its raw parameters.
+
+        Parameters may be positional or ``name=value``; quotes group words.
+        """
+        try:
+            tokens = shlex.split(text.strip())
+        except ValueError:
+            raise ParseError(t("core.parse.quotes")) from None
+        if not tokens:
+            tokens = ["help"]
+        words = [w.lower() for w in tokens[:MAX_PATH]]
+        cmd = None
+        for depth in range(min(MAX_PATH, len(words)), 0, -1):
+            cmd = self.commands.get(tuple(words[:depth]))
+            if cmd:
+                tokens = tokens[depth:]
+                break
+        if cmd is None:
+            group = words[0]
+            if any(path[0] == group for path in self.commands):
+                subs = sorted(c.path[-1] for c in self.groups()[group] if len(c.path) > 1)
+                raise ParseError(t("core.parse.unknown_sub", group=group, subs=", ".join(subs)))
+            raise ParseError(t("core.parse.unknown", word=tokens[0][:40]))
+        return cmd, self._bind(cmd, tokens, t)
+
+    def _bind(self, cmd: Command, tokens: list[str], t: Translator) -> dict[str, str]:
+        by_name = {p.name: p for p in cmd.params}
+        values: dict[str, str] = {}
+        positional: list[str] = []
+        for tok in tokens:
+            name, sep, value = tok.partition("=")
+            if sep and name.lower() in by_name:
+                values[name.lower()] = value
+            else:
+                positional.append(tok)
+        free = [p for p in cmd.params if p.name not in values]
+        for i, p in enumerate(free):
+            if not positional:
+                break
+            if p.rest or i == len(free) - 1 and p.kind == "text":
+                values[p.name] = " ".join(positional)
+                positional = []
+                break
+            values[p.name] = positional.pop(0)
+        if positional:
+            raise ParseError(
+                t("core.parse.extra", extra=" ".join(positional)[:60], usage=cmd.usage())
+            )
+        return validate_params(cmd, values, t)
+
+
+def validate_params(cmd: Command, raw: dict[str, str], t: Translator) -> dict[str, str]:
+    """Check required, length, choices and int parameters; normalise mentions.
+
+    Also used for Discord, whose options arrive already split.
+    """
+    out: dict[str, str] = {}
+    for p in cmd.params:
+        value = raw.get(p.name)
+        if value is None or value == "":
+            if p.required:
+                raise ParseError(t("core.parse.missing", name=p.name, usage=cmd.usage()))
+            continue
+        value = value.strip()
+        if len(value) > p.max_length:
+            raise ParseError(t("core.parse.too_long", name=p.name, max=p.max_length))
+        if p.choices and value.lower() not in p.choices:
+            raise ParseError(
+                t("core.parse.choice", name=p.name, choices=", ".join(p.choices), value=value[:40])
+            )
+        if p.kind == "int" and not re.fullmatch(r"-?\d{1,9}", value):
+            raise ParseError(t("core.parse.int", name=p.name, value=value[:40]))
+        if p.kind == "user":
+            value = normalise_user(value)
+        out[p.name] = value.lower() if p.choices else value
+    return out
+
+
+def command_args(values: dict[str, Any]) -> dict[str, str]:
+    """Discord option values (ints, users) as the strings `validate_params` expects."""
+    return {k: str(getattr(v, "id", v)) for k, v in values.items() if v is not None}

@@ -1,0 +1,282 @@
+"""Communities and roles: setup in a channel, facilitators, members, help.
+
+A workspace admin sets up a community in a channel and names facilitators; members
+join explicitly or on their first interaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from zoneinfo import available_timezones
+
+from sqlalchemy import func, select
+
+from bot.commands import Command, Param, Registry, Role
+from bot.context import Context, UserError, find_member
+from bot.events import Reply, Respond
+from bot.i18n import available_languages, translator
+from bot.ui import Mention, Message, Section
+from storage.models import Community, Member
+
+log = logging.getLogger(__name__)
+
+
+def check_zone(ctx: Context, zone: str) -> str:
+    """The zone's canonical IANA name, or a one-sentence refusal."""
+    if zone in available_timezones():
+        return zone
+    lowered = {z.lower(): z for z in available_timezones()}
+    if zone.lower() in lowered:
+        return lowered[zone.lower()]
+    raise UserError(ctx.t("communities.bad_zone", zone=zone[:60]))
+
+
+def check_language(ctx: Context, language: str) -> str:
+    if language.lower() in available_languages():
+        return language.lower()
+    raise UserError(
+        ctx.t(
+            "communities.bad_language",
+            languages=", ".join(available_languages()),
+            language=language[:20],
+        )
+    )
+
+
+async def setup(ctx: Context) -> Reply:
+    if ctx.community is not None:
+        raise UserError(ctx.t("communities.already", name=ctx.community.name))
+    if ctx.place.is_dm:
+        raise UserError(ctx.t("core.refuse.no_community_dm"))
+    zone = check_zone(ctx, ctx.params.get("timezone") or ctx.services.default_timezone)
+    language = check_language(ctx, ctx.params.get("language") or "en")
+    conv = ctx.place.conversation
+    community = Community(
+        platform=conv.platform,
+        workspace_id=conv.workspace_id,
+        channel_id=conv.channel_id,
+        channel_name=ctx.place.name[:100],
+        name=ctx.params["name"][:100],
+        timezone=zone,
+        language=language,
+        created_by=ctx.actor.user.user_id,
+        created_at=ctx.now,
+    )
+    ctx.session.add(community)
+    await ctx.session.flush()
+    await ctx.enter(community.id)  # type: ignore[arg-type]
+    log.info("community %s set up on %s", community.id, conv.platform)
+    text = ctx.t("communities.setup_done", name=community.name, timezone=zone, language=language)
+    return Respond(Message(text=text), private=False)
+
+
+async def settings(ctx: Context) -> Reply:
+    community = ctx.require_community()
+    if "name" in ctx.params:
+        community.name = ctx.params["name"][:100]
+    if "timezone" in ctx.params:
+        community.timezone = check_zone(ctx, ctx.params["timezone"])
+    if "language" in ctx.params:
+        community.language = check_language(ctx, ctx.params["language"])
+    ctx.session.add(community)
+    ctx.t = translator(community.language)
+    return Respond(
+        Message(
+            text=ctx.t(
+                "communities.settings_done",
+                name=community.name,
+                timezone=community.timezone,
+                language=community.language,
+            )
+        )
+    )
+
+
+async def about(ctx: Context) -> Reply:
+    community = ctx.require_community()
+    count = (
+        await ctx.session.execute(
+            select(func.count()).select_from(Member).where(Member.community_id == community.id)
+        )
+    ).scalar_one()
+    facilitators = (
+        (
+            await ctx.session.execute(
+                select(Member.display_name)
+                .where(Member.community_id == community.id, Member.role == "facilitator")
+                .order_by(Member.display_name)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    return Respond(
+        Message(
+            text=ctx.t(
+                "communities.about",
+                name=community.name,
+                timezone=community.timezone,
+                language=community.language,
+                count=count,
+                facilitators=", ".join(facilitators) or ctx.t("communities.nobody"),
+            )
+        )
+    )
+
+
+async def join(ctx: Context) -> Reply:
+    community = ctx.require_community()
+    if not ctx.just_joined:
+        raise UserError(ctx.t("communities.already_member", name=community.name))
+    text = ctx.t("communities.joined", name=community.name, member=ctx.actor.name)
+    return Respond(Message(text=text), private=False)
+
+
+async def leave(ctx: Context) -> Reply:
+    community = ctx.require_community()
+    if ctx.member is None:
+        raise UserError(ctx.t("communities.not_member", name=community.name))
+    await ctx.session.delete(ctx.member)
+    return Respond(Message(text=ctx.t("communities.left", name=community.name)))
+
+
+async def members(ctx: Context) -> Reply:
+    community = ctx.require_community()
+    rows = (
+        (
+            await ctx.session.execute(
+                select(Member)
+                .where(Member.community_id == community.id)
+                .order_by(Member.display_name)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    rows = sorted(rows, key=lambda m: m.role != "facilitator")
+    blocks = [Section.of(ctx.t("communities.members_title", name=community.name, count=len(rows)))]
+    lines = []
+    for m in rows:
+        role = ctx.t(f"communities.role_{m.role}")
+        blocks.append(
+            Section.of("• ", Mention(user_id=m.user_id, name=m.display_name), f" ({role})")
+        )
+        lines.append(f"{m.display_name} ({role})")
+    return Respond(Message(text="\n".join([blocks[0].parts[0], *lines]), blocks=blocks))  # type: ignore[list-item]
+
+
+async def _target(ctx: Context) -> Member | None:
+    community = ctx.require_community()
+    return await find_member(ctx.session, community.id, ctx.params["user"])  # type: ignore[arg-type]
+
+
+async def facilitator_add(ctx: Context) -> Reply:
+    community = ctx.require_community()
+    user_id = ctx.params["user"]
+    member = await _target(ctx)
+    if member is None:
+        member = Member(
+            community_id=community.id,  # type: ignore[arg-type]
+            user_id=user_id,
+            display_name=user_id,
+            role="member",
+            joined_at=ctx.now,
+        )
+    if member.role == "facilitator":
+        raise UserError(
+            ctx.t(
+                "communities.facilitator_already", member=member.display_name, name=community.name
+            )
+        )
+    member.role = "facilitator"
+    ctx.session.add(member)
+    await ctx.session.flush()
+    log.info("member %s made facilitator of community %s", member.id, community.id)
+    text = ctx.t("communities.facilitator_added", member=member.display_name, name=community.name)
+    return Respond(Message(text=text), private=False)
+
+
+async def facilitator_remove(ctx: Context) -> Reply:
+    community = ctx.require_community()
+    member = await _target(ctx)
+    if member is None or member.role != "facilitator":
+        name = member.display_name if member else ctx.params["user"]
+        raise UserError(ctx.t("communities.facilitator_not", member=name, name=community.name))
+    member.role = "member"
+    ctx.session.add(member)
+    text = ctx.t("communities.facilitator_removed", member=member.display_name, name=community.name)
+    return Respond(Message(text=text), private=False)
+
+
+async def help_(ctx: Context) -> Reply:
+    """Lists only what the asker may run here, grouped as the registry declares it."""
+    role = ctx.role()
+    if ctx.community is None:
+        role = Role.ADMIN if ctx.actor.is_admin else Role.ANYONE
+    title = (
+        ctx.t("core.help.title", community=ctx.community.name)
+        if ctx.community
+        else ctx.t("core.help.title_nowhere")
+    )
+    lines = [title]
+    for cmd in ctx.services.registry.commands.values():
+        if cmd.role > role:
+            continue
+        if ctx.community is None and cmd.needs_community:
+            continue
+        if ctx.community is not None and cmd.path == ("setup",):
+            continue
+        lines.append(f"• {cmd.usage()} — {ctx.t(cmd.help)}")
+        if cmd.example:
+            lines.append(f"    e.g. {ctx.t(cmd.example)}")
+    lines.append(ctx.t("core.help.footer"))
+    text = "\n".join(lines)
+    return Respond(Message(text=text, blocks=[Section.of(text)]))
+
+
+def register(registry: Registry) -> None:
+    """Adds this feature's commands to the registry."""
+    name = Param("name", "communities.param.name", max_length=100)
+    zone = Param("timezone", "communities.param.timezone", kind="zone", required=False)
+    lang = Param("language", "communities.param.language", required=False, max_length=8)
+    user = Param("user", "communities.param.user", kind="user", max_length=100)
+    for cmd in (
+        Command(("help",), "communities.help.help", help_, Role.ANYONE, needs_community=False),
+        Command(
+            ("setup",),
+            "communities.help.setup",
+            setup,
+            Role.ADMIN,
+            (name, zone, lang),
+            "communities.example.setup",
+            needs_community=False,
+        ),
+        Command(
+            ("settings",),
+            "communities.help.rename",
+            settings,
+            Role.ADMIN,
+            (Param("name", "communities.param.name", required=False, max_length=100), zone, lang),
+            "communities.example.rename",
+        ),
+        Command(("about",), "communities.help.about", about, Role.MEMBER),
+        Command(("join",), "communities.help.join", join, Role.MEMBER),
+        Command(("leave",), "communities.help.leave", leave, Role.ANYONE),
+        Command(("members",), "communities.help.members", members, Role.FACILITATOR),
+        Command(
+            ("facilitator", "add"),
+            "communities.help.facilitator_add",
+            facilitator_add,
+            Role.ADMIN,
+            (user,),
+            "communities.example.facilitator_add",
+        ),
+        Command(
+            ("facilitator", "remove"),
+            "communities.help.facilitator_remove",
+            facilitator_remove,
+            Role.ADMIN,
+            (user,),
+        ),
+    ):
+        registry.command(cmd)

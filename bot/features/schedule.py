@@ -1,0 +1,474 @@
+"""Meeting schedule grammar: parse what a facilitator types into a recurrence rule and expand it.
+
+Recurrences are expanded on the circle's local wall-clock time (a monthly 18:30 meeting stays
+18:30 local across DST changes) and returned as UTC instants. Pure: no I/O, no clock reads.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dateutil.rrule import rrule, rrulestr
+
+__all__ = ["Schedule", "ScheduleError", "parse_schedule"]
+
+GENERIC_HELP = (
+    'I couldn\'t read that schedule; try "monthly on the first Tuesday at 18:30" '
+    'or "once on 2026-12-08 at 18:30".'
+)
+
+# Series without a "starting" date are anchored here so that "every 2 weeks" always picks the
+# same weeks. 2001-01-01 is a Monday and a 1 January, so a bare FREQ=WEEKLY/MONTHLY/YEARLY RRULE
+# falls on Mondays / the 1st / 1 January.
+EPOCH = date(2001, 1, 1)
+
+_WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+_RFC_DAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
+_DAY_ALIASES = {
+    "mon": 0,
+    "tue": 1,
+    "tues": 1,
+    "wed": 2,
+    "thu": 3,
+    "thur": 3,
+    "thurs": 3,
+    "fri": 4,
+    "sat": 5,
+    "sun": 6,
+}
+_DAY_NAMES = {name.lower(): i for i, name in enumerate(_WEEKDAYS)}
+_DAY_NAMES.update({name.lower() + "s": i for i, name in enumerate(_WEEKDAYS)})
+_DAY_NAMES.update(_DAY_ALIASES)
+
+_ORDINALS = {
+    "first": 1,
+    "1st": 1,
+    "second": 2,
+    "2nd": 2,
+    "third": 3,
+    "3rd": 3,
+    "fourth": 4,
+    "4th": 4,
+    "last": -1,
+}
+_ORDINAL_WORDS = {1: "first", 2: "second", 3: "third", 4: "fourth", -1: "last"}
+
+_RRULE_PARTS = {
+    "FREQ",
+    "INTERVAL",
+    "COUNT",
+    "UNTIL",
+    "WKST",
+    "BYDAY",
+    "BYMONTHDAY",
+    "BYMONTH",
+    "BYSETPOS",
+    "BYWEEKNO",
+    "BYYEARDAY",
+    "BYHOUR",
+    "BYMINUTE",
+    "BYSECOND",
+}
+
+_TIME_RE = re.compile(r"\bat\s+(?P<t>\S+?(?:\s*[ap]\.?\s*m\.?)?)(?=\s|$)")
+_STRICT_TIME_RE = re.compile(r"(?P<h>\d{1,2})(?::(?P<m>\d{2}))?(?:\s*(?P<ap>[ap])\.?\s*m\.?)?")
+_STARTING_RE = re.compile(r"\bstarting(?:\s+on|\s+from)?\s+(?P<d>\S+)")
+_UNTIL_RE = re.compile(r"\buntil\s+(?P<d>\S+)")
+_ISO_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+_MONTHLY_RE = re.compile(
+    r"(?:(?P<pre>monthly|every\s+month)\s+)?(?:on\s+)?(?:the\s+)?(?P<ord>\w+)\s+(?P<day>\w+)"
+    r"(?P<post>\s+of\s+(?:each|every|the)\s+month)?"
+)
+_WEEKLY_RE = re.compile(
+    r"(?:(?P<weekly>weekly|every\s+week)|every\s+(?P<n>\d+)\s+weeks?"
+    r"|(?P<other>every\s+other\s+week|biweekly|fortnightly))\s+on\s+(?P<days>.+)"
+)
+_EVERY_DAY_RE = re.compile(r"every\s+(?P<days>.+)")
+_ONCE_RE = re.compile(r"(?:once\s+)?on\s+(?P<d>\S+)")
+_RRULE_RE = re.compile(r"(?:rrule:\s*)?(?P<body>\S*\bfreq=\S*)")
+_DAY_SPLIT_RE = re.compile(r"\s*(?:,\s*and\s+|,|\s+and\s+|&)\s*")
+_BYDAY_ITEM_RE = re.compile(r"(?P<sign>[+-]?)(?P<n>\d{0,2})(?P<day>MO|TU|WE|TH|FR|SA|SU)")
+_UNTIL_VALUE_RE = re.compile(r"(?P<d>\d{8})(?:T(?P<t>\d{6})(?P<z>Z)?)?")
+
+
+class ScheduleError(ValueError):
+    """A schedule the user typed could not be understood; ``str()`` is one sentence for them."""
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A parsed meeting schedule: a recurrence (``rrule``) or a single date (``once_on``).
+
+    ``rrule`` is an RFC 5545 RRULE value without DTSTART, UNTIL or BYHOUR/BYMINUTE: the time of day
+    lives in ``local_time`` and the end date in ``until`` (inclusive, local).
+    """
+
+    tz: str
+    rrule: str | None
+    local_time: time
+    once_on: date | None
+    starts_on: date | None
+    until: date | None
+    text: str
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.tz)
+
+    def occurrences(self, after: datetime, count: int) -> list[datetime]:
+        """The next ``count`` meeting starts strictly after ``after``, as aware UTC datetimes."""
+        _require_aware(after, "after")
+        if count <= 0:
+            return []
+        local_after = after.astimezone(self.zone).replace(tzinfo=None)
+        result: list[datetime] = []
+        # Start a day early: the local-to-UTC mapping can move an instant across the bound.
+        for naive in self._naive_iter(local_after - timedelta(days=1)):
+            instant = self._localise(naive)
+            if instant > after:
+                result.append(instant)
+                if len(result) == count:
+                    break
+        return result
+
+    def between(self, start: datetime, end: datetime) -> list[datetime]:
+        """Meeting starts with ``start <= instant < end``, as aware UTC datetimes."""
+        _require_aware(start, "start")
+        _require_aware(end, "end")
+        if end <= start:
+            return []
+        zone = self.zone
+        lo = start.astimezone(zone).replace(tzinfo=None) - timedelta(days=1)
+        hi = end.astimezone(zone).replace(tzinfo=None) + timedelta(days=1)
+        if self.rrule is None:
+            naive_all = [datetime.combine(self.once_on, self.local_time)]
+        else:
+            naive_all = self._rule().between(lo, hi, inc=True)
+        return [t for t in map(self._localise, naive_all) if start <= t < end]
+
+    def _localise(self, naive: datetime) -> datetime:
+        # fold=0 picks the first of two ambiguous (fall-back) instants; for a nonexistent
+        # (spring-forward) time fold=0 applies the pre-transition offset, which shifts it forward
+        # by the length of the gap (02:30 on a 1-hour-gap day becomes 03:30 daylight time).
+        return naive.replace(tzinfo=self.zone, fold=0).astimezone(UTC)
+
+    def _naive_iter(self, after: datetime):
+        if self.rrule is None:
+            once = datetime.combine(self.once_on, self.local_time)
+            return iter([once] if once > after else [])
+        return self._rule().xafter(after)
+
+    def _rule(self) -> rrule:
+        return _build_rule(self.rrule, self.local_time, self.starts_on, self.until)
+
+
+def parse_schedule(text: str, tz: str) -> Schedule:
+    """Parse a schedule such as "monthly on the first Tuesday at 18:30" for the IANA zone ``tz``.
+
+    Raises ScheduleError, whose message is one user-facing sentence, on anything it can't read.
+    """
+    _check_zone(tz)
+    s = " ".join((text or "").split()).strip().rstrip(".").strip()
+    if not s:
+        raise ScheduleError(
+            'Please give a schedule, such as "monthly on the first Tuesday at 18:30".'
+        )
+    lowered = s.lower()
+
+    lowered, starts_on = _take_date_clause(lowered, _STARTING_RE)
+    lowered, until = _take_date_clause(lowered, _UNTIL_RE)
+    lowered, at_time = _take_time(lowered)
+    body = lowered.strip()
+
+    if m := _RRULE_RE.fullmatch(body):
+        rule, rule_time, rule_until = _parse_rrule(m["body"].upper(), tz)
+        if rule_time is not None and at_time is not None and rule_time != at_time:
+            raise ScheduleError(
+                'The RRULE\'s BYHOUR/BYMINUTE disagree with the time after "at"; '
+                "give the time only once."
+            )
+        if rule_until is not None and until is not None:
+            raise ScheduleError(
+                'Give the end date only once, either as "until 2027-06-30" or as UNTIL in the RRULE.'
+            )
+        until = until if until is not None else rule_until
+        if "COUNT=" in rule and until is not None:
+            raise ScheduleError("An RRULE can end with COUNT or with an until date, not both.")
+        if "COUNT=" in rule and starts_on is None:
+            raise ScheduleError(
+                'An RRULE with COUNT needs a start date, such as "starting 2027-01-05".'
+            )
+        local_time = _require_time(at_time if at_time is not None else rule_time)
+        desc = f"RRULE:{rule}"
+    elif m := _ONCE_RE.fullmatch(body):
+        once = _parse_date(m["d"])
+        local_time = _require_time(at_time)
+        if starts_on is not None or until is not None:
+            raise ScheduleError('A one-off meeting can\'t have "starting" or "until" dates.')
+        text_out = f"once on {once.isoformat()} at {local_time:%H:%M} ({tz})"
+        return Schedule(tz, None, local_time, once, None, None, text_out)
+    elif m := _WEEKLY_RE.fullmatch(body):
+        if m["weekly"]:
+            interval = 1
+        elif m["other"]:
+            interval = 2
+        else:
+            interval = int(m["n"])
+            if interval < 1:
+                raise ScheduleError(
+                    'The interval must be at least 1 week, as in "every 2 weeks on Wednesday at 19:00".'
+                )
+        days = _parse_day_list(m["days"])
+        rule, desc = _weekly(interval, days)
+        local_time = _require_time(at_time)
+    elif (m := _EVERY_DAY_RE.fullmatch(body)) and (
+        days := _parse_day_list(m["days"], strict=False)
+    ):
+        rule, desc = _weekly(1, days)
+        local_time = _require_time(at_time)
+    elif (m := _MONTHLY_RE.fullmatch(body)) and (m["pre"] or m["post"]):
+        ordinal = m["ord"]
+        if ordinal in ("fifth", "5th"):
+            raise ScheduleError(
+                "Not every month has a fifth weekday; use first, second, third, fourth or last."
+            )
+        if ordinal not in _ORDINALS:
+            raise ScheduleError(GENERIC_HELP)
+        n = _ORDINALS[ordinal]
+        day = _parse_day(m["day"])
+        rule = f"FREQ=MONTHLY;BYDAY={n:+d}{_RFC_DAYS[day]}"
+        desc = f"monthly on the {_ORDINAL_WORDS[n]} {_WEEKDAYS[day]}"
+        local_time = _require_time(at_time)
+    else:
+        raise ScheduleError(GENERIC_HELP)
+
+    if starts_on is not None and until is not None and until < starts_on:
+        raise ScheduleError(
+            f'The "until" date {until.isoformat()} is before the "starting" date '
+            f"{starts_on.isoformat()}."
+        )
+    _require_some_occurrence(rule, local_time, starts_on, until)
+    suffix = ""
+    if starts_on is not None:
+        suffix += f" starting {starts_on.isoformat()}"
+    if until is not None:
+        suffix += f" until {until.isoformat()}"
+    text_out = f"{desc} at {local_time:%H:%M}{suffix} ({tz})"
+    return Schedule(tz, rule, local_time, None, starts_on, until, text_out)
+
+
+def _build_rule(rule: str, local_time: time, starts_on: date | None, until: date | None) -> rrule:
+    # Expansion runs on naive local wall-clock datetimes; callers localise each result.
+    body = rule if "WKST=" in rule else f"{rule};WKST=MO"  # RFC 5545 default, not locale's
+    dtstart = datetime.combine(starts_on or EPOCH, local_time)
+    parsed = rrulestr(body, dtstart=dtstart)
+    if until is not None:
+        parsed = parsed.replace(until=datetime.combine(until, time(23, 59, 59)))
+    return parsed
+
+
+def _require_some_occurrence(
+    rule: str, local_time: time, starts_on: date | None, until: date | None
+) -> None:
+    # dateutil searches up to year 9999 for a rule that never matches (seconds for a DAILY one).
+    # The Gregorian calendar repeats every 400 years, so replaying the rule from the same point
+    # of the cycle in 9200-9599 decides "never" after at most 800 years of search.
+    anchor = starts_on or EPOCH
+    late = anchor.replace(year=9200 + anchor.year % 400)
+    never = next(iter(_build_rule(rule, local_time, late, None)), None) is None
+    if never or next(iter(_build_rule(rule, local_time, starts_on, until)), None) is None:
+        raise ScheduleError("That schedule never produces a meeting; check its days and dates.")
+
+
+def _require_aware(value: datetime, name: str) -> None:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be a timezone-aware datetime")
+
+
+def _check_zone(tz: str) -> None:
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise ScheduleError(
+            f'Unknown time zone "{tz}"; use an IANA name such as America/New_York.'
+        ) from None
+
+
+def _take_date_clause(s: str, pattern: re.Pattern[str]) -> tuple[str, date | None]:
+    matches = list(pattern.finditer(s))
+    if not matches:
+        return s, None
+    if len(matches) > 1:
+        raise ScheduleError(GENERIC_HELP)
+    m = matches[0]
+    return s[: m.start()] + s[m.end() :], _parse_date(m["d"])
+
+
+def _parse_date(raw: str) -> date:
+    if not _ISO_DATE_RE.fullmatch(raw):
+        raise ScheduleError(
+            f'I couldn\'t read the date "{raw}"; write it as YYYY-MM-DD, such as 2026-12-08.'
+        )
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ScheduleError(
+            f"There is no date {raw}; use a real calendar date such as 2026-12-08."
+        ) from None
+
+
+def _take_time(s: str) -> tuple[str, time | None]:
+    matches = list(_TIME_RE.finditer(s))
+    if not matches:
+        return s, None
+    if len(matches) > 1:
+        raise ScheduleError(GENERIC_HELP)
+    m = matches[0]
+    return s[: m.start()] + s[m.end() :], _parse_time(m["t"])
+
+
+def _parse_time(raw: str) -> time:
+    bad = ScheduleError(
+        f'There is no time "{raw}"; use a 24-hour time such as 18:30 or a 12-hour time such as 6:30pm.'
+    )
+    m = _STRICT_TIME_RE.fullmatch(raw)
+    if not m or (m["m"] is None and m["ap"] is None):
+        raise bad
+    hour, minute = int(m["h"]), int(m["m"] or 0)
+    if m["ap"]:
+        if not 1 <= hour <= 12:
+            raise bad
+        hour = hour % 12 + (12 if m["ap"] == "p" else 0)
+    if hour > 23 or minute > 59:
+        raise bad
+    return time(hour, minute)
+
+
+def _require_time(value: time | None) -> time:
+    if value is None:
+        raise ScheduleError(
+            'Please add a start time, as in "monthly on the first Tuesday at 18:30".'
+        )
+    return value
+
+
+def _parse_day(raw: str) -> int:
+    try:
+        return _DAY_NAMES[raw]
+    except KeyError:
+        raise ScheduleError(
+            f'I couldn\'t read "{raw}" as a day of the week; use a name such as Tuesday.'
+        ) from None
+
+
+def _parse_day_list(raw: str, strict: bool = True) -> list[int]:
+    """Weekday numbers in "Monday and Thursday" / "mon, wed & fri"; [] if not strict and unknown."""
+    parts = [p for p in _DAY_SPLIT_RE.split(raw.strip()) if p]
+    if not strict and not all(p in _DAY_NAMES for p in parts):
+        return []
+    return sorted({_parse_day(p) for p in parts})
+
+
+def _weekly(interval: int, days: list[int]) -> tuple[str, str]:
+    if not days:
+        raise ScheduleError(GENERIC_HELP)
+    interval_part = f";INTERVAL={interval}" if interval > 1 else ""
+    rule = f"FREQ=WEEKLY{interval_part};BYDAY={','.join(_RFC_DAYS[d] for d in days)}"
+    names = [_WEEKDAYS[d] for d in days]
+    joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    lead = "weekly" if interval == 1 else f"every {interval} weeks"
+    return rule, f"{lead} on {joined}"
+
+
+def _parse_rrule(body: str, tz: str) -> tuple[str, time | None, date | None]:
+    """Split an upper-cased RRULE value into (date pattern, time of day, until date)."""
+    bad = ScheduleError(
+        'I couldn\'t read that RRULE; use the RFC 5545 form, such as "RRULE:FREQ=MONTHLY;BYDAY=1TU at 18:30".'
+    )
+    parts: dict[str, str] = {}
+    for pair in body.strip(";").split(";"):
+        name, sep, value = pair.partition("=")
+        if name == "DTSTART":
+            raise ScheduleError(
+                'Leave DTSTART out of the RRULE and add "starting 2027-01-05" instead.'
+            )
+        if not sep or not value or name not in _RRULE_PARTS or name in parts:
+            raise bad
+        parts[name] = value
+
+    if parts.get("FREQ") not in ("DAILY", "WEEKLY", "MONTHLY", "YEARLY"):
+        if parts.get("FREQ") in ("HOURLY", "MINUTELY", "SECONDLY"):
+            raise ScheduleError(
+                "Meetings can repeat at most daily, so use DAILY, WEEKLY, MONTHLY or YEARLY."
+            )
+        raise bad
+    for name in ("INTERVAL", "COUNT"):
+        if name in parts and (not parts[name].isdigit() or int(parts[name]) < 1):
+            raise bad
+
+    _check_ranges(parts, bad)
+
+    rule_time = None
+    hours, minutes = parts.pop("BYHOUR", None), parts.pop("BYMINUTE", None)
+    if parts.pop("BYSECOND", "0") not in ("0", "00"):
+        raise bad
+    if hours is not None or minutes is not None:
+        if hours is None or any("," in v for v in (hours, minutes or "")):
+            raise ScheduleError('Give one meeting time per schedule, such as "at 18:30".')
+        try:
+            rule_time = time(int(hours), int(minutes or 0))
+        except ValueError:
+            raise bad from None
+
+    until = None
+    if "UNTIL" in parts:
+        m = _UNTIL_VALUE_RE.fullmatch(parts.pop("UNTIL"))
+        if not m:
+            raise bad
+        try:
+            stamp = datetime.strptime(m["d"] + (m["t"] or "000000"), "%Y%m%d%H%M%S")
+        except ValueError:
+            raise bad from None
+        if m["z"]:
+            stamp = stamp.replace(tzinfo=UTC).astimezone(ZoneInfo(tz))
+        until = stamp.date()
+
+    if "BYDAY" in parts:
+        items = []
+        for item in parts["BYDAY"].split(","):
+            m = _BYDAY_ITEM_RE.fullmatch(item)
+            if not m or (m["sign"] and not m["n"]):
+                raise bad
+            items.append(f"{int(m['sign'] + m['n']):+d}{m['day']}" if m["n"] else m["day"])
+        parts["BYDAY"] = ",".join(items)
+
+    rule = ";".join(f"{k}={v}" for k, v in sorted(parts.items(), key=lambda kv: kv[0] != "FREQ"))
+    try:
+        rrulestr(rule, dtstart=datetime.combine(EPOCH, time()))
+    except (ValueError, KeyError, TypeError):
+        raise bad from None
+    return rule, rule_time, until
+
+
+_RANGES = {
+    "BYMONTH": (1, 12),
+    "BYMONTHDAY": (-31, 31),
+    "BYYEARDAY": (-366, 366),
+    "BYWEEKNO": (-53, 53),
+}
+
+
+def _check_ranges(parts: dict[str, str], bad: ScheduleError) -> None:
+    """Reject out-of-range BY* numbers, which dateutil would silently never match."""
+    for name, (lo, hi) in _RANGES.items():
+        if name in parts:
+            try:
+                values = [int(v) for v in parts[name].split(",")]
+            except ValueError:
+                raise bad from None
+            if any(v == 0 or not lo <= v <= hi for v in values):
+                raise bad

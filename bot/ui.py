@@ -1,0 +1,266 @@
+"""The neutral message model every feature speaks and every adapter renders.
+
+A feature builds a `Message` (always with plain `text` for notifications and
+fallbacks) from blocks; each adapter has one renderer per block type and must
+raise on a type it does not know rather than drop it. Models are pydantic so a
+message can sit in the outbox as JSON and come back identical.
+
+Example::
+
+    Message(
+        text="Vote: next topic",
+        blocks=[
+            Section.of("Vote closes ", Time(at=closes_at), "."),
+            Actions(elements=[Button(action=ActionId("vote", "cast", 42, 3), label="Outdoor play")]),
+        ],
+    )
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+MAX_ACTION_ID = 100  # Slack action_id and Discord custom_id are both capped at 100 characters.
+
+
+class ActionIdError(ValueError):
+    """An action id that is too long, malformed or carries a separator in a part."""
+
+
+class ActionId(str):
+    """A button's whole state as ``feature:verb:arg:...`` (e.g. ``vote:cast:42:3``).
+
+    It holds ids only, never a secret: the handler re-checks who pressed it. Because
+    everything a handler needs is in the id, buttons survive restarts.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, feature: str, verb: str, *args: object) -> ActionId:
+        parts = [feature, verb, *(str(a) for a in args)]
+        for part in parts:
+            if not part or ":" in part or any(c.isspace() for c in part):
+                raise ActionIdError(f"bad action id part {part!r}")
+        value = ":".join(parts)
+        if len(value) > MAX_ACTION_ID:
+            raise ActionIdError(f"action id longer than {MAX_ACTION_ID} characters")
+        return super().__new__(cls, value)
+
+    @classmethod
+    def parse(cls, raw: str) -> ActionId:
+        """Decode a string received from a platform; raises `ActionIdError` when invalid."""
+        if len(raw) > MAX_ACTION_ID:
+            raise ActionIdError(f"action id longer than {MAX_ACTION_ID} characters")
+        parts = raw.split(":")
+        if len(parts) < 2:
+            raise ActionIdError("an action id needs a feature and a verb")
+        return cls(*parts)
+
+    @property
+    def feature(self) -> str:
+        return self.split(":")[0]
+
+    @property
+    def verb(self) -> str:
+        return self.split(":")[1]
+
+    @property
+    def args(self) -> list[str]:
+        return self.split(":")[2:]
+
+    def int_arg(self, index: int) -> int:
+        """Argument `index` as an int; raises `ActionIdError` when missing or not a number."""
+        try:
+            return int(self.args[index])
+        except (IndexError, ValueError) as exc:
+            raise ActionIdError(f"action id {self!s} lacks integer argument {index}") from exc
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Mention(_Model):
+    """An inline mention of one member; renderers ping only that member."""
+
+    type: Literal["mention"] = "mention"
+    user_id: str
+    name: str
+
+
+class Time(_Model):
+    """An instant each viewer sees in their own zone where the platform allows.
+
+    style: ``full`` (weekday, date and time), ``date``, ``time`` or ``relative``.
+    """
+
+    type: Literal["time"] = "time"
+    at: datetime
+    style: Literal["full", "date", "time", "relative"] = "full"
+    # The community's IANA zone: used where the platform cannot show the viewer's own zone
+    # (console, notification fallbacks).
+    zone: str = "UTC"
+
+    @field_validator("at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("Time needs an aware datetime")
+        return value
+
+
+Inline = Annotated[str | Mention | Time, Field(union_mode="left_to_right")]
+
+
+class Section(_Model):
+    """A paragraph of text with inline mentions and times."""
+
+    type: Literal["section"] = "section"
+    parts: list[Inline]
+
+    @classmethod
+    def of(cls, *parts: str | Mention | Time) -> Section:
+        return cls(parts=list(parts))
+
+
+class Field_(_Model):
+    """One label/value pair of a `Fields` block."""
+
+    label: str
+    value: list[Inline]
+
+
+class Fields(_Model):
+    """Short label/value pairs shown side by side where the platform can."""
+
+    type: Literal["fields"] = "fields"
+    fields: list[Field_]
+
+
+class Button(_Model):
+    """A button; `action` is an `ActionId` string."""
+
+    type: Literal["button"] = "button"
+    action: str
+    label: str
+    style: Literal["default", "primary", "danger"] = "default"
+
+
+class Option(_Model):
+    value: str
+    label: str
+
+
+class Select(_Model):
+    """A drop-down whose chosen value is appended to `action` when picked."""
+
+    type: Literal["select"] = "select"
+    action: str
+    placeholder: str
+    options: list[Option]
+
+
+class Actions(_Model):
+    """A row (or, on platforms with small rows, several rows) of interactive elements."""
+
+    type: Literal["actions"] = "actions"
+    elements: list[Annotated[Button | Select, Field(discriminator="type")]]
+
+
+class Divider(_Model):
+    type: Literal["divider"] = "divider"
+
+
+class Context(_Model):
+    """Small print under a message: deadlines, counts, hints."""
+
+    type: Literal["context"] = "context"
+    parts: list[Inline]
+
+
+class Image(_Model):
+    type: Literal["image"] = "image"
+    url: str
+    alt: str
+
+
+class File(_Model):
+    """An attachment (chart PNG, .ics, CSV); platforms without files show its name."""
+
+    type: Literal["file"] = "file"
+    filename: str
+    content: bytes
+    title: str
+    mime: str = "application/octet-stream"
+
+
+Block = Annotated[
+    Section | Fields | Actions | Divider | Context | Image | File,
+    Field(discriminator="type"),
+]
+
+
+class Message(_Model):
+    """What gets posted: `text` is always set; `blocks` render natively."""
+
+    text: str
+    blocks: list[Block] = []
+
+    def buttons(self) -> list[Button]:
+        return [
+            el
+            for block in self.blocks
+            if isinstance(block, Actions)
+            for el in block.elements
+            if isinstance(el, Button)
+        ]
+
+
+class Input(_Model):
+    """One field of a form."""
+
+    name: str
+    label: str
+    kind: Literal["text", "long", "number", "select"] = "text"
+    required: bool = True
+    max_length: int = 500
+    placeholder: str = ""
+    initial: str = ""
+    options: list[Option] = []
+
+
+class Form(_Model):
+    """A modal form opened in reply to an interaction; `metadata` rides along (ids only)."""
+
+    form_id: str
+    title: str
+    inputs: list[Input]
+    submit_label: str = "Submit"
+    metadata: str = ""
+
+
+def plain(parts: list[str | Mention | Time] | list[Inline]) -> str:
+    """A platform-neutral plain text rendering, used for fallbacks and logs."""
+    out: list[str] = []
+    for part in parts:
+        if isinstance(part, Mention):
+            out.append(f"@{part.name}")
+        elif isinstance(part, Time):
+            out.append(format_time(part))
+        else:
+            out.append(part)
+    return "".join(out)
+
+
+def format_time(time: Time) -> str:
+    """`time` in its zone as text, e.g. ``Tue 1 Dec 2026, 18:30 EST``."""
+    local = time.at.astimezone(ZoneInfo(time.zone))
+    if time.style == "date":
+        return f"{local:%a} {local.day} {local:%b %Y}"
+    if time.style == "time":
+        return f"{local:%H:%M %Z}"
+    return f"{local:%a} {local.day} {local:%b %Y}, {local:%H:%M %Z}"

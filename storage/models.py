@@ -1,0 +1,93 @@
+"""Core tables: communities, members, the outbox and the manual scheduler's jobs.
+
+Every table that belongs to a community carries `community_id`, and every query
+on it is scoped by it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Community(SQLModel, table=True):
+    """A community of practice, living in one channel of one workspace."""
+
+    __tablename__ = "community"
+    __table_args__ = (UniqueConstraint("platform", "workspace_id", "channel_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=20)
+    workspace_id: str = Field(max_length=64)
+    channel_id: str = Field(max_length=64)
+    channel_name: str = Field(default="", max_length=100)
+    name: str = Field(max_length=100)
+    timezone: str = Field(max_length=64)
+    language: str = Field(default="en", max_length=8)
+    created_by: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Member(SQLModel, table=True):
+    """A person in a community, with their role there."""
+
+    __tablename__ = "member"
+    __table_args__ = (UniqueConstraint("community_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="community.id", index=True, ondelete="CASCADE")
+    user_id: str = Field(max_length=64)
+    display_name: str = Field(max_length=100)
+    role: str = Field(default="member", max_length=20)  # member | facilitator
+    timezone: str | None = Field(default=None, max_length=64)
+    joined_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One outgoing message: a row first, delivered by the worker, never twice.
+
+    kind: ``channel`` (target = channel id), ``dm`` (target = user id) or ``edit``
+    (edits the message delivered for row `edit_of`).
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "not_before"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, unique=True)
+    community_id: int | None = Field(default=None, foreign_key="community.id", index=True)
+    platform: str = Field(max_length=20)
+    workspace_id: str = Field(max_length=64)
+    kind: str = Field(max_length=10)
+    target: str = Field(max_length=64)
+    edit_of: str | None = Field(default=None, max_length=200)
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(default="pending", max_length=10)  # pending|sending|sent|failed
+    attempts: int = 0
+    not_before: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    message_channel: str | None = Field(default=None, max_length=64)
+    message_id: str | None = Field(default=None, max_length=64)
+    error: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ManualJob(SQLModel, table=True):
+    """A job of the manual (fake-clock) scheduler, so scripts and tests survive restarts too."""
+
+    __tablename__ = "manual_job"
+
+    id: str = Field(primary_key=True, max_length=200)
+    kind: str = Field(max_length=50)
+    args: str = Field(default="[]", max_length=500)
+    next_run_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    trigger: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

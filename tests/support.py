@@ -1,0 +1,74 @@
+"""Test helpers: a recording chat adapter and a console transcript runner."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from adapters.console import run_script
+from bot.events import ConversationRef, MessageRef, UserRef
+from bot.ports import Capabilities, DeliveryError, FakeClock, Handler
+from bot.ui import Message
+from storage.db import Database
+
+
+@dataclass
+class Sent:
+    kind: str  # send | dm | edit
+    target: str
+    message: Message
+
+
+@dataclass
+class RecordingAdapter:
+    """A fake platform that records what was sent, edited and DM'd; failures can be queued."""
+
+    platform: ClassVar[str] = "fake"
+    capabilities: Capabilities = field(default_factory=Capabilities)
+    sent: list[Sent] = field(default_factory=list)
+    failures: list[DeliveryError] = field(default_factory=list)
+    handle: Handler | None = None
+    _n: int = 0
+
+    async def start(self, handle: Handler) -> None:
+        self.handle = handle
+
+    async def stop(self) -> None:
+        self.handle = None
+
+    def _maybe_fail(self) -> None:
+        if self.failures:
+            raise self.failures.pop(0)
+
+    async def send(self, to: ConversationRef, msg: Message) -> MessageRef:
+        self._maybe_fail()
+        self._n += 1
+        self.sent.append(Sent("send", to.channel_id, msg))
+        return MessageRef(self.platform, to.channel_id, f"m{self._n}")
+
+    async def edit(self, ref: MessageRef, msg: Message) -> None:
+        self._maybe_fail()
+        self.sent.append(Sent("edit", f"{ref.channel_id}/{ref.message_id}", msg))
+
+    async def send_dm(self, user: UserRef, msg: Message) -> MessageRef:
+        self._maybe_fail()
+        self._n += 1
+        self.sent.append(Sent("dm", user.user_id, msg))
+        return MessageRef(self.platform, f"D-{user.user_id}", f"m{self._n}")
+
+
+async def transcript(
+    script: str, *, db: Database | None = None, clock: FakeClock | None = None, zone: str = "UTC"
+) -> list[str]:
+    """Run a console script and return the printed lines."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    lines: list[str] = []
+    own = db is None
+    database = db or Database("sqlite:///:memory:")
+    fake = clock or FakeClock(datetime(2026, 11, 2, 9, 0, tzinfo=ZoneInfo(zone)))
+    await run_script(script.strip().splitlines(), database, fake, zone=zone, write=lines.append)
+    if own:
+        await database.dispose()
+    return lines
