@@ -89,8 +89,11 @@ class Database:
         async with self._sessions() as session, session.begin():
             yield session
 
-    async def upgrade(self, revision: str = "head") -> None:
-        """Run Alembic migrations on this database (also for in-memory SQLite)."""
+    async def upgrade(self, revision: str = "heads") -> None:
+        """Run Alembic migrations on this database (also for in-memory SQLite).
+
+        "heads": features add their tables as branches off the core revision.
+        """
         async with self.engine.begin() as conn:
             await conn.run_sync(_upgrade, revision)
 

@@ -32,6 +32,8 @@ class Community(SQLModel, table=True):
     name: str = Field(max_length=100)
     timezone: str = Field(max_length=64)
     language: str = Field(default="en", max_length=8)
+    # The topic members chose last (set by voting, taken by the next meeting's agenda).
+    next_topic: str | None = Field(default=None, max_length=200)
     created_by: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

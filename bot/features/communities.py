@@ -210,7 +210,8 @@ async def facilitator_remove(ctx: Context) -> Reply:
 
 async def help_(ctx: Context) -> Reply:
     """Lists only what the asker may run here, grouped as the registry declares it."""
-    role = ctx.role()
+    # Someone not yet a member joins on first use, so they see what members may do.
+    role = max(ctx.role(), Role.MEMBER)
     if ctx.community is None:
         role = Role.ADMIN if ctx.actor.is_admin else Role.ANYONE
     title = (

@@ -42,9 +42,21 @@ def _component_custom_ids(components: list[dict]) -> list[str]:
 # --------------------------------------------------------------------------------------------
 
 
-async def test_slash_subcommand_in_guild_replies_ephemerally(fake_discord: FakeDiscord, make_client):
+INTENTS = {
+    "none": discord.Intents.none(),
+    "guilds": discord.Intents(guilds=True),
+    # members without presences -> the client requests member chunks (op 8) before READY
+    "members": discord.Intents(guilds=True, members=True),
+}
+
+
+@pytest.mark.parametrize("intents_name", list(INTENTS))
+async def test_slash_subcommand_in_guild_replies_ephemerally(
+    fake_discord: FakeDiscord, make_client, intents_name: str
+):
     fake = fake_discord
-    client = make_client()
+    intents = INTENTS[intents_name]
+    client = make_client(intents=intents)
     tree = app_commands.CommandTree(client)
     cop = app_commands.Group(name="cop", description="Community of practice commands")
     seen: dict[str, object] = {}
@@ -70,17 +82,30 @@ async def test_slash_subcommand_in_guild_replies_ephemerally(fake_discord: FakeD
         assert conn.query == {"v": "10", "encoding": "json", "compress": "zlib-stream"}
         assert conn.compress == "zlib-stream"
         assert conn.identify is not None and conn.identify["token"] == fake.token
-        assert conn.identify["intents"] == discord.Intents(guilds=True).value
+        assert conn.identify["intents"] == intents.value
         assert conn.received_ops(1), "the client heartbeats right after HELLO"
         assert client.user is not None and client.user.id == fake.application_id
-        assert client.get_channel(fake.channel_id) is not None  # from GUILD_CREATE
+        if intents.guilds:
+            assert conn.sent_events()[:2] == ["READY", "GUILD_CREATE"]
+            assert client.get_channel(fake.channel_id) is not None
+        else:
+            assert conn.sent_events() == ["READY"]
+            assert client.get_channel(fake.channel_id) is None
+        if intents.members:
+            [chunk_request] = conn.received_ops(8)
+            assert chunk_request["d"]["guild_id"] == fake.guild_id
+            assert "GUILD_MEMBERS_CHUNK" in conn.sent_events()
+            guild_obj = client.get_guild(fake.guild_id)
+            assert guild_obj is not None and guild_obj.chunked and len(guild_obj.members) == 2
         assert fake.calls_to("GET", "/users/@me") and fake.calls_to(
             "GET", "/oauth2/applications/@me"
         )
 
         synced = await tree.sync(guild=guild)
 
-        put = fake.calls_to("PUT", rf"/applications/{fake.application_id}/guilds/{fake.guild_id}/commands")
+        put = fake.calls_to(
+            "PUT", rf"/applications/{fake.application_id}/guilds/{fake.guild_id}/commands"
+        )
         assert len(put) == 1
         assert put[0].headers["Authorization"] == f"Bot {fake.token}"
         [cmd] = put[0].json
@@ -461,3 +486,55 @@ async def test_wrong_token_is_rejected_and_network_is_blocked(fake_discord: Fake
     async with aiohttp.ClientSession() as session:
         with pytest.raises(RuntimeError, match="blocked a real network request"):
             await session.get("https://discord.com/api/v10/gateway")
+
+
+async def test_user_message_dispatch_and_reply(fake_discord: FakeDiscord, make_client):
+    fake = fake_discord
+    client = make_client(
+        intents=discord.Intents(guilds=True, guild_messages=True, message_content=True)
+    )
+    received: list[discord.Message] = []
+
+    @client.event
+    async def on_message(message: discord.Message) -> None:
+        if message.author.id == client.user.id:
+            return
+        received.append(message)
+        await message.reply(f"echo: {message.content}")
+
+    async with running_client(client, fake):
+        incoming = fake.user_message("hello circle")
+        await fake.dispatch("MESSAGE_CREATE", incoming)
+        reply = await fake.wait_for_call("POST", rf"/channels/{fake.channel_id}/messages")
+
+    [message] = received
+    assert message.content == "hello circle"
+    assert isinstance(message.author, discord.Member)
+    assert reply.json["content"] == "echo: hello circle"
+    assert reply.json["message_reference"]["message_id"] == int(incoming["id"])
+
+
+async def test_late_interaction_ack_gets_unknown_interaction(
+    fake_discord: FakeDiscord, make_client
+):
+    fake = fake_discord
+    fake.ack_deadline = 0.0
+    client = make_client()
+    tree = app_commands.CommandTree(client)
+    errors: list[BaseException] = []
+
+    @tree.command(name="slow", description="Answers too late")
+    async def slow(interaction: discord.Interaction) -> None:
+        await asyncio.sleep(0.01)
+        try:
+            await interaction.response.send_message("too late")
+        except discord.NotFound as exc:
+            errors.append(exc)
+
+    async with running_client(client, fake):
+        await tree.sync()
+        call = await fake.interact(fake.slash_command_interaction("slow"))
+
+    assert (call.status, call.response["code"]) == (404, 10062)
+    [error] = errors
+    assert isinstance(error, discord.NotFound) and error.code == 10062

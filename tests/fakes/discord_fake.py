@@ -125,6 +125,7 @@ DISCORD_EPOCH_MS = 1420070400000
 """Discord's epoch (2015-01-01T00:00:00Z) in milliseconds, the origin of snowflake timestamps."""
 
 _INTENT_GUILDS = 1 << 0
+_INTENT_GUILD_PRESENCES = 1 << 8
 
 # Permission sets used for the default roles / interaction payloads.
 _EVERYONE_PERMISSIONS = discord.Permissions(
@@ -678,7 +679,8 @@ class GatewayConnection:
 
     Attributes: ``query`` (the connect URL's query: ``v``, ``encoding``, ``compress``),
     ``compress`` (the transport compression actually used, or ``None``), ``received`` (every
-    payload the client sent, decoded), ``identify`` (the IDENTIFY ``d``), ``intents``,
+    payload the client sent, decoded), ``sent`` (every payload the fake sent, before
+    compression), ``identify`` (the IDENTIFY ``d``), ``intents``,
     ``session_id``, ``seq`` (last dispatch sequence number sent), ``heartbeats`` (op 1 count),
     ``closed``.
     """
@@ -689,6 +691,7 @@ class GatewayConnection:
         self.compress = compress
         self._compressor = zlib.compressobj() if compress == "zlib-stream" else None
         self.received: list[dict[str, Any]] = []
+        self.sent: list[dict[str, Any]] = []
         self.identify: dict[str, Any] | None = None
         self.intents = 0
         self.session_id = secrets.token_hex(16)
@@ -704,6 +707,7 @@ class GatewayConnection:
             await self._send_locked(payload)
 
     async def _send_locked(self, payload: Mapping[str, Any]) -> None:
+        self.sent.append(dict(payload))
         data = _json_dumps(payload)
         if self._compressor is not None:
             chunk = self._compressor.compress(data.encode()) + self._compressor.flush(
@@ -724,6 +728,10 @@ class GatewayConnection:
     def received_ops(self, op: int) -> list[dict[str, Any]]:
         """The payloads with opcode *op* the client sent on this connection."""
         return [p for p in self.received if p.get("op") == op]
+
+    def sent_events(self) -> list[str]:
+        """The ``t`` of every DISPATCH the fake sent on this connection, in order."""
+        return [p["t"] for p in self.sent if p.get("op") == 0]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -761,10 +769,14 @@ class FakeDiscord:
         heartbeat_interval_ms: int = 41250,
         compression: bool = True,
         validate_token: bool = True,
+        ack_deadline: float | None = 3.0,
         install: bool = True,
         block_network: bool = True,
     ) -> None:
         self.token = token
+        self.ack_deadline = ack_deadline
+        """Seconds after dispatch within which an interaction must be answered (as on Discord;
+        later callbacks get 404 10062 "Unknown interaction"). ``None`` disables the check."""
         self.validate_token = validate_token
         self.compression = compression
         self.heartbeat_interval_ms = heartbeat_interval_ms
@@ -818,6 +830,7 @@ class FakeDiscord:
         """Interactions dispatched through :meth:`dispatch`, by id."""
         self.interaction_responses: dict[int, int] = {}
         """interaction id -> callback type it was answered with."""
+        self._dispatched_at: dict[int, float] = {}
         self._tokens: dict[str, int] = {}
         self._originals: dict[int, int] = {}
 
@@ -904,7 +917,11 @@ class FakeDiscord:
         ]
         if self._block_network:
             patches.append(
-                (aiohttp.ClientSession, "_request", _guarded_request(aiohttp.ClientSession._request))
+                (
+                    aiohttp.ClientSession,
+                    "_request",
+                    _guarded_request(aiohttp.ClientSession._request),
+                )
             )
         if monkeypatch is not None:
             for target, name, value in patches:
@@ -922,6 +939,11 @@ class FakeDiscord:
         self._patches.clear()
 
     # -- world helpers ------------------------------------------------------------------------
+
+    @property
+    def guild_ids(self) -> list[int]:
+        """The guilds the bot is in (READY lists them; GUILD_CREATE is sent for each)."""
+        return list(self.roles)
 
     @staticmethod
     def _role(
@@ -978,10 +1000,20 @@ class FakeDiscord:
             self.dm_channels[uid] = int(channel["id"])
         return self.channels[self.dm_channels[uid]]
 
-    def guild_create_payload(self, guild_id: int | None = None) -> dict[str, Any]:
-        """The ``GUILD_CREATE`` ``d`` for a guild, built from the fake's current state."""
+    def guild_create_payload(
+        self, guild_id: int | None = None, *, intents: int | None = None
+    ) -> dict[str, Any]:
+        """The ``GUILD_CREATE`` ``d`` for a guild, built from the fake's current state.
+
+        Like Discord, ``members`` holds only the bot's own member unless *intents* includes
+        GUILD_PRESENCES (or *intents* is ``None``); ``member_count`` is always the full count,
+        so a client with the GUILD_MEMBERS intent requests chunks (op 8), which the fake answers.
+        """
         gid = guild_id or self.guild_id
-        members = list(self.members.get(gid, {}).values())
+        all_members = list(self.members.get(gid, {}).values())
+        members = all_members
+        if intents is not None and not intents & _INTENT_GUILD_PRESENCES:
+            members = [m for m in all_members if m["user"]["id"] == self.bot_user["id"]]
         return {
             "id": str(gid),
             "name": self.guild_name,
@@ -1020,7 +1052,7 @@ class FakeDiscord:
             "large": False,
             "unavailable": False,
             "lazy": True,
-            "member_count": len(members),
+            "member_count": len(all_members),
             "members": members,
             "channels": [c for c in self.channels.values() if c.get("guild_id") == str(gid)],
             "threads": [],
@@ -1147,6 +1179,35 @@ class FakeDiscord:
             **kwargs,
         )
 
+    def user_message(
+        self,
+        content: str,
+        *,
+        dm: bool = False,
+        user: Mapping[str, Any] | None = None,
+        channel: Mapping[str, Any] | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        """A ``MESSAGE_CREATE`` ``d`` for *content* posted by *user* (default :attr:`user`) in
+        the default text channel (or their DM with the bot). Send it with
+        ``await fake.dispatch("MESSAGE_CREATE", msg)``. Note :meth:`dispatch` does not filter by
+        intents: a real bot only gets it with GUILD_MESSAGES / DM_MESSAGES, and a non-empty
+        ``content`` only with MESSAGE_CONTENT."""
+        user = user or self.user
+        channel = channel or self._context_channel(dm, user)
+        payload = message_payload(
+            channel_id=channel["id"],
+            guild_id=channel.get("guild_id"),
+            author=user,
+            content=content,
+            **extra,
+        )
+        if channel.get("guild_id"):
+            member = self.members.get(int(channel["guild_id"]), {}).get(int(user["id"]))
+            if member is not None:
+                payload["member"] = {k: v for k, v in member.items() if k != "user"}
+        return payload
+
     def find_message_with_component(self, custom_id: str) -> dict[str, Any] | None:
         """The newest stored message with a component whose ``custom_id`` is *custom_id*."""
         for message in reversed(list(self.messages.values())):
@@ -1176,6 +1237,9 @@ class FakeDiscord:
         if event == "INTERACTION_CREATE":
             self.interactions[int(data["id"])] = data
             self._tokens[data["token"]] = int(data["id"])
+            self._dispatched_at[int(data["id"])] = time.monotonic()
+        elif event == "MESSAGE_CREATE":
+            self.messages.setdefault(int(data["id"]), data)
         targets = [connection] if connection is not None else self._live_connections()
         if not targets:
             raise RuntimeError("no identified gateway connection to dispatch to")
@@ -1184,9 +1248,7 @@ class FakeDiscord:
             seq = await conn.dispatch(event, data)
         return seq
 
-    async def interact(
-        self, payload: Mapping[str, Any], *, timeout: float = 5.0
-    ) -> RecordedCall:
+    async def interact(self, payload: Mapping[str, Any], *, timeout: float = 5.0) -> RecordedCall:
         """Dispatch an ``INTERACTION_CREATE`` and wait for (and return) its callback POST."""
         await self.dispatch("INTERACTION_CREATE", dict(payload))
         return await self.wait_for_call(
@@ -1226,8 +1288,9 @@ class FakeDiscord:
             conn.intents = int(d.get("intents", 0))
             await conn.dispatch("READY", self._ready_payload(conn))
             if conn.intents & _INTENT_GUILDS:
-                for gid in self.roles:
-                    await conn.dispatch("GUILD_CREATE", self.guild_create_payload(gid))
+                for gid in self.guild_ids:
+                    payload = self.guild_create_payload(gid, intents=conn.intents)
+                    await conn.dispatch("GUILD_CREATE", payload)
             conn.ready.set()
             await self._notify()
         elif op == 6:  # RESUME
@@ -1258,7 +1321,7 @@ class FakeDiscord:
         ready: dict[str, Any] = {
             "v": API_VERSION,
             "user": {**self.bot_user, "verified": True, "mfa_enabled": False, "email": None},
-            "guilds": [{"id": str(gid), "unavailable": True} for gid in self.roles],
+            "guilds": [{"id": str(gid), "unavailable": True} for gid in self.guild_ids],
             "session_id": conn.session_id,
             "session_type": "normal",
             "resume_gateway_url": self.gateway_url,
@@ -1667,7 +1730,7 @@ class FakeDiscord:
 
     async def _r_get_guild(self, call: RecordedCall, m: re.Match[str]) -> _Reply:
         gid = int(m[1])
-        if gid not in self.roles:
+        if gid not in self.guild_ids:
             return _error(404, 10004, "Unknown Guild")
         body = self.guild_create_payload(gid)
         for key in ("members", "channels", "threads", "presences", "voice_states", "joined_at"):
@@ -1741,6 +1804,9 @@ class FakeDiscord:
             return _error(404, 10062, "Unknown interaction")
         if iid in self.interaction_responses:
             return _error(400, 40060, "Interaction has already been acknowledged.")
+        age = time.monotonic() - self._dispatched_at.get(iid, time.monotonic())
+        if self.ack_deadline is not None and age > self.ack_deadline:
+            return _error(404, 10062, "Unknown interaction")
         body = call.json or {}
         kind = int(body.get("type", 0))
         data = body.get("data") or {}
@@ -1839,9 +1905,7 @@ def _guarded_request(original: Callable[..., Any]) -> Callable[..., Any]:
     async def _request(self: aiohttp.ClientSession, method: str, str_or_url: Any, *a, **kw):
         host = yarl.URL(str(str_or_url)).host
         if host not in ("127.0.0.1", "localhost", "::1"):
-            raise RuntimeError(
-                f"FakeDiscord blocked a real network request: {method} {str_or_url}"
-            )
+            raise RuntimeError(f"FakeDiscord blocked a real network request: {method} {str_or_url}")
         return await original(self, method, str_or_url, *a, **kw)
 
     return _request

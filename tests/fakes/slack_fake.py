@@ -214,9 +214,7 @@ class FakeResponse:
 
 
 ResponderResult = dict[str, Any] | FakeResponse
-Responder = (
-    ResponderResult | Callable[[RecordedCall], ResponderResult | Awaitable[ResponderResult]]
-)
+Responder = ResponderResult | Callable[[RecordedCall], ResponderResult | Awaitable[ResponderResult]]
 
 
 class FakeSlackWebAPI:
@@ -651,9 +649,7 @@ class FakeSlackWebAPI:
         if error:
             return {"ok": False, "error": error}
         if not (
-            call.params.get("text")
-            or call.json_param("blocks")
-            or call.json_param("attachments")
+            call.params.get("text") or call.json_param("blocks") or call.json_param("attachments")
         ):
             return {"ok": False, "error": "no_text"}
         ts = self.next_ts()
@@ -771,9 +767,7 @@ class FakeSlackWebAPI:
     def _default_user(self, user_id: str) -> dict[str, Any]:
         is_bot = user_id == BOT_USER_ID
         name = (
-            BOT_NAME
-            if is_bot
-            else (USER_NAME if user_id == USER_ID else f"user_{user_id.lower()}")
+            BOT_NAME if is_bot else (USER_NAME if user_id == USER_ID else f"user_{user_id.lower()}")
         )
         real_name = name.capitalize()
         user: dict[str, Any] = {

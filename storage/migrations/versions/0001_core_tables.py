@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("timezone", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("language", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+        sa.Column("next_topic", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
         sa.Column("created_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("created_at", storage.types.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),

@@ -1,0 +1,139 @@
+"""The console adapter, driven like a person would: transcripts compared line by line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.support import transcript
+
+ROOT = Path(__file__).resolve().parent.parent
+CIRCLEBOT = Path(sys.executable).parent / "circlebot"
+
+
+async def test_setting_up_a_community_with_roles() -> None:
+    lines = await transcript(
+        """
+        :as ana admin
+        :in #cop-finger-lakes
+        /cop setup "Finger Lakes CoP" America/New_York
+        /cop facilitator add @ben
+        :as cara
+        /cop join
+        /cop facilitator add @cara
+        /cop members
+        :as ben
+        /cop members
+        """
+    )
+    assert lines == [
+        "you> :as ana admin",
+        "ana> :in #cop-finger-lakes",
+        'ana> /cop setup "Finger Lakes CoP" America/New_York',
+        "[#cop-finger-lakes] Finger Lakes CoP is set up in this channel (time zone "
+        "America/New_York, language en). Name facilitators with /cop facilitator add @name; "
+        "members join with /cop join.",
+        "ana> /cop facilitator add @ben",
+        "[#cop-finger-lakes] ben is now a facilitator of Finger Lakes CoP.",
+        "ana> :as cara",
+        "cara> /cop join",
+        "[#cop-finger-lakes] Welcome to Finger Lakes CoP, cara!",
+        "cara> /cop facilitator add @cara",
+        "[private @cara] Only a workspace admin can do that.",
+        "cara> /cop members",
+        "[private @cara] Only a facilitator of Finger Lakes CoP can do that.",
+        "cara> :as ben",
+        "ben> /cop members",
+        "[private @ben] Members of Finger Lakes CoP (3):",
+        "  • @ben (facilitator)",
+        "  • @ana (member)",
+        "  • @cara (member)",
+    ]
+
+
+async def test_refusals_are_one_private_sentence() -> None:
+    lines = await transcript(
+        """
+        :as ana admin
+        :in #cop
+        /cop setup Circle Europe/Mars
+        /cop setup Circle America/Chicago klingon
+        /cop setup
+        /cop facilitator
+        /cop frobnicate
+        /cop setup "unclosed
+        :as dan
+        :in #elsewhere
+        /cop about
+        """
+    )
+    replies = [line for line in lines if not line.startswith(("you>", "ana>", "dan>"))]
+    assert replies == [
+        '[private @ana] "Europe/Mars" is not a time zone I know; use an IANA name such as '
+        "America/New_York.",
+        '[private @ana] I can speak en so far, not "klingon".',
+        "[private @ana] Please give name; the form is: /cop setup NAME [TIMEZONE] [LANGUAGE]",
+        '[private @ana] "/cop facilitator" needs one of: add, remove.',
+        '[private @ana] I don\'t know the command "frobnicate"; try /cop help.',
+        '[private @ana] A quote is not closed; put the text in matching "double quotes".',
+        "[private @dan] There is no community in this channel yet; a workspace admin can start "
+        "one with /cop setup.",
+    ]
+    for reply in replies:
+        assert reply.count(". ") + reply.count("; ") <= 2 and reply.endswith((".", "]"))
+
+
+async def test_help_lists_only_what_the_asker_may_do() -> None:
+    lines = await transcript(
+        """
+        :as ana admin
+        :in #cop
+        /cop setup Circle America/Chicago
+        /cop facilitator add @ben
+        /cop help
+        :as ben
+        /cop help
+        :as cara
+        /cop help
+        """
+    )
+    text = "\n".join(lines)
+    ana, ben, cara = (text.split(f"{who}> /cop help")[1].split("> ")[0] for who in ("ana", "ben", "cara"))
+    assert "/cop facilitator add USER" in ana and "/cop members" in ana
+    assert "/cop facilitator add USER" not in ben and "/cop members" in ben
+    assert "/cop members" not in cara and "/cop join" in cara
+    assert "/cop setup" not in ana  # this channel already has a community
+
+
+async def test_settings_change_name_and_zone() -> None:
+    lines = await transcript(
+        """
+        :as ana admin
+        :in #cop
+        /cop setup "@everyone <!channel> party" UTC
+        /cop settings name="x" timezone=Asia/Tokyo
+        /cop about
+        """
+    )
+    assert "[private @ana] x now uses time zone Asia/Tokyo and language en." in lines
+    assert any(line.startswith("[private @ana] x: time zone Asia/Tokyo") for line in lines)
+
+
+def test_circlebot_console_reads_a_script_from_stdin() -> None:
+    """The README's first try: `printf ... | circlebot console --script -` prints the help."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_"))}
+    result = subprocess.run(
+        [str(CIRCLEBOT), "console", "--script", "-"],
+        input=":as ana admin\n/cop help\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "[private @ana] What you can do with circlebot here:" in result.stdout
+    assert "/cop setup NAME [TIMEZONE] [LANGUAGE]" in result.stdout
+    assert result.stderr == ""
