@@ -37,8 +37,8 @@ Gotchas found while reading discord.py 2.7 (``http.py``, ``gateway.py``, ``state
   payload as a binary frame ending in ``Z_SYNC_FLUSH`` (``00 00 ff ff``). For anything else it
   sends plain text frames, which discord.py always accepts (it only decompresses ``bytes``).
   ``FakeDiscord(compression=False)`` forces text frames. IDENTIFY also carries
-  ``"compress": True`` (payload compression), which is ignored by real Discord when transport
-  compression is on, and by the fake always.
+  ``"compress": True`` (per-payload compression); the fake ignores it and never sends
+  payload-compressed frames.
 * **429 handling needs a ``Via`` header.** Without ``Via`` discord.py assumes a Cloudflare ban
   and raises ``HTTPException`` instead of sleeping ``retry_after`` (from the JSON body, not the
   ``Retry-After`` header) and retrying. The fake adds ``Via: 1.1 google`` to every response.
@@ -51,10 +51,14 @@ Gotchas found while reading discord.py 2.7 (``http.py``, ``gateway.py``, ``state
   "response_message_ephemeral"}, "resource": {"type", "message"?}}`` and uses
   ``response_message_id`` to bind a view sent with the response.
 * **Interaction payload keys discord.py requires**: ``id``, ``type``, ``token``, ``version``,
-  ``application_id`` and ``attachment_size_limit`` (KeyError otherwise). A guild channel
-  given in ``channel`` is only used if the guild is not cached, and then needs ``name`` and
-  ``position``. Slash commands registered per guild must carry ``data.guild_id`` or the tree
-  looks in the global commands and raises ``CommandNotFound``.
+  ``application_id`` and ``attachment_size_limit`` (KeyError otherwise). The ``channel``
+  object is used when the channel is not cached (e.g. no GUILDS intent) and then needs
+  ``name`` and ``position`` for a guild text channel. Slash commands registered per guild must
+  carry ``data.guild_id`` or the tree looks in the global commands (``CommandNotFound``).
+* **Only interactions sent through the fake can be answered.** :meth:`FakeDiscord.dispatch`
+  remembers each INTERACTION_CREATE's id/token; callbacks for unknown ids, second callbacks
+  and callbacks later than ``ack_deadline`` (3 s, as on Discord) get Discord's errors
+  (404 10062, 400 40060); follow-ups before the first callback get 404 10015.
 * **Dynamic items need the message.** ``ViewStore.schedule_dynamic_item_call`` silently ignores
   a component interaction whose ``message`` is missing or whose ``message.components`` do not
   contain the clicked ``custom_id`` -- the fake's ``button_interaction`` always includes it
@@ -66,6 +70,10 @@ Gotchas found while reading discord.py 2.7 (``http.py``, ``gateway.py``, ``state
 * **GUILD_CREATE only with the GUILDS intent** (bit 0), like Discord; READY always lists
   the guilds as ``unavailable``. Without that intent, guilds are created lazily from
   interaction payloads (``interaction.guild`` is then a partial, unavailable guild).
+  GUILD_CREATE lists only the bot's member unless GUILD_PRESENCES is on; with GUILD_MEMBERS
+  (and no presences) discord.py therefore chunks at startup: it sends op 8 and waits for
+  GUILD_MEMBERS_CHUNK before READY, which the fake answers from :attr:`FakeDiscord.members`.
+  Apart from that, :meth:`FakeDiscord.dispatch` does **not** filter events by intents.
 * **Close the client before the fake.** If the server goes away first, discord.py keeps
   trying to reconnect. :func:`running_client` does it in the right order.
 
@@ -906,8 +914,8 @@ class FakeDiscord:
         and, if ``block_network``, wraps ``aiohttp.ClientSession._request`` so requests to any
         host but 127.0.0.1/localhost raise ``RuntimeError`` (tests can never reach
         discord.com). With a pytest *monkeypatch* the patches are registered there (undone at
-        test teardown); otherwise :meth:`uninstall` (called by :meth:`stop`) restores them.
-        Idempotent.
+        test teardown; construct with ``install=False`` so entering the fake does not install
+        first); otherwise :meth:`uninstall` (called by :meth:`stop`) restores them. Idempotent.
         """
         if self._patches or self._monkeypatched:
             return
@@ -942,8 +950,11 @@ class FakeDiscord:
 
     @property
     def guild_ids(self) -> list[int]:
-        """The guilds the bot is in (READY lists them; GUILD_CREATE is sent for each)."""
-        return list(self.roles)
+        """The guilds the bot is in (READY lists them; GUILD_CREATE is sent for each).
+
+        The fake currently models a single guild, :attr:`guild_id`; the per-guild dicts
+        (:attr:`roles`, :attr:`members`, :attr:`scheduled_events`) are keyed by guild id."""
+        return [self.guild_id]
 
     @staticmethod
     def _role(
@@ -1402,7 +1413,7 @@ class FakeDiscord:
                 "message": "You are being rate limited.",
                 "retry_after": retry_after,
                 "global": is_global,
-                "code": 0 if not is_global else 0,
+                "code": 0,
             },
             headers=headers,
             times=times,
@@ -1928,12 +1939,17 @@ async def running_client(
     """
     task = asyncio.create_task(client.start(fake.token), name="fake-discord-client-start")
     try:
-        async with asyncio.timeout(timeout):
-            while not client.is_ready():
-                if task.done():
-                    task.result()  # re-raises the failure
-                    raise RuntimeError("client.start() returned before the client was ready")
-                await asyncio.sleep(0.01)
+        try:
+            async with asyncio.timeout(timeout):
+                while not client.is_ready():
+                    if task.done():
+                        task.result()  # re-raises the failure
+                        raise RuntimeError("client.start() returned before the client was ready")
+                    await asyncio.sleep(0.01)
+        except TimeoutError:
+            raise AssertionError(
+                f"client not ready after {timeout}s; REST calls so far:\n" + fake.describe_calls()
+            ) from None
         yield client
     finally:
         await client.close()
@@ -1942,6 +1958,7 @@ async def running_client(
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        failure = None if task.cancelled() else task.exception()  # marks it retrieved
     # Only reached when the body did not raise: surface a crash of the client task.
-    if not task.cancelled() and task.exception() is not None:
-        raise task.exception()  # type: ignore[misc]
+    if failure is not None:
+        raise failure

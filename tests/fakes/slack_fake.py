@@ -41,6 +41,27 @@ Typical use::
 
 All IDs used by the fixtures and the fake's default answers are the module constants below
 (``TEAM_ID``, ``USER_ID``, ``CHANNEL_ID``, ``BOT_USER_ID`` ...), so they agree with each other.
+
+Library behaviour worth knowing (slack-bolt 1.30 / slack-sdk 3.47, pinned by
+``tests/slack/test_fake_slack.py``)
+------------------------------------------------------------------------------------------
+* bolt does not deduplicate retries. A re-delivered event (same ``event_id``) reaches the
+  listener again; the retry number is in ``request.headers["x-slack-retry-num"]`` (a list).
+  Over HTTP a first delivery has no such header; over Socket Mode it is ``["0"]``.
+* Events are auto-acked (empty 200) before the listener runs, and the rest of every listener
+  runs in a background task after ``ack()``. Wait for its effects (``fake.wait_for``), not for
+  the HTTP response. A listener that doesn't call ``ack()`` within 3 s makes bolt answer 404
+  (HTTP) or send no ack at all (Socket Mode).
+* bolt makes a fresh ``AsyncWebClient`` per request from ``app.client``, copying
+  base_url/retry handlers and adding ``team_id`` to every call's params.
+* ``AsyncWebClient`` retries only connection errors by default; 429/5xx need
+  ``AsyncRateLimitErrorRetryHandler`` / ``AsyncServerErrorRetryHandler``. The former sleeps
+  ``Retry-After`` plus up to 1 s of random jitter.
+* bolt parses any form body containing the substring "payload" as an interactive payload, so
+  ``/cop payload`` reaches no listener (404).
+* ``SocketModeClient.__init__`` needs a running loop; ``close()`` doesn't await its tasks (use
+  :func:`close_socket_mode`). A ``disconnect`` message makes it call
+  ``apps.connections.open`` again and reconnect.
 """
 
 from __future__ import annotations
@@ -1219,6 +1240,18 @@ async def post_signed(
     async with aiohttp.ClientSession() as session:
         async with session.post(url, data=body.encode(), headers=request_headers) as response:
             return response.status, await response.text()
+
+
+async def http_get(
+    url: str, headers: Mapping[str, str] | None = None
+) -> tuple[int, CIMultiDict[str], str]:
+    """GET ``url`` without following redirects; returns ``(status, headers, text)``.
+
+    For bolt's OAuth routes: their redirects point at slack.com, which tests must not reach.
+    """
+    async with aiohttp.ClientSession() as session:
+        async with session.get(url, headers=dict(headers or {}), allow_redirects=False) as response:
+            return response.status, CIMultiDict(response.headers), await response.text()
 
 
 @asynccontextmanager

@@ -14,6 +14,7 @@ from types import SimpleNamespace
 import pytest
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry import builtin_async_handlers
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -21,6 +22,8 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncServerErrorRetryHandler,
 )
 from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
+from slack_sdk.oauth.installation_store import FileInstallationStore
+from slack_sdk.oauth.state_store import FileOAuthStateStore
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -42,6 +45,7 @@ from tests.fakes.slack_fake import (
     block_actions_payload,
     encode_for_http,
     event_payload,
+    http_get,
     load_payload,
     post_signed,
     retry_headers,
@@ -174,6 +178,7 @@ async def test_signed_slash_command_acks_and_posts_message(slack_api):
     assert seen["command"][0]["user_id"] == USER_ID
     assert post.params["channel"] == CHANNEL_ID
     assert post.params["text"] == "cop: help"
+    assert post.params["team_id"] == TEAM_ID  # bolt's per-request client adds it to every call
     assert post.headers["Authorization"] == f"Bearer {BOT_TOKEN}"
     # bolt's single-workspace authorization calls auth.test once before the first listener.
     assert slack_api.methods_called == ["auth.test", "chat.postMessage"]
@@ -495,6 +500,47 @@ async def test_oauth_v2_access_returns_an_installation(slack_api):
     assert response["team"]["id"] == TEAM_ID and response["enterprise"] is None
     [call] = slack_api.calls_to("oauth.v2.access")
     assert call.headers["Authorization"].startswith("Basic ")
+
+
+@pytest.mark.filterwarnings("ignore:BasicAuth is deprecated:DeprecationWarning")
+async def test_oauth_install_flow_then_requests_use_the_installed_token(slack_api, tmp_path):
+    """bolt's real OAuth flow (install page -> redirect -> oauth.v2.access -> auth.test) against
+    the fake, then a slash command authorized from the installation store."""
+    app = AsyncApp(
+        signing_secret=SIGNING_SECRET,
+        client=AsyncWebClient(base_url=slack_api.base_url),
+        oauth_settings=AsyncOAuthSettings(
+            client_id="111.222",
+            client_secret="s3cr3t",
+            scopes=["commands", "chat:write"],
+            installation_store=FileInstallationStore(base_dir=str(tmp_path / "installations")),
+            state_store=FileOAuthStateStore(expiration_seconds=60, base_dir=str(tmp_path)),
+        ),
+    )
+
+    @app.command("/cop")
+    async def cop(ack, command, client):
+        await ack()
+        await client.chat_postMessage(channel=command["channel_id"], text="installed")
+
+    async with serve_bolt(app) as base:
+        status, headers, page = await http_get(base + "/slack/install")
+        state = headers["Set-Cookie"].split(";")[0].split("=", 1)[1]
+        assert status == 200 and f"state={state}" in page
+        status, _, _ = await http_get(
+            f"{base}/slack/oauth_redirect?code=abc&state={state}",
+            headers={"Cookie": f"slack-app-oauth-state={state}"},
+        )
+        assert status == 200
+
+        status, _ = await post_signed(
+            base + EVENTS_PATH, encode_for_http(slash_command_payload(fake=slack_api))
+        )
+        [post] = await slack_api.wait_for("chat.postMessage")
+
+    assert status == 200
+    assert slack_api.calls_to("oauth.v2.access")[0].params["code"] == "abc"
+    assert post.token == INSTALLED_BOT_TOKEN
 
 
 # -- Socket Mode ----------------------------------------------------------------------------------
