@@ -95,6 +95,7 @@ def platform_adapters(settings: Settings) -> list[ChatAdapter]:
 async def _run(settings: Settings) -> int:
     adapters = platform_adapters(settings)
     if not adapters:
+        logging.getLogger().setLevel(logging.WARNING)  # keep the console readable
         print("circlebot: no Slack or Discord tokens configured; starting the console.")
         print("Type :help for console directives, /cop help for commands, Ctrl-D to quit.")
         return await _interactive(Database(settings.database_url), settings, zone="UTC")

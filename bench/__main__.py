@@ -1,0 +1,189 @@
+"""Runs every benchmark and prints a Markdown table; results are recorded in bench/RESULTS.md.
+
+Usage: ``make bench`` (or ``python -m bench [--quick]``). PostgreSQL rows appear when
+PostgreSQL answers on 127.0.0.1:5432.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import platform
+import socket
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.app import App
+from bot.events import Actor, CommandInvoked, ConversationRef, Place, UserRef
+from bot.outbox import DeliveryWorker, Outbox
+from bot.ports import Capabilities, FakeClock
+from bot.scheduling import ManualScheduler, run_at
+from bot.ui import Message
+from storage.db import Database
+
+Row = tuple[str, str, str]
+
+
+class _NullAdapter:
+    platform = "bench"
+    capabilities = Capabilities()
+
+    async def start(self, handle):  # type: ignore[no-untyped-def]
+        pass
+
+    async def stop(self) -> None:
+        pass
+
+    async def send(self, to, msg):  # type: ignore[no-untyped-def]
+        from bot.events import MessageRef
+
+        return MessageRef("bench", to.channel_id, "1")
+
+    async def edit(self, ref, msg) -> None:  # type: ignore[no-untyped-def]
+        pass
+
+    async def send_dm(self, user, msg):  # type: ignore[no-untyped-def]
+        from bot.events import MessageRef
+
+        return MessageRef("bench", "D", "1")
+
+
+def _pg_up() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+async def _with_db(kind: str, fn: Callable[[Database], Awaitable[list[Row]]]) -> list[Row]:
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory() as tmp:
+            db = Database(f"sqlite:///{Path(tmp) / 'bench.db'}")
+            await db.upgrade()
+            try:
+                return await fn(db)
+            finally:
+                await db.dispose()
+    import psycopg
+
+    name = f"circlebot_bench_{uuid.uuid4().hex[:8]}"
+    admin = "postgresql://postgres@127.0.0.1:5432/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    db = Database(f"postgresql://postgres@127.0.0.1:5432/{name}")
+    try:
+        await db.upgrade()
+        return await fn(db)
+    finally:
+        await db.dispose()
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def bench_commands(db: Database, n: int, label: str) -> list[Row]:
+    """Latency of a command through the dispatcher (parse excluded), with role lookups."""
+    clock = FakeClock(datetime(2026, 11, 2, 14, tzinfo=UTC))
+    app = App(db, clock, [_NullAdapter()], manual=True)
+    await app.start(migrate=False)
+    conv = ConversationRef("bench", "W", "C")
+    admin = Actor(UserRef("bench", "W", "ana"), "ana", True)
+    await app.dispatcher.handle(
+        CommandInvoked(admin, Place(conv, "c"), ("setup",), {"name": "Bench", "timezone": "UTC"})
+    )
+    samples = []
+    for i in range(n):
+        actor = Actor(UserRef("bench", "W", f"u{i % 50}"), f"u{i % 50}")
+        start = time.perf_counter()
+        await app.dispatcher.handle(CommandInvoked(actor, Place(conv, "c"), ("about",), {}))
+        samples.append((time.perf_counter() - start) * 1000)
+    await app.stop()
+    samples.sort()
+    p50, p95 = statistics.median(samples), samples[int(len(samples) * 0.95)]
+    return [
+        (
+            f"`/cop about` through the dispatcher ({label})",
+            f"{n} commands",
+            f"p50 {p50:.1f} ms, p95 {p95:.1f} ms",
+        )
+    ]
+
+
+async def bench_outbox(db: Database, n: int, label: str) -> list[Row]:
+    """Enqueue n messages (one transaction each) and deliver them all."""
+    clock = FakeClock(datetime(2026, 11, 2, 14, tzinfo=UTC))
+    outbox = Outbox(clock)
+    start = time.perf_counter()
+    for i in range(n):
+        async with db.session() as s:
+            await outbox.enqueue(
+                s,
+                key=f"b:{i}",
+                to=ConversationRef("bench", "W", f"C{i % 20}"),
+                message=Message(text="x"),
+            )
+    enq = time.perf_counter() - start
+    worker = DeliveryWorker(db, {"bench": _NullAdapter()}, clock)
+    start = time.perf_counter()
+    delivered = await worker.drain(max_rounds=10_000)
+    dlv = time.perf_counter() - start
+    assert delivered == n
+    return [
+        (f"outbox enqueue ({label})", f"{n} messages", f"{n / enq:,.0f} messages/s"),
+        (f"outbox delivery, no network ({label})", f"{n} messages", f"{n / dlv:,.0f} messages/s"),
+    ]
+
+
+async def bench_scheduler(db: Database, n: int, label: str) -> list[Row]:
+    """Schedule n one-off jobs and fire them all on the manual scheduler."""
+    clock = FakeClock(datetime(2026, 11, 2, 14, tzinfo=UTC))
+    fired = 0
+
+    async def runner(job_id, kind, args) -> None:  # type: ignore[no-untyped-def]
+        nonlocal fired
+        fired += 1
+
+    sched = ManualScheduler(db, clock, runner)
+    start = time.perf_counter()
+    for i in range(n):
+        await run_at(sched, f"j:{i}", clock.now() + timedelta(minutes=i + 1), "k", [i])
+    add = time.perf_counter() - start
+    start = time.perf_counter()
+    await sched.advance(timedelta(minutes=n + 1))
+    run = time.perf_counter() - start
+    assert fired == n
+    return [
+        (
+            f"scheduler: add + fire jobs ({label})",
+            f"{n} jobs",
+            f"{n / add:,.0f} adds/s, {n / run:,.0f} fires/s",
+        )
+    ]
+
+
+async def main(quick: bool) -> None:
+    n = 200 if quick else 1000
+    rows: list[Row] = []
+    kinds = ["sqlite"] + (["postgresql"] if _pg_up() else [])
+    for kind in kinds:
+        rows += await _with_db(kind, lambda db, k=kind: bench_commands(db, n, k))
+        rows += await _with_db(kind, lambda db, k=kind: bench_outbox(db, n, k))
+        rows += await _with_db(kind, lambda db, k=kind: bench_scheduler(db, n // 2, k))
+    print(f"Machine: {platform.machine()}, {platform.system()}, Python {sys.version.split()[0]}")
+    print()
+    print("| what | size | result |")
+    print("|---|---|---|")
+    for what, size, result in rows:
+        print(f"| {what} | {size} | {result} |")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    asyncio.run(main(parser.parse_args().quick))
