@@ -100,7 +100,9 @@ async def test_help_lists_only_what_the_asker_may_do() -> None:
         """
     )
     text = "\n".join(lines)
-    ana, ben, cara = (text.split(f"{who}> /cop help")[1].split("> ")[0] for who in ("ana", "ben", "cara"))
+    ana, ben, cara = (
+        text.split(f"{who}> /cop help")[1].split("> ")[0] for who in ("ana", "ben", "cara")
+    )
     assert "/cop facilitator add USER" in ana and "/cop members" in ana
     assert "/cop facilitator add USER" not in ben and "/cop members" in ben
     assert "/cop members" not in cara and "/cop join" in cara
@@ -137,3 +139,61 @@ def test_circlebot_console_reads_a_script_from_stdin() -> None:
     assert "[private @ana] What you can do with circlebot here:" in result.stdout
     assert "/cop setup NAME [TIMEZONE] [LANGUAGE]" in result.stdout
     assert result.stderr == ""
+
+
+async def test_a_job_two_days_out_fires_once_on_advance_and_never_after_restart(tmp_path) -> None:
+    """`:advance 2d` fires a scheduled job once; a restart on the same database does not repeat it."""
+    from datetime import UTC, datetime, timedelta
+
+    from adapters.console import run_script
+    from bot.app import App
+    from bot.events import ConversationRef
+    from bot.features import build_registry
+    from bot.ports import FakeClock
+    from bot.scheduling import run_at
+    from bot.ui import Message
+    from storage.db import Database
+
+    async def ping(services, n: int) -> None:  # type: ignore[no-untyped-def]
+        async with services.db.session() as s:
+            await services.outbox.enqueue(
+                s,
+                key=f"test:ping:{n}",
+                to=ConversationRef("console", "console", "cop"),
+                message=Message(text=f"ping {n}"),
+            )
+
+    registry = build_registry()
+    registry.job("test.ping", ping)
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    clock = FakeClock(datetime(2026, 11, 2, 14, 0, tzinfo=UTC))
+
+    db = Database(url)
+    app = App(db, clock, [], manual=True, registry=registry)
+    await app.start()
+    await run_at(app.scheduler, "test:ping:1", clock.now() + timedelta(days=2), "test.ping", [1])
+    await db.dispose()
+
+    first: list[str] = []
+    db = Database(url)
+    await run_script(
+        [":advance 1d", ":advance 1d", ":advance 1d"],
+        db,
+        clock,
+        write=first.append,
+        registry=registry,
+    )
+    await db.dispose()
+    assert first == [
+        "you> :advance 1d",
+        "you> :advance 1d",
+        "~ Wed 4 Nov 2026, 14:00 UTC",
+        "[#cop] ping 1",
+        "you> :advance 1d",
+    ]
+
+    again: list[str] = []
+    db = Database(url)
+    await run_script([":advance 30d"], db, clock, write=again.append, registry=registry)
+    await db.dispose()
+    assert again == ["you> :advance 30d"]

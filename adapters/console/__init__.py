@@ -10,6 +10,7 @@ from pathlib import Path
 from adapters.console.adapter import ConsoleAdapter
 from adapters.console.session import ConsoleSession
 from bot.app import App
+from bot.commands import Registry
 from bot.ports import FakeClock, SystemClock
 from storage.db import Database
 
@@ -25,13 +26,15 @@ async def run_script(
     write: Callable[[str], None] = print,
     files_dir: Path | None = None,
     default_timezone: str = "UTC",
+    registry: Registry | None = None,
 ) -> App:
     """Play script lines against a bot on a fake clock; every line is echoed as ``name> line``."""
     adapter = ConsoleAdapter(write, files_dir)
-    app = App(db, clock, [adapter], manual=True, default_timezone=default_timezone)
+    app = App(
+        db, clock, [adapter], manual=True, default_timezone=default_timezone, registry=registry
+    )
     session = ConsoleSession(app, adapter, zone=zone)
     await app.start()
-    session.user, session.admin = "you", False
     await app.worker.drain()
     for line in lines:
         await session.feed(line, echo=True)
