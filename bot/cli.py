@@ -81,7 +81,9 @@ def platform_adapters(settings: Settings) -> list[ChatAdapter]:
         try:
             from adapters.slack import build_slack_adapter
         except ImportError as err:
-            raise SettingsError("Slack settings are given but the Slack adapter is missing") from err
+            raise SettingsError(
+                "Slack settings are given but the Slack adapter is missing"
+            ) from err
         adapters.append(build_slack_adapter(settings))
     if settings.discord_enabled:
         try:

@@ -47,6 +47,8 @@ class Param:
     choices: tuple[str, ...] = ()
     rest: bool = False
     max_length: int = 300
+    # Only as ``name=value`` in typed text, so an unquoted text parameter before it takes the rest.
+    keyword: bool = False
 
 
 CommandHandler = Callable[["Context"], Awaitable[Reply]]
@@ -74,6 +76,8 @@ class Command:
             shown = p.name.upper()
             if p.choices:
                 shown = "|".join(p.choices)
+            if p.keyword:
+                shown = f"{p.name}={shown}"
             parts.append(shown if p.required else f"[{shown}]")
         return " ".join(parts)
 
@@ -179,7 +183,7 @@ class Registry:
                 values[name.lower()] = value
             else:
                 positional.append(tok)
-        free = [p for p in cmd.params if p.name not in values]
+        free = [p for p in cmd.params if p.name not in values and not p.keyword]
         for i, p in enumerate(free):
             if not positional:
                 break

@@ -81,6 +81,21 @@ class Settings(BaseSettings):
             raise ValueError("must be an app-level token starting with xapp-")
         return value or None
 
+    @field_validator("slack_api_url")
+    @classmethod
+    def _slack_api_url(cls, value: str) -> str:
+        # AsyncWebClient joins method names onto base_url, so it must end with "/".
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL such as https://slack.com/api/")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("slack_http_path")
+    @classmethod
+    def _slack_http_path(cls, value: str) -> str:
+        if not value.startswith("/") or " " in value:
+            raise ValueError("must be a URL path starting with / such as /slack/events")
+        return value
+
     @property
     def slack_enabled(self) -> bool:
         return bool(self.slack_bot_token or self.slack_client_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,6 +53,9 @@ class Context:
     params: dict[str, str] = field(default_factory=dict)
     t: Translator = field(default_factory=Translator)
     just_joined: bool = False
+    # Run by the dispatcher after the transaction commits (scheduler writes: the job store
+    # uses its own connection, which a still-open SQLite write transaction would block).
+    after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     @property
     def actor(self) -> Actor:

@@ -50,6 +50,13 @@ class Dispatcher:
                 await self._resolve(ctx)
                 t = ctx.t
                 reply = await self._route(ctx)
+            for fn in ctx.after_commit:
+                try:
+                    await fn()
+                except Exception:
+                    log.exception(
+                        "%s from %s: after-commit step failed", kind, event.actor.user.user_id
+                    )
         except (UserError, ParseError) as refusal:
             log.info("%s refused for %s", kind, event.actor.user.user_id)
             reply = Respond(Message(text=str(refusal)), private=True)
@@ -120,7 +127,10 @@ class Dispatcher:
             handler, role = entry
             if role >= Role.MEMBER:
                 await self._join(ctx)
-            log.info("action %s by %s", event.action, ctx.actor.user.user_id)
+            # Kind only: the arguments can name a choice (vote:cast:POLL:OPTION), and an anonymous
+            # poll's voter must never be linked to it, not even in logs.
+            action = f"{event.action.feature}:{event.action.verb}"
+            log.info("action %s by %s", action, ctx.actor.user.user_id)
             try:
                 return await handler(ctx)
             except ActionIdError:

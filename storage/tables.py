@@ -2,6 +2,8 @@
 
 from sqlmodel import SQLModel
 
+import storage.meetings  # noqa: F401
 import storage.models  # noqa: F401
+import storage.voting  # noqa: F401
 
 metadata = SQLModel.metadata

@@ -31,7 +31,9 @@ def test_positional_keyword_and_quoted_parameters(registry: Registry) -> None:
 def test_last_text_parameter_takes_the_rest() -> None:
     reg = Registry()
     reg.command(
-        Command(("note",), "k", _noop, Role.MEMBER, (Param("n", "k", kind="int"), Param("text", "k")))
+        Command(
+            ("note",), "k", _noop, Role.MEMBER, (Param("n", "k", kind="int"), Param("text", "k"))
+        )
     )
     _, params = reg.parse("note 3 bring your own snack, please", T)
     assert params == {"n": "3", "text": "bring your own snack, please"}
@@ -41,9 +43,17 @@ def test_last_text_parameter_takes_the_rest() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "user"),
-    [("<@U123|ben>", "U123"), ("<@U123>", "U123"), ("<@!4567>", "4567"), ("@ben", "ben"), ("ben", "ben")],
+    [
+        ("<@U123|ben>", "U123"),
+        ("<@U123>", "U123"),
+        ("<@!4567>", "4567"),
+        ("@ben", "ben"),
+        ("ben", "ben"),
+    ],
 )
-def test_mentions_from_every_platform_become_user_ids(registry: Registry, raw: str, user: str) -> None:
+def test_mentions_from_every_platform_become_user_ids(
+    registry: Registry, raw: str, user: str
+) -> None:
     assert normalise_user(raw) == user
     _, params = registry.parse(f"facilitator add {raw}", T)
     assert params == {"user": user}
@@ -78,7 +88,9 @@ def test_registry_refuses_paths_discord_cannot_express() -> None:
     with pytest.raises(ValueError):
         reg.command(Command(("a", "b"), "k", _noop))
     with pytest.raises(ValueError):
-        reg.command(Command(("x",), "k", _noop, params=(Param("p", "k", rest=True), Param("q", "k"))))
+        reg.command(
+            Command(("x",), "k", _noop, params=(Param("p", "k", rest=True), Param("q", "k")))
+        )
 
 
 def test_choices_are_checked_and_normalised() -> None:

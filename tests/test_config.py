@@ -30,7 +30,11 @@ def _clean_env(**extra: str) -> dict[str, str]:
         ("DATABASE_URL", "not a url", "setting DATABASE_URL is invalid: must be a database URL"),
         ("DATABASE_URL", "mysql://x/y", "setting DATABASE_URL is invalid: must be a sqlite"),
         ("DEFAULT_TIMEZONE", "Mars/Base", "setting DEFAULT_TIMEZONE is invalid: must be an IANA"),
-        ("SLACK_BOT_TOKEN", "xoxp-secret-123", "setting SLACK_BOT_TOKEN is invalid: must be a bot token"),
+        (
+            "SLACK_BOT_TOKEN",
+            "xoxp-secret-123",
+            "setting SLACK_BOT_TOKEN is invalid: must be a bot token",
+        ),
         ("SLACK_HTTP_PORT", "99999", "setting SLACK_HTTP_PORT is invalid"),
         ("LOG_LEVEL", "LOUD", "setting LOG_LEVEL is invalid: must be DEBUG"),
     ],
@@ -59,7 +63,9 @@ def test_settings_come_from_a_dotenv_file(tmp_path: Path, monkeypatch: pytest.Mo
         if key.startswith(("SLACK_", "DISCORD_", "DATABASE_", "DEFAULT_")):
             monkeypatch.delenv(key)
     monkeypatch.chdir(tmp_path)
-    (tmp_path / ".env").write_text("DEFAULT_TIMEZONE=America/Chicago\nDATABASE_URL=sqlite:///x.db\n")
+    (tmp_path / ".env").write_text(
+        "DEFAULT_TIMEZONE=America/Chicago\nDATABASE_URL=sqlite:///x.db\n"
+    )
     settings = load_settings()
     assert settings.default_timezone == "America/Chicago"
     assert settings.database_url == "sqlite:///x.db"

@@ -35,7 +35,9 @@ async def test_same_key_twice_is_one_message(db, clock) -> None:
     assert (row.status, row.message_channel, row.message_id) == ("sent", "C1", "m1")
     # Enqueuing after delivery is still a no-op: the key is remembered.
     async with db.session() as s:
-        assert not await outbox.enqueue(s, key="reminder:1:P1D", to=CHANNEL, message=Message(text="c"))
+        assert not await outbox.enqueue(
+            s, key="reminder:1:P1D", to=CHANNEL, message=Message(text="c")
+        )
     assert await worker.drain() == 0
 
 
@@ -43,7 +45,9 @@ async def test_transient_failure_waits_for_retry_after_then_succeeds(db, clock) 
     outbox, fake = Outbox(clock), RecordingAdapter()
     fake.failures.append(DeliveryError("ratelimited", transient=True, retry_after=30))
     async with db.session() as s:
-        await outbox.enqueue(s, key="k1", to=UserRef("fake", "W1", "U9"), message=Message(text="hi"))
+        await outbox.enqueue(
+            s, key="k1", to=UserRef("fake", "W1", "U9"), message=Message(text="hi")
+        )
     worker = DeliveryWorker(db, {"fake": fake}, clock, base_backoff=2)
     await worker.drain()
     [row] = await _rows(db)

@@ -56,8 +56,17 @@ def test_message_survives_the_outbox_as_json() -> None:
     msg = Message(
         text="Meeting soon",
         blocks=[
-            Section.of("Hi ", Mention(user_id="U1", name="ana"), ", we meet ", Time(at=at, zone="America/New_York")),
-            Actions(elements=[Button(action=ActionId("rsvp", "going", 7), label="Going", style="primary")]),
+            Section.of(
+                "Hi ",
+                Mention(user_id="U1", name="ana"),
+                ", we meet ",
+                Time(at=at, zone="America/New_York"),
+            ),
+            Actions(
+                elements=[
+                    Button(action=ActionId("rsvp", "going", 7), label="Going", style="primary")
+                ]
+            ),
             Context(parts=["small print"]),
             File(filename="m.ics", content=b"BEGIN:VCALENDAR\r\n\x00\xff", title="Calendar"),
         ],

@@ -9,9 +9,9 @@ from bot.commands import Registry
 
 def feature_modules() -> list[ModuleType]:
     """The features, in the order their commands appear in help."""
-    from bot.features import communities
+    from bot.features import communities, meetings, voting
 
-    return [communities]
+    return [communities, voting, meetings]
 
 
 def build_registry() -> Registry:

@@ -1770,6 +1770,9 @@ class FakeDiscord:
         missing = [k for k in missing if k not in body]
         if missing:
             return _error(400, 50035, f"Invalid Form Body (missing {', '.join(missing)})")
+        if sum(1 for e in events.values() if e.get("status") in (1, 2)) >= 100:
+            # Discord: at most 100 scheduled/active events per guild.
+            return _error(400, 30038, "Maximum number of guild scheduled events reached (100)")
         event = {
             "id": str(snowflake()),
             "guild_id": m[1],

@@ -166,11 +166,11 @@ def next_slack_ts(n: int, base: int = 1_700_000_000) -> str:
     return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
 
-async def _start_loopback(app: web.Application) -> tuple[web.AppRunner, int]:
-    """Serve ``app`` on 127.0.0.1 with an OS-assigned port; returns the runner and the port."""
+async def _start_loopback(app: web.Application, port: int = 0) -> tuple[web.AppRunner, int]:
+    """Serve ``app`` on 127.0.0.1 (an OS-assigned port unless given); returns runner and port."""
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()
     port = runner.addresses[0][1]
     return runner, port
@@ -267,8 +267,9 @@ class FakeSlackWebAPI:
     ``not_in_channel`` / ``is_archived`` like Slack does.
     """
 
-    def __init__(self, *, valid_tokens: set[str] | None = None) -> None:
+    def __init__(self, *, valid_tokens: set[str] | None = None, port: int = 0) -> None:
         self.valid_tokens = valid_tokens
+        self.requested_port = port
         self.calls: list[RecordedCall] = []
         self.messages: dict[str, list[dict[str, Any]]] = {}
         self.views: dict[str, dict[str, Any]] = {}
@@ -314,7 +315,7 @@ class FakeSlackWebAPI:
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/response_url/{tail:.*}", self._handle_response_url)
         app.router.add_post("/upload/v1/{file_id}", self._handle_upload)
-        self._runner, self._port = await _start_loopback(app)
+        self._runner, self._port = await _start_loopback(app, self.requested_port)
 
     async def stop(self) -> None:
         """Stop serving; in-flight requests get at most one second to finish."""
@@ -1012,6 +1013,12 @@ def load_payload(name: str, **overrides: Any) -> dict[str, Any]:
     return _deep_merge(data, overrides)
 
 
+def new_trigger_id() -> str:
+    """A fresh trigger id: Slack issues a new one for every command, click and submission."""
+    n = time.time_ns()
+    return f"{n // 1000}.{1234567890123}.{uuid.uuid4().hex}"
+
+
 def _response_url(fake: FakeSlackWebAPI | None, response_url: str | None, kind: str) -> str:
     if response_url is not None:
         return response_url
@@ -1032,8 +1039,10 @@ def slash_command_payload(
 
     ``response_url`` points at ``fake`` when given (posts land in ``fake.response_url_posts``).
     Override ``user_id``, ``channel_id``, ``team_id``, ``trigger_id``... as keyword arguments.
-    All values are strings, as on the wire.
+    All values are strings, as on the wire. Each call gets a fresh ``trigger_id`` (Slack
+    issues one per interaction); post the same payload twice to model a replay.
     """
+    overrides.setdefault("trigger_id", new_trigger_id())
     return load_payload(
         "slash_command",
         command=command,
@@ -1076,6 +1085,7 @@ def block_actions_payload(
         payload["container"]["message_ts"] = message_ts
         payload["message"]["ts"] = message_ts
     payload["response_url"] = _response_url(fake, response_url, "actions")
+    payload["trigger_id"] = new_trigger_id()
     return _deep_merge(payload, overrides)
 
 
@@ -1104,6 +1114,7 @@ def view_submission_payload(
         )
     if user_id is not None:
         payload["user"]["id"] = user_id
+    payload["trigger_id"] = new_trigger_id()
     return _deep_merge(payload, overrides)
 
 
@@ -1480,3 +1491,54 @@ async def socket_mode_session(
         yield handler
     finally:
         await close_socket_mode(handler)
+
+
+# ---------------------------------------------------------------------------------------------
+# Running the fake by hand, against the real `circlebot run` process
+
+
+async def _serve_forever(port: int) -> None:
+    async with FakeSlackWebAPI(port=port) as fake:
+        print(f"fake Slack Web API at {fake.base_url}  (Ctrl-C to stop)", flush=True)
+        seen = 0
+        while True:
+            await asyncio.sleep(0.2)
+            for call in fake.calls[seen:]:
+                # Method names and channels only: this is a log, not a transcript.
+                print(f"  {call.method} {call.params.get('channel', '')}".rstrip(), flush=True)
+            seen = len(fake.calls)
+
+
+async def _send_command(url: str, text: str, fake_root: str | None) -> None:
+    response_url = f"{fake_root.rstrip('/')}/response_url/commands/manual" if fake_root else None
+    payload = slash_command_payload(text, response_url=response_url)
+    status, body = await post_signed(url, encode_for_http(payload))
+    print(status, body)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m tests.fakes.slack_fake serve --port 4000`` runs the fake Web API;
+    ``python -m tests.fakes.slack_fake command "help" --url http://127.0.0.1:3000/slack/events``
+    posts a signed ``/cop help`` to a running bot (signing secret :data:`SIGNING_SECRET`)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="slack_fake")
+    sub = parser.add_subparsers(dest="what", required=True)
+    serve = sub.add_parser("serve", help="run the fake Web API on 127.0.0.1")
+    serve.add_argument("--port", type=int, default=4000)
+    command = sub.add_parser("command", help="post a signed /cop command to a bot")
+    command.add_argument("text")
+    command.add_argument("--url", default="http://127.0.0.1:3000/slack/events")
+    command.add_argument("--fake", default="http://127.0.0.1:4000/", help="fake root URL")
+    args = parser.parse_args(argv)
+    try:
+        if args.what == "serve":
+            asyncio.run(_serve_forever(args.port))
+        else:
+            asyncio.run(_send_command(args.url, args.text, args.fake))
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

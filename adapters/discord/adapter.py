@@ -1,0 +1,666 @@
+"""The Discord adapter: discord.py's gateway client, app commands, buttons, modals, delivery.
+
+Identity: one bot is one "workspace". Every `UserRef` and `ConversationRef` on Discord uses
+the workspace id ``"discord"`` (`WORKSPACE`): user and channel ids are global snowflakes,
+and a DM (which has no guild) must resolve to the member's community by user id alone.
+Where a guild is needed (scheduled events) it is looked up from the community's channel.
+
+Interactions: slash commands, button/select presses (`ActionItem`, a `DynamicItem` whose
+custom_id is the core's ActionId) and modal submits all go through `_run`, which races
+the core against Discord's 3-second answer window and defers when the core is slower.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Any, ClassVar
+
+import aiohttp
+import discord
+import discord.gateway
+import discord.http
+import yarl
+from discord import app_commands
+
+from adapters.discord.commands import build_cop_group
+from adapters.discord.render import CONTINUED, ActionItem, build_modal, form_custom_id, render
+from bot.commands import Command, ParseError, Registry, command_args, validate_params
+from bot.events import (
+    Ack,
+    ActionClicked,
+    Actor,
+    CommandInvoked,
+    ConversationRef,
+    Event,
+    FormErrors,
+    FormSubmitted,
+    MessageRef,
+    OpenForm,
+    Place,
+    Reply,
+    Respond,
+    UserRef,
+)
+from bot.i18n import Translator
+from bot.ports import Capabilities, DeliveryError, Handler
+from bot.ui import ActionId, ActionIdError, Message
+
+log = logging.getLogger(__name__)
+
+WORKSPACE = "discord"
+DEFAULT_API_URL = "https://discord.com/api/v10"
+DEFAULT_GATEWAY_URL = "wss://gateway.discord.gg/"
+
+# Discord: an interaction must be answered (or deferred) within 3 seconds.
+ACK_BUDGET = 2.5
+# Discord: 50 requests per second per bot across all routes (interaction answers excluded).
+GLOBAL_RATE = 45
+# Discord: a guild may have at most 100 scheduled events that have not ended.
+MAX_UPCOMING_EVENTS = 100
+MAX_EVENT_NAME = 100  # scheduled event name: 1-100 characters
+MAX_EVENT_LOCATION = 100  # external event location: 1-100 characters
+MAX_EVENT_DESCRIPTION = 1000  # scheduled event description: 1,000 characters
+
+DM_HINT = (
+    "I couldn't send you a direct message, so you missed a reminder or check-in: your DMs "
+    "from this server are closed. To open them, click the server's name at the top left, "
+    "choose Privacy Settings and turn on Direct Messages."
+)
+POSTED_BELOW = "Posted in the channel."
+FORM_TOO_SLOW = "That took too long to open the form; please press the button again."
+EVENTS_FORBIDDEN = (
+    "I can't add meetings to this server's Events because I lack the Manage Events "
+    "permission; reminders keep working. A server admin can grant it in Server Settings → Roles."
+)
+
+
+class RateLimiter:
+    """At most `rate` calls per `per` seconds (a sliding window shared by the whole bot).
+
+    discord.py already waits on per-route buckets and retries 429s; this paces the outbox
+    below Discord's global limit so fan-out (reminders to 200 members) never hits it.
+    """
+
+    def __init__(
+        self,
+        rate: int = GLOBAL_RATE,
+        per: float = 1.0,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Any] = asyncio.sleep,
+    ) -> None:
+        self.rate = rate
+        self.per = per
+        self._clock = clock
+        self._sleep = sleep
+        self._stamps: deque[float] = deque()
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            while True:
+                now = self._clock()
+                while self._stamps and self._stamps[0] <= now - self.per:
+                    self._stamps.popleft()
+                if len(self._stamps) < self.rate:
+                    self._stamps.append(now)
+                    return
+                await self._sleep(self._stamps[0] + self.per - now)
+
+
+def delivery_error(exc: BaseException) -> DeliveryError:
+    """A discord.py / network failure as the core's `DeliveryError` (reason, transient)."""
+    if isinstance(exc, discord.Forbidden):
+        if exc.code == 50007:  # Cannot send messages to this user (DMs closed, blocked)
+            return DeliveryError("dm_closed", transient=False)
+        if exc.code in (50001, 50013):  # Missing Access / Missing Permissions
+            return DeliveryError("missing_access", transient=False)
+        return DeliveryError("forbidden", transient=False)
+    if isinstance(exc, discord.NotFound):
+        reason = {10003: "channel_not_found", 10008: "message_not_found", 10013: "user_not_found"}
+        return DeliveryError(reason.get(exc.code, "not_found"), transient=False)
+    if isinstance(exc, discord.DiscordServerError):
+        return DeliveryError("server_error", transient=True)
+    if isinstance(exc, discord.HTTPException):
+        if exc.status == 429:  # only raised when discord.py gave up waiting (e.g. Cloudflare)
+            return DeliveryError("ratelimited", transient=True, retry_after=60.0)
+        if exc.status >= 500:
+            return DeliveryError("server_error", transient=True)
+        return DeliveryError(f"http_{exc.status}", transient=False)
+    if isinstance(exc, aiohttp.ClientError | OSError | TimeoutError):
+        return DeliveryError("connection", transient=True)
+    return DeliveryError("adapter_error", transient=True)
+
+
+@contextlib.contextmanager
+def _delivery_errors() -> Iterator[None]:
+    try:
+        yield
+    except DeliveryError:
+        raise
+    except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError) as exc:
+        raise delivery_error(exc) from exc
+
+
+def modal_values(components: list[dict[str, Any]]) -> dict[str, str]:
+    """Input values of a MODAL_SUBMIT, from action rows (type 1) or labels (type 18)."""
+    out: dict[str, str] = {}
+    for wrapper in components:
+        inner = list(wrapper.get("components") or [])
+        if "component" in wrapper:
+            inner.append(wrapper["component"])
+        if "custom_id" in wrapper:
+            inner.append(wrapper)
+        for c in inner:
+            if "custom_id" not in c:
+                continue
+            if "value" in c:
+                out[c["custom_id"]] = c["value"] or ""
+            elif "values" in c:
+                out[c["custom_id"]] = ",".join(c["values"])
+    return out
+
+
+class _Client(discord.Client):
+    """discord.Client wired to one adapter (reachable as ``interaction.client.circlebot``)."""
+
+    def __init__(self, adapter: DiscordAdapter, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.circlebot = adapter
+
+    async def setup_hook(self) -> None:
+        await self.circlebot._setup()
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        await self.circlebot._on_interaction(interaction)
+
+
+class DiscordAdapter:
+    """circlebot on Discord; see the module docstring."""
+
+    platform: ClassVar[str] = "discord"
+    capabilities = Capabilities(
+        buttons=True,
+        max_buttons=25,  # 5 rows of 5 buttons per message
+        forms=True,
+        edit=True,
+        ephemeral=True,
+        files=True,
+        max_action_id=100,  # custom_id: 100 characters
+        # Discord's per-channel bucket allows 5 messages per 5 seconds.
+        pace_seconds=1.0,
+    )
+
+    def __init__(
+        self,
+        token: str,
+        *,
+        registry: Registry | None = None,
+        dev_guild_id: int | None = None,
+        api_url: str = DEFAULT_API_URL,
+        gateway_url: str = DEFAULT_GATEWAY_URL,
+        guild_ready_timeout: float = 2.0,
+        limiter: RateLimiter | None = None,
+        ack_budget: float = ACK_BUDGET,
+    ) -> None:
+        if registry is None:
+            from bot.features import build_registry
+
+            registry = build_registry()
+        self._token = token
+        self.registry = registry
+        self.dev_guild_id = dev_guild_id
+        self.api_url = api_url.rstrip("/")
+        self.gateway_url = gateway_url
+        self.guild_ready_timeout = guild_ready_timeout
+        self.limiter = limiter or RateLimiter()
+        self.ack_budget = ack_budget
+        self.t = Translator()
+        self.client: _Client | None = None
+        self.tree: app_commands.CommandTree | None = None
+        self.dm_channels: dict[int, int] = {}
+        """user id -> DM channel id, so each member's DM channel is opened once."""
+        self.dm_closed: set[str] = set()
+        """Members whose DMs failed with 50007 and who have not been told yet (this process)."""
+        self._events_refused: set[int] = set()
+        self._long_forms: dict[str, tuple[str, str]] = {}
+        self._handle: Handler | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._saved_urls: list[tuple[Any, str, Any]] = []
+
+    def __repr__(self) -> str:  # never show the token
+        return f"<DiscordAdapter dev_guild={self.dev_guild_id}>"
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    async def start(self, handle: Handler) -> None:
+        """Log in (syncing app commands), then keep the gateway connection in the background."""
+        self._handle = handle
+        self._point_urls()
+        self.client = _Client(
+            self,
+            # GUILDS is the only intent needed (channel and guild cache); it is not privileged.
+            # Slash commands, buttons and modals arrive without any intent.
+            intents=discord.Intents(guilds=True),
+            # Nothing the bot posts pings anyone unless a Mention names them (see render).
+            allowed_mentions=discord.AllowedMentions.none(),
+            guild_ready_timeout=self.guild_ready_timeout,
+        )
+        self.tree = app_commands.CommandTree(self.client)
+        cop = build_cop_group(self.registry, self._on_command, self.t, on_text=self._on_text)
+        if self.dev_guild_id:
+            self.tree.add_command(cop, guild=discord.Object(self.dev_guild_id))
+        else:
+            self.tree.add_command(cop)
+        await self.client.login(self._token)
+        self._task = asyncio.create_task(self._connect(), name="discord-gateway")
+        log.info("discord adapter started")
+
+    async def _setup(self) -> None:
+        """Runs inside login: register the dynamic buttons and sync the commands."""
+        assert self.client is not None and self.tree is not None
+        self.client.add_dynamic_items(ActionItem)
+        try:
+            if self.dev_guild_id:
+                synced = await self.tree.sync(guild=discord.Object(self.dev_guild_id))
+            else:  # global commands may take up to an hour to show up everywhere
+                synced = await self.tree.sync()
+            log.info("synced %d app command(s)", len(synced))
+        except discord.HTTPException as exc:
+            log.error("syncing app commands failed (HTTP %s, code %s)", exc.status, exc.code)
+
+    async def _connect(self) -> None:
+        assert self.client is not None
+        try:
+            await self.client.connect(reconnect=True)
+        except Exception:
+            log.exception("discord gateway connection ended")
+
+    async def wait_until_ready(self, timeout: float = 10.0) -> None:
+        """Wait for the gateway's READY (tests, and callers that need the guild cache)."""
+        assert self.client is not None
+        async with asyncio.timeout(timeout):
+            while not self.client.is_ready():
+                if self._task is not None and self._task.done():
+                    raise RuntimeError("the Discord connection ended before READY")
+                await asyncio.sleep(0.01)
+
+    async def stop(self) -> None:
+        if self.client is not None:
+            await self.client.close()
+        if self._task is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._task, 5)
+        self._restore_urls()
+        self._handle = None
+
+    def _point_urls(self) -> None:
+        """Use the configured REST and gateway URLs (only when they differ from Discord's)."""
+        patches = []
+        if self.api_url != DEFAULT_API_URL:
+            patches.append((discord.http.Route, "BASE", self.api_url))
+        if self.gateway_url != DEFAULT_GATEWAY_URL:
+            patches.append(
+                (discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(self.gateway_url))
+            )
+        for target, name, value in patches:
+            self._saved_urls.append((target, name, target.__dict__[name]))
+            setattr(target, name, value)
+
+    def _restore_urls(self) -> None:
+        for target, name, value in reversed(self._saved_urls):
+            setattr(target, name, value)
+        self._saved_urls.clear()
+
+    def _require_client(self) -> _Client:
+        if self.client is None or self.client.is_closed():
+            raise DeliveryError("not_connected", transient=True)
+        return self.client
+
+    # -- delivery -------------------------------------------------------------------------
+
+    async def send(self, to: ConversationRef, msg: Message) -> MessageRef:
+        """Post `msg`; a long one becomes up to 3 messages whose ids are joined by commas."""
+        client = self._require_client()
+        channel = client.get_partial_messageable(int(to.channel_id))
+        ids: list[str] = []
+        for part in render(msg):
+            await self.limiter.acquire()
+            with _delivery_errors():
+                sent = await channel.send(**part.kwargs())
+            ids.append(str(sent.id))
+        return MessageRef(self.platform, to.channel_id, ",".join(ids))
+
+    async def edit(self, ref: MessageRef, msg: Message) -> None:
+        """Edit in place every message of `ref`; leftover continuation messages are emptied."""
+        client = self._require_client()
+        channel = client.get_partial_messageable(int(ref.channel_id))
+        ids = ref.message_id.split(",")
+        parts = render(msg)
+        if len(parts) > len(ids):
+            log.warning(
+                "edit of %s needs %d messages, has %d", ref.message_id, len(parts), len(ids)
+            )
+        for i, message_id in enumerate(ids):
+            if i < len(parts):
+                kwargs = parts[i].kwargs(edit=True)
+            else:
+                kwargs = {"content": CONTINUED, "embeds": [], "view": None, "attachments": []}
+            await self.limiter.acquire()
+            with _delivery_errors():
+                await channel.get_partial_message(int(message_id)).edit(**kwargs)
+
+    async def send_dm(self, user: UserRef, msg: Message) -> MessageRef:
+        """DM a member (DM channel opened once); closed DMs fail permanently and are noted."""
+        client = self._require_client()
+        uid = int(user.user_id)
+        channel_id = self.dm_channels.get(uid)
+        if channel_id is None:
+            await self.limiter.acquire()
+            with _delivery_errors():
+                dm = await client.create_dm(discord.Object(uid))
+            channel_id = self.dm_channels[uid] = dm.id
+        try:
+            ref = await self.send(ConversationRef(self.platform, WORKSPACE, str(channel_id)), msg)
+        except DeliveryError as err:
+            if err.reason == "dm_closed":
+                log.info("DMs closed for discord user %s", user.user_id)
+                self.dm_closed.add(user.user_id)
+            raise
+        self.dm_closed.discard(user.user_id)
+        return ref
+
+    # -- native scheduled events ----------------------------------------------------------
+
+    async def sync_meeting_event(
+        self,
+        channel: ConversationRef,
+        event_id: str | None,
+        *,
+        name: str,
+        start: datetime,
+        end: datetime,
+        location: str,
+        description: str = "",
+        cancelled: bool = False,
+    ) -> str | None:
+        """Create, move or cancel the Guild Scheduled Event mirroring one meeting occurrence.
+
+        `channel` is the community's channel (its guild gets the event); `event_id` is the
+        id returned last time (None to create). Returns the id to keep, or None when Discord
+        would not (no Manage Events permission, 100 upcoming events, a DM channel). Stores
+        nothing: the caller owns the id.
+        """
+        guild = await self._guild_of(channel)
+        if guild is None:
+            return None
+        fields: dict[str, Any] = {
+            "name": name[:MAX_EVENT_NAME],
+            "start_time": start,
+            "end_time": end,
+            "location": (location or "Online")[:MAX_EVENT_LOCATION],
+            "description": description[:MAX_EVENT_DESCRIPTION],
+            "entity_type": discord.EntityType.external,
+            "privacy_level": discord.PrivacyLevel.guild_only,
+        }
+        try:
+            if event_id is not None:
+                await self.limiter.acquire()
+                try:
+                    event = await guild.fetch_scheduled_event(int(event_id))
+                except discord.NotFound:  # deleted by hand: create it again unless cancelled
+                    event = None
+                if event is not None:
+                    await self.limiter.acquire()
+                    if not cancelled:
+                        await event.edit(**fields)
+                    elif event.status is discord.EventStatus.scheduled:
+                        await event.cancel()
+                    elif event.status is discord.EventStatus.active:
+                        await event.end()
+                    log.info("scheduled event %s synced (cancelled=%s)", event.id, cancelled)
+                    return str(event.id)
+            if cancelled:
+                return None
+            await self.limiter.acquire()
+            existing = await guild.fetch_scheduled_events(with_counts=False)
+            open_ = [e for e in existing if e.status in _OPEN_STATUSES]
+            if len(open_) >= MAX_UPCOMING_EVENTS:
+                log.warning("guild %s has %d upcoming events; not adding one", guild.id, len(open_))
+                return None
+            await self.limiter.acquire()
+            event = await guild.create_scheduled_event(**fields)
+            log.info("scheduled event %s created in guild %s", event.id, guild.id)
+            return str(event.id)
+        except discord.Forbidden:
+            await self._events_forbidden(guild.id, channel)
+            return None
+        except discord.HTTPException as exc:
+            if exc.code == 30038:  # Maximum number of guild scheduled events reached (100)
+                log.warning("guild %s reached Discord's 100 scheduled events", guild.id)
+                return None
+            log.warning("scheduled event sync failed (HTTP %s, code %s)", exc.status, exc.code)
+            return None
+
+    async def _guild_of(self, channel: ConversationRef) -> discord.Guild | None:
+        client = self._require_client()
+        found = client.get_channel(int(channel.channel_id))
+        if found is None:
+            try:
+                found = await client.fetch_channel(int(channel.channel_id))
+            except discord.HTTPException:
+                return None
+        guild = getattr(found, "guild", None)
+        if guild is None:
+            return None
+        return client.get_guild(guild.id) or await client.fetch_guild(guild.id)
+
+    async def _events_forbidden(self, guild_id: int, channel: ConversationRef) -> None:
+        """Say once (per guild and process) that events need Manage Events; carry on."""
+        if guild_id in self._events_refused:
+            return
+        self._events_refused.add(guild_id)
+        log.warning("guild %s: no Manage Events permission; meetings stay without events", guild_id)
+        with contextlib.suppress(DeliveryError):
+            await self.send(channel, Message(text=EVENTS_FORBIDDEN))
+
+    # -- interactions -> events -----------------------------------------------------------
+
+    def actor(self, interaction: discord.Interaction) -> Actor:
+        user = interaction.user
+        is_admin = interaction.guild_id is not None and interaction.permissions.manage_guild
+        return Actor(UserRef(self.platform, WORKSPACE, str(user.id)), user.display_name, is_admin)
+
+    def place(self, interaction: discord.Interaction) -> Place:
+        channel = interaction.channel
+        channel_id = interaction.channel_id or 0
+        if interaction.guild_id is None:
+            conv = ConversationRef(self.platform, WORKSPACE, str(channel_id))
+            return Place(conv, "dm", is_dm=True)
+        # A thread belongs to its channel's community.
+        if isinstance(channel, discord.Thread) and channel.parent_id:
+            channel_id, channel = channel.parent_id, channel.parent
+        name = getattr(channel, "name", "") or ""
+        return Place(ConversationRef(self.platform, WORKSPACE, str(channel_id)), name)
+
+    async def _on_command(
+        self, interaction: discord.Interaction, cmd: Command, values: dict[str, Any]
+    ) -> None:
+        try:
+            params = validate_params(cmd, command_args(values), self.t)
+        except ParseError as err:
+            await interaction.response.send_message(str(err), ephemeral=True)
+            return
+        event = CommandInvoked(self.actor(interaction), self.place(interaction), cmd.path, params)
+        await self._run(interaction, event, "command")
+
+    async def _on_text(
+        self, interaction: discord.Interaction, _cmd: Command | None, values: dict[str, Any]
+    ) -> None:
+        try:
+            cmd, params = self.registry.parse(str(values["text"]), self.t)
+        except ParseError as err:
+            await interaction.response.send_message(str(err), ephemeral=True)
+            return
+        event = CommandInvoked(self.actor(interaction), self.place(interaction), cmd.path, params)
+        await self._run(interaction, event, "command")
+
+    async def on_press(
+        self, interaction: discord.Interaction, custom_id: str, value: str | None
+    ) -> None:
+        """A button or select with an ActionId was used (called by `ActionItem`)."""
+        try:
+            action = ActionId.parse(custom_id)
+        except ActionIdError:
+            await interaction.response.send_message(
+                self.t("core.refuse.stale_button"), ephemeral=True
+            )
+            return
+        message = None
+        if interaction.message is not None:
+            message = MessageRef(
+                self.platform, str(interaction.message.channel.id), str(interaction.message.id)
+            )
+        event = ActionClicked(
+            self.actor(interaction), self.place(interaction), action, message, value
+        )
+        await self._run(interaction, event, "component")
+
+    async def _on_interaction(self, interaction: discord.Interaction) -> None:
+        """Modal submits are handled here (not by the Modal object) so they survive restarts."""
+        if interaction.type is not discord.InteractionType.modal_submit:
+            return
+        data: dict[str, Any] = interaction.data or {}  # type: ignore[assignment]
+        custom_id = str(data.get("custom_id", ""))
+        if custom_id.startswith("form:"):
+            _, form_id, metadata = (custom_id.split(":", 2) + [""])[:3]
+        elif custom_id.startswith("form~") and custom_id[5:] in self._long_forms:
+            form_id, metadata = self._long_forms.pop(custom_id[5:])
+        elif custom_id.startswith("form~"):
+            await interaction.response.send_message(
+                self.t("core.refuse.stale_form"), ephemeral=True
+            )
+            return
+        else:
+            return
+        values = modal_values(list(data.get("components") or []))
+        event = FormSubmitted(
+            self.actor(interaction), self.place(interaction), form_id, values, metadata
+        )
+        await self._run(interaction, event, "modal")
+
+    # -- answering ------------------------------------------------------------------------
+
+    async def _run(self, interaction: discord.Interaction, event: Event, kind: str) -> None:
+        """Run the core; answer within Discord's 3-second window, deferring when it is slow."""
+        assert self._handle is not None, "adapter not started"
+        task = asyncio.ensure_future(self._handle(event))
+        done, _ = await asyncio.wait({task}, timeout=self.ack_budget)
+        deferred = False
+        if not done:
+            try:
+                await self._defer(interaction, kind)
+                deferred = True
+            except discord.HTTPException as exc:
+                log.warning("deferring a %s failed (code %s)", kind, exc.code)
+        reply = await task
+        try:
+            await self._answer(interaction, reply, kind, deferred)
+            await self._hint_dm_closed(interaction, reply)
+        except discord.HTTPException as exc:
+            log.warning("answering a %s failed (HTTP %s, code %s)", kind, exc.status, exc.code)
+
+    @staticmethod
+    def _quiet_defer_ok(interaction: discord.Interaction, kind: str) -> bool:
+        """DEFERRED_UPDATE_MESSAGE (nothing visible) is only valid on a message's component."""
+        return kind == "component" or (kind == "modal" and interaction.message is not None)
+
+    async def _defer(self, interaction: discord.Interaction, kind: str) -> None:
+        if self._quiet_defer_ok(interaction, kind):
+            await interaction.response.defer()
+        else:
+            # A deferred reply's visibility is fixed now: private, as most replies are.
+            await interaction.response.defer(ephemeral=True, thinking=True)
+
+    async def _answer(
+        self, interaction: discord.Interaction, reply: Reply, kind: str, deferred: bool
+    ) -> None:
+        thinking = (
+            deferred
+            and interaction.response.type
+            is discord.InteractionResponseType.deferred_channel_message
+        )
+        if isinstance(reply, Respond):
+            parts = render(reply.message)
+            private = reply.private
+            rest = parts
+            if not deferred:
+                await interaction.response.send_message(ephemeral=private, **parts[0].kwargs())
+                rest = parts[1:]
+            elif thinking and private:
+                await interaction.edit_original_response(**parts[0].kwargs(edit=True))
+                rest = parts[1:]
+            elif thinking:  # the private "thinking…" cannot become public: post after it
+                await interaction.edit_original_response(content=POSTED_BELOW)
+            for part in rest:
+                await interaction.followup.send(ephemeral=private, wait=True, **part.kwargs())
+        elif isinstance(reply, OpenForm):
+            if deferred:  # Discord: a modal can only be the first answer to an interaction
+                await self._say(interaction, FORM_TOO_SLOW, deferred, thinking)
+            else:
+                await interaction.response.send_modal(self._modal(reply))
+        elif isinstance(reply, FormErrors):
+            # Discord cannot keep a modal open with errors: list them privately instead.
+            lines = [f"• {name}: {error}" for name, error in reply.errors.items()]
+            text = "Please fix these and submit again:\n" + "\n".join(lines)
+            await self._say(interaction, text, deferred, thinking)
+        elif isinstance(reply, Ack):
+            if not deferred and self._quiet_defer_ok(interaction, kind):
+                await interaction.response.defer()
+            elif not deferred:
+                await interaction.response.defer(ephemeral=True, thinking=True)
+                await interaction.delete_original_response()
+            elif thinking:
+                await interaction.delete_original_response()
+        else:
+            raise TypeError(f"unknown reply {type(reply).__name__}")
+
+    async def _say(
+        self, interaction: discord.Interaction, text: str, deferred: bool, thinking: bool
+    ) -> None:
+        none = discord.AllowedMentions.none()
+        if not deferred:
+            await interaction.response.send_message(text, ephemeral=True, allowed_mentions=none)
+        elif thinking:
+            await interaction.edit_original_response(content=text, allowed_mentions=none)
+        else:
+            await interaction.followup.send(text, ephemeral=True, allowed_mentions=none)
+
+    def _modal(self, reply: OpenForm) -> discord.ui.Modal:
+        form = reply.form
+        custom_id = form_custom_id(form)
+        if custom_id is None:  # custom_id: 100 characters; keep the rest here until submit
+            token = secrets.token_urlsafe(12)
+            self._long_forms[token] = (form.form_id, form.metadata)
+            custom_id = f"form~{token}"
+        return build_modal(form, custom_id)
+
+    async def _hint_dm_closed(self, interaction: discord.Interaction, reply: Reply) -> None:
+        """Tell a member whose DMs failed, once, privately, how to open them."""
+        uid = str(interaction.user.id)
+        if uid not in self.dm_closed or isinstance(reply, OpenForm):
+            return
+        self.dm_closed.discard(uid)
+        await interaction.followup.send(
+            DM_HINT, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+        )
+
+
+_OPEN_STATUSES = (discord.EventStatus.scheduled, discord.EventStatus.active)

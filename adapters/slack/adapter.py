@@ -1,0 +1,827 @@
+"""The Slack adapter: bolt listeners turn requests into core events; replies go back natively.
+
+Modes:
+
+* **Socket Mode** (``SLACK_BOT_TOKEN`` + ``SLACK_APP_TOKEN``): one workspace, no public URL.
+* **HTTP** (``SLACK_SIGNING_SECRET``): with ``SLACK_BOT_TOKEN`` for one workspace, or with
+  ``SLACK_CLIENT_ID``/``SLACK_CLIENT_SECRET`` for OAuth installs into many workspaces
+  (installations and OAuth states in the project's database, through slack-sdk's async
+  SQLAlchemy stores). Listens on ``SLACK_HTTP_HOST:SLACK_HTTP_PORT`` at ``SLACK_HTTP_PATH``.
+
+Slack wants every interaction acknowledged within 3 seconds, and a modal can only be opened
+with a ``trigger_id`` less than 3 seconds old. So the core's `handle()` is awaited with a
+budget (`ack_budget`, 2.5 s from receipt): a reply inside it is given natively (ephemeral ack,
+modal, form errors); a slower one is acknowledged empty and delivered afterwards through the
+``response_url`` or the Web API, except a form, which it is then too late to open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar
+
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.app.async_server import AsyncSlackAppServer
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.slack import parse
+from adapters.slack.dedupe import SeenSet
+from adapters.slack.delivery import (
+    UserDirectory,
+    WorkspacePacer,
+    call,
+    retry_handlers,
+    web_client,
+)
+from adapters.slack.render import (
+    escape,
+    form_metadata,
+    render_form,
+    render_home,
+    render_message,
+)
+from bot.commands import ParseError, Registry
+from bot.events import (
+    Actor,
+    CommandInvoked,
+    ConversationRef,
+    Event,
+    FormErrors,
+    HomeOpened,
+    MessageRef,
+    OpenForm,
+    Place,
+    Reply,
+    Respond,
+    UserRef,
+)
+from bot.i18n import Translator
+from bot.ports import Capabilities, DeliveryError, Handler
+from bot.ui import ActionIdError, File, Form, Message
+
+log = logging.getLogger(__name__)
+
+COMMAND = "/cop"
+#: The bot scopes the adapter uses, exactly; ``manifest.json`` lists the same (a test checks).
+BOT_SCOPES = (
+    "channels:read",  # member_joined_channel in public channels
+    "chat:write",  # post, update, ephemeral messages
+    "commands",  # /cop
+    "files:write",  # charts, .ics and CSV through files_upload_v2
+    "groups:read",  # member_joined_channel in private channels
+    "im:write",  # conversations.open for DMs
+    "users:read",  # names and the workspace-admin flag (users.info)
+)
+# Slack: acknowledge within 3 seconds; trigger_ids expire 3 seconds after the interaction.
+ACK_WINDOW = 3.0
+DEFAULT_ACK_BUDGET = 2.5
+
+SLOW_FORM = "That took too long to open the form; please try again."
+FORM_FAILED = "I couldn't open the form; please try again."
+
+
+@dataclass(frozen=True)
+class SlackConfig:
+    """What the adapter needs from the settings (secrets as plain strings, never logged)."""
+
+    bot_token: str | None = None
+    app_token: str | None = None
+    signing_secret: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+    api_url: str = "https://slack.com/api/"
+    http_host: str = "0.0.0.0"
+    http_port: int = 3000
+    http_path: str = "/slack/events"
+    database_url: str = "sqlite:///./circlebot.db"
+
+    @property
+    def mode(self) -> str:
+        """``socket`` or ``http``; `ValueError` when the settings allow neither."""
+        if self.app_token and self.bot_token:
+            return "socket"
+        if self.signing_secret and (self.bot_token or self.oauth):
+            return "http"
+        if self.app_token:
+            raise ValueError("Socket Mode needs SLACK_BOT_TOKEN as well as SLACK_APP_TOKEN")
+        raise ValueError(
+            "set SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode) for Slack"
+        )
+
+    @property
+    def oauth(self) -> bool:
+        """Multi-workspace installs: a client id and secret and no single bot token."""
+        return bool(self.client_id and self.client_secret and not self.bot_token)
+
+
+class _Late:
+    """The core had not answered inside the ack budget; its task is still running."""
+
+    def __init__(self, task: asyncio.Task[Reply]) -> None:
+        self.task = task
+
+
+class SlackAdapter:
+    """`bot.ports.ChatAdapter` for Slack (see the module docstring)."""
+
+    platform: ClassVar[str] = "slack"
+    capabilities = Capabilities(
+        buttons=True,
+        max_buttons=25,  # one actions block holds 25 elements
+        forms=True,
+        edit=True,
+        ephemeral=True,
+        files=True,
+        max_action_id=100,
+        pace_seconds=1.0,  # chat.postMessage: about one message a second per channel
+    )
+
+    def __init__(
+        self,
+        config: SlackConfig,
+        *,
+        registry: Registry | None = None,
+        engine: AsyncEngine | None = None,
+        ack_budget: float = DEFAULT_ACK_BUDGET,
+        workspace_interval: float = 0.2,
+        user_ttl: float = 300.0,
+        max_rate_limit_wait: float = 5.0,
+    ) -> None:
+        self.config = config
+        self.mode = config.mode
+        self.ack_budget = ack_budget
+        self._registry = registry
+        self._engine = engine
+        self._own_engine = False
+        self._handlers = retry_handlers(max_rate_limit_wait=max_rate_limit_wait)
+        self.client = web_client(config.bot_token, config.api_url, self._handlers)
+        self.registry: Registry | None = registry
+        self.handle: Handler | None = None
+        self.bolt: AsyncApp | None = None
+        self.installation_store: AsyncSQLAlchemyInstallationStore | None = None
+        self.state_store: AsyncSQLAlchemyOAuthStateStore | None = None
+        self.http_port: int | None = None
+        self.seen = SeenSet()
+        self.users = UserDirectory(ttl=user_ttl)
+        self.pacer = WorkspacePacer(workspace_interval)
+        self._dms: dict[tuple[str, str], str] = {}
+        self._channel_team: dict[str, str] = {}
+        self._team_clients: dict[str, AsyncWebClient] = {}
+        self._default_team: str | None = None
+        self._socket: AsyncSocketModeHandler | None = None
+        self._runner: web.AppRunner | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    async def start(self, handle: Handler) -> None:
+        self.handle = handle
+        if self.registry is None:
+            # The dispatcher's registry, so /cop text parses against exactly what it routes.
+            owner = getattr(handle, "__self__", None)
+            self.registry = getattr(owner, "registry", None)
+        if self.registry is None:
+            from bot.features import build_registry
+
+            self.registry = build_registry()
+        if self.config.oauth:
+            await self._open_stores()
+        self.bolt = self.build_bolt()
+        if self.mode == "socket":
+            # SocketModeClient must be created inside the running loop.
+            self._socket = AsyncSocketModeHandler(self.bolt, app_token=self.config.app_token)
+            await self._socket.connect_async()
+            log.info("slack: connected in Socket Mode")
+        else:
+            server = AsyncSlackAppServer(
+                port=self.config.http_port,
+                path=self.config.http_path,
+                app=self.bolt,
+                host=self.config.http_host,
+            )
+            self._runner = web.AppRunner(server.web_app, access_log=None, shutdown_timeout=2.0)
+            await self._runner.setup()
+            site = web.TCPSite(self._runner, self.config.http_host, self.config.http_port)
+            await site.start()
+            self.http_port = self._runner.addresses[0][1]
+            log.info(
+                "slack: listening on %s:%s%s%s",
+                self.config.http_host,
+                self.http_port,
+                self.config.http_path,
+                " (OAuth installs at /slack/install)" if self.config.oauth else "",
+            )
+
+    async def stop(self) -> None:
+        if self._socket is not None:
+            client = self._socket.client
+            await client.close()
+            tasks = [
+                t
+                for t in (
+                    getattr(client, "message_processor", None),
+                    getattr(client, "current_session_monitor", None),
+                    getattr(client, "message_receiver", None),
+                )
+                if t is not None
+            ]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self._socket = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._own_engine and self._engine is not None:
+            await self._engine.dispose()
+        self.handle = None
+
+    async def _open_stores(self) -> None:
+        if self._engine is None:
+            from storage.db import Database
+
+            self._engine = Database(self.config.database_url).engine
+            self._own_engine = True
+        assert self.config.client_id is not None
+        self.installation_store = AsyncSQLAlchemyInstallationStore(
+            client_id=self.config.client_id, engine=self._engine
+        )
+        self.state_store = AsyncSQLAlchemyOAuthStateStore(
+            expiration_seconds=600, engine=self._engine
+        )
+        # slack-sdk's own tables (slack_installations, slack_bots, slack_oauth_states);
+        # create_all leaves existing tables alone.
+        await self.installation_store.create_tables()
+        await self.state_store.create_tables()
+
+    def build_bolt(self) -> AsyncApp:
+        """The bolt app with one listener per kind of request (see the module docstring)."""
+        kwargs: dict[str, Any] = {
+            "signing_secret": self.config.signing_secret or "",
+            # Socket Mode requests are not signed; HTTP requests always are.
+            "request_verification_enabled": bool(self.config.signing_secret),
+        }
+        if self.config.oauth:
+            kwargs["client"] = web_client(None, self.config.api_url, self._handlers)
+            kwargs["oauth_settings"] = AsyncOAuthSettings(
+                client_id=self.config.client_id,
+                client_secret=self.config.client_secret,
+                scopes=list(BOT_SCOPES),
+                installation_store=self.installation_store,
+                state_store=self.state_store,
+            )
+        else:
+            kwargs["client"] = self.client
+        app = AsyncApp(**kwargs)
+
+        @app.command(COMMAND)
+        async def on_command(ack, body, client, respond):  # type: ignore[no-untyped-def]
+            await self._on_command(ack, body, client, respond)
+
+        @app.action(re.compile(".*"))
+        async def on_action(ack, body, client, respond):  # type: ignore[no-untyped-def]
+            await self._on_action(ack, body, client, respond)
+
+        @app.view(re.compile(".*"))
+        async def on_view(ack, body, client):  # type: ignore[no-untyped-def]
+            await self._on_view(ack, body, client)
+
+        @app.view_closed(re.compile(".*"))
+        async def on_view_closed(ack, body):  # type: ignore[no-untyped-def]
+            # The core has no "form closed" event: nothing to undo, so only acknowledge.
+            await ack()
+            log.info("slack: form %s closed", (body.get("view") or {}).get("callback_id"))
+
+        @app.event("app_home_opened")
+        async def on_home(body, event, client):  # type: ignore[no-untyped-def]
+            await self._on_home(body, event, client)
+
+        @app.event("member_joined_channel")
+        async def on_joined(body, event, client, context):  # type: ignore[no-untyped-def]
+            await self._on_joined(body, event, client, context)
+
+        return app
+
+    # -- helpers -----------------------------------------------------------------------------------
+
+    def _spawn(self, coro: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _remember(self, channel_id: str | None, team: str) -> None:
+        if channel_id and team:
+            self._channel_team[channel_id] = team
+        if team and self._default_team is None:
+            self._default_team = team
+
+    async def _actor(
+        self,
+        client: AsyncWebClient,
+        team: str,
+        user_id: str,
+        name: str | None,
+        deadline: float | None,
+    ) -> Actor:
+        timeout = 1.5
+        if deadline is not None:
+            timeout = min(timeout, deadline - asyncio.get_running_loop().time() - 0.5)
+        info = await self.users.lookup(client, team, user_id, name, timeout=timeout)
+        return parse.actor(team, user_id, info.name, info.is_admin)
+
+    def _deadline(self) -> float:
+        return asyncio.get_running_loop().time() + self.ack_budget
+
+    async def _core(self, event: Event, deadline: float | None) -> Reply | _Late:
+        """The core's reply, or `_Late` when it is not ready by `deadline`."""
+        assert self.handle is not None, "adapter not started"
+        task: asyncio.Task[Reply] = asyncio.ensure_future(self.handle(event))
+        if deadline is None:
+            return await task
+        remaining = deadline - asyncio.get_running_loop().time()
+        done, _ = await asyncio.wait({task}, timeout=max(remaining, 0.0))
+        if task in done:
+            return task.result()
+        log.warning("slack: %s not answered inside the ack budget", type(event).__name__)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return _Late(task)
+
+    @staticmethod
+    def _t() -> Translator:
+        return Translator()
+
+    # -- slash command -----------------------------------------------------------------------------
+
+    async def _on_command(self, ack, body, client, respond) -> None:  # type: ignore[no-untyped-def]
+        deadline = self._deadline()
+        team, user = parse.team_of(body), body.get("user_id", "")
+        if not self.seen.first(("command", body.get("trigger_id") or id(body))):
+            log.info("slack: repeated /cop from %s ignored", user)
+            await ack()
+            return
+        self._remember(body.get("channel_id"), team)
+        placeholder = parse.actor(team, user, body.get("user_name", ""))
+        assert self.registry is not None
+        try:
+            event = parse.command_event(body, self.registry, self._t(), placeholder)
+        except ParseError as err:
+            await ack(response_type="ephemeral", text=escape(str(err)))
+            return
+        event = replace(
+            event, actor=await self._actor(client, team, user, body.get("user_name"), deadline)
+        )
+        reply = await self._core(event, deadline)
+        if isinstance(reply, _Late):
+            await ack()
+            self._spawn(self._late_interaction(reply, event, body, client, respond))
+            return
+        await self._answer_command(reply, ack, body, client, respond, event)
+
+    async def _answer_command(self, reply: Reply, ack, body, client, respond, event: Event) -> None:  # type: ignore[no-untyped-def]
+        if isinstance(reply, Respond):
+            rendered = render_message(reply.message, files_allowed=not reply.private)
+            await ack(
+                response_type="ephemeral" if reply.private else "in_channel", **rendered.kwargs()
+            )
+            if rendered.files:
+                self._spawn(
+                    self._upload(client, event.place.conversation.channel_id, rendered.files)
+                )
+        elif isinstance(reply, OpenForm):
+            await ack()
+            await self._open_form(client, body.get("trigger_id"), reply.form, event.place, respond)
+        elif isinstance(reply, FormErrors):
+            await ack(response_type="ephemeral", text=escape(" ".join(reply.errors.values())))
+        else:
+            await ack()
+
+    # -- block_actions -----------------------------------------------------------------------------
+
+    async def _on_action(self, ack, body, client, respond) -> None:  # type: ignore[no-untyped-def]
+        deadline = self._deadline()
+        # Acknowledge at once; the trigger_id stays valid for 3 s from the click regardless.
+        await ack()
+        team = parse.team_of(body)
+        user = (body.get("user") or {}).get("id", "")
+        click = parse.clicked(body)
+        if not self.seen.first(("action", team, user, click.action_id, click.action_ts)):
+            log.info("slack: repeated click %s by %s ignored", click.action_id, user)
+            return
+        self._remember((body.get("channel") or {}).get("id"), team)
+        name = (body.get("user") or {}).get("name")
+        who = await self._actor(client, team, user, name, deadline)
+        try:
+            event = parse.action_event(body, who)
+        except ActionIdError:
+            log.info("slack: click on unknown action id by %s", user)
+            await self._say_privately(
+                client,
+                respond,
+                body,
+                team,
+                user,
+                Message(text=self._t()("core.refuse.stale_button")),
+            )
+            return
+        reply = await self._core(event, deadline)
+        if isinstance(reply, _Late):
+            self._spawn(self._late_interaction(reply, event, body, client, respond))
+            return
+        await self._answer_interaction(reply, event, body, client, respond)
+
+    async def _answer_interaction(self, reply: Reply, event: Event, body, client, respond) -> None:  # type: ignore[no-untyped-def]
+        team, user = event.actor.user.workspace_id, event.actor.user.user_id
+        view = body.get("view") or {}
+        if isinstance(reply, Respond):
+            if reply.private:
+                await self._say_privately(client, respond, body, team, user, reply.message)
+            else:
+                await self._say_publicly(client, respond, body, event.place, reply.message)
+        elif isinstance(reply, OpenForm):
+            await self._open_form(
+                client,
+                body.get("trigger_id"),
+                reply.form,
+                event.place,
+                respond,
+                push=view.get("type") == "modal",
+            )
+        elif isinstance(reply, FormErrors):
+            text = " ".join(reply.errors.values())
+            await self._say_privately(client, respond, body, team, user, Message(text=text))
+        if view.get("type") == "home":
+            # A button on the App Home tab: show the home as it is now (RSVP state, votes).
+            await self._publish_home(client, event.actor, event.place)
+
+    async def _late_interaction(self, late: _Late, event: Event, body, client, respond) -> None:  # type: ignore[no-untyped-def]
+        """Deliver a reply that missed the ack budget; too late for a form."""
+        try:
+            reply = await late.task
+        except Exception:
+            log.exception("slack: late %s failed", type(event).__name__)
+            return
+        team, user = event.actor.user.workspace_id, event.actor.user.user_id
+        if isinstance(reply, OpenForm):
+            await self._say_privately(client, respond, body, team, user, Message(text=SLOW_FORM))
+            return
+        if body.get("command"):
+            # A slash command's response_url takes ephemeral and in_channel messages alike.
+            if isinstance(reply, Respond):
+                await self._say_privately(
+                    client, respond, body, team, user, reply.message, public=not reply.private
+                )
+            elif isinstance(reply, FormErrors):
+                text = " ".join(reply.errors.values())
+                await self._say_privately(client, respond, body, team, user, Message(text=text))
+            return
+        await self._answer_interaction(reply, event, body, client, respond)
+
+    async def _say_privately(
+        self,
+        client: AsyncWebClient,
+        respond,  # type: ignore[no-untyped-def]
+        body: dict[str, Any],
+        team: str,
+        user: str,
+        message: Message,
+        *,
+        public: bool = False,
+    ) -> None:
+        """Only `user` sees it: through the response_url, else ephemeral, else their DM."""
+        rendered = render_message(message, files_allowed=public)
+        try:
+            if body.get("response_url"):
+                await respond(
+                    response_type="in_channel" if public else "ephemeral",
+                    replace_original=False,
+                    **rendered.kwargs(),
+                )
+                return
+            channel = (body.get("channel") or {}).get("id") or body.get("channel_id")
+            if channel and not channel.startswith("D"):
+                await client.chat_postEphemeral(channel=channel, user=user, **rendered.kwargs())
+                return
+            dm = await self._dm_channel(client, team, user)
+            await client.chat_postMessage(channel=dm, **rendered.kwargs())
+        except (SlackApiError, SlackClientError, DeliveryError) as err:
+            log.warning("slack: private reply to %s failed: %s", user, type(err).__name__)
+
+    async def _say_publicly(
+        self,
+        client: AsyncWebClient,
+        respond,  # type: ignore[no-untyped-def]
+        body: dict[str, Any],
+        where: Place,
+        message: Message,
+    ) -> None:
+        rendered = render_message(message)
+        try:
+            if body.get("response_url") and not rendered.files:
+                await respond(
+                    response_type="in_channel", replace_original=False, **rendered.kwargs()
+                )
+                return
+            response = await client.chat_postMessage(
+                channel=where.conversation.channel_id, **rendered.kwargs()
+            )
+            await self._upload(client, response["channel"], rendered.files)
+        except (SlackApiError, SlackClientError) as err:
+            log.warning("slack: public reply failed: %s", type(err).__name__)
+
+    async def _open_form(
+        self,
+        client: AsyncWebClient,
+        trigger_id: str | None,
+        form: Form,
+        where: Place,
+        respond,  # type: ignore[no-untyped-def]
+        *,
+        push: bool = False,
+    ) -> None:
+        conv = where.conversation
+        view = render_form(
+            form,
+            private_metadata=form_metadata(form.metadata, conv.channel_id, where.name, where.is_dm),
+        )
+        try:
+            if push:
+                await client.views_push(trigger_id=trigger_id, view=view)
+            else:
+                await client.views_open(trigger_id=trigger_id, view=view)
+        except SlackApiError as err:
+            log.warning(
+                "slack: opening form %s failed: %s", form.form_id, err.response.get("error")
+            )
+            try:
+                await respond(response_type="ephemeral", replace_original=False, text=FORM_FAILED)
+            except Exception:
+                log.info("slack: could not say the form failed")
+
+    # -- view_submission -------------------------------------------------------------------------
+
+    async def _on_view(self, ack, body, client) -> None:  # type: ignore[no-untyped-def]
+        deadline = self._deadline()
+        team = parse.team_of(body)
+        user = (body.get("user") or {}).get("id", "")
+        view = body.get("view") or {}
+        identity = body.get("trigger_id") or (view.get("id"), view.get("hash"))
+        if not self.seen.first(("view", identity)):
+            log.info("slack: repeated submission of %s ignored", view.get("callback_id"))
+            await ack()
+            return
+        who = await self._actor(client, team, user, (body.get("user") or {}).get("name"), deadline)
+        event = parse.form_event(body, who)
+        self._remember(event.place.conversation.channel_id, team)
+        reply = await self._core(event, deadline)
+        if isinstance(reply, _Late):
+            await ack()
+            self._spawn(self._late_view(reply, event, client))
+            return
+        if isinstance(reply, FormErrors):
+            await ack(response_action="errors", errors=self._view_errors(view, reply.errors))
+        elif isinstance(reply, OpenForm):
+            conv = event.place.conversation
+            metadata = form_metadata(
+                reply.form.metadata, conv.channel_id, event.place.name, event.place.is_dm
+            )
+            await ack(
+                response_action="update", view=render_form(reply.form, private_metadata=metadata)
+            )
+        else:
+            await ack()
+            if isinstance(reply, Respond):
+                await self._after_form(client, event.place, who, reply)
+
+    @staticmethod
+    def _view_errors(view: dict[str, Any], errors: dict[str, str]) -> dict[str, str]:
+        """Errors keyed by input block; Slack rejects keys that name no block in the view."""
+        block_ids = [
+            b.get("block_id") for b in view.get("blocks") or [] if b.get("type") == "input"
+        ]
+        known = {k: v for k, v in errors.items() if k in block_ids}
+        unknown = [v for k, v in errors.items() if k not in block_ids]
+        if unknown and block_ids:
+            first = block_ids[0]
+            known[first] = " ".join([known[first], *unknown] if first in known else unknown)
+        return known
+
+    async def _after_form(
+        self, client: AsyncWebClient, where: Place, who: Actor, reply: Respond
+    ) -> None:
+        """A form's answer: in the DM, or ephemeral (public) in the channel it came from."""
+        channel = where.conversation.channel_id
+        try:
+            if where.is_dm:
+                rendered = render_message(reply.message)
+                response = await client.chat_postMessage(channel=channel, **rendered.kwargs())
+                await self._upload(client, response["channel"], rendered.files)
+            elif reply.private:
+                rendered = render_message(reply.message, files_allowed=False)
+                await client.chat_postEphemeral(
+                    channel=channel, user=who.user.user_id, **rendered.kwargs()
+                )
+            else:
+                rendered = render_message(reply.message)
+                response = await client.chat_postMessage(channel=channel, **rendered.kwargs())
+                await self._upload(client, response["channel"], rendered.files)
+        except (SlackApiError, SlackClientError) as err:
+            log.warning("slack: answer to a form failed: %s", type(err).__name__)
+
+    async def _late_view(self, late: _Late, event: Event, client: AsyncWebClient) -> None:
+        try:
+            reply = await late.task
+        except Exception:
+            log.exception("slack: late form submission failed")
+            return
+        if isinstance(reply, Respond):
+            await self._after_form(client, event.place, event.actor, reply)
+        elif isinstance(reply, FormErrors):
+            text = "Your form was not saved: " + " ".join(reply.errors.values())
+            await self._after_form(client, event.place, event.actor, Respond(Message(text=text)))
+
+    # -- events ------------------------------------------------------------------------------------
+
+    async def _on_home(
+        self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        if not self.seen.first(("event", body.get("event_id"))):
+            log.info("slack: repeated event %s ignored", body.get("event_id"))
+            return
+        team = body.get("team_id") or ""
+        user = event.get("user", "")
+        self._remember(event.get("channel"), team)
+        if event.get("channel"):
+            self._dms[(team, user)] = event["channel"]
+        who = await self._actor(client, team, user, None, None)
+        opened = parse.home_event(event, team, who)
+        await self._publish_home(client, who, opened.place)
+
+    async def _publish_home(self, client: AsyncWebClient, who: Actor, where: Place) -> None:
+        """The member's App Home: the core's "home" hook, else a help summary."""
+        reply = await self._core(HomeOpened(who, where), None)
+        message: Message | None = None
+        if isinstance(reply, Respond):
+            message = reply.message
+        elif self.registry is not None and ("help",) in self.registry.commands:
+            fallback = await self._core(CommandInvoked(who, where, ("help",), {}), None)
+            if isinstance(fallback, Respond):
+                message = fallback.message
+        if message is None:
+            message = Message(text="Type /cop help in a channel to see what circlebot can do.")
+        try:
+            await client.views_publish(user_id=who.user.user_id, view=render_home(message))
+        except (SlackApiError, SlackClientError) as err:
+            log.warning(
+                "slack: views.publish for %s failed: %s", who.user.user_id, type(err).__name__
+            )
+
+    async def _on_joined(self, body, event, client, context) -> None:  # type: ignore[no-untyped-def]
+        user = event.get("user", "")
+        if user and user == context.get("bot_user_id"):
+            return  # the bot itself was added to a channel
+        if not self.seen.first(("event", body.get("event_id"))):
+            log.info("slack: repeated event %s ignored", body.get("event_id"))
+            return
+        team = body.get("team_id") or event.get("team") or ""
+        self._remember(event.get("channel"), team)
+        who = await self._actor(client, team, user, None, None)
+        joined = parse.joined_event(event, team, who)
+        reply = await self._core(joined, None)
+        if isinstance(reply, Respond):
+            if reply.private:
+                await self._say_privately(
+                    client,
+                    None,
+                    {"channel": {"id": event.get("channel")}},
+                    team,
+                    user,
+                    reply.message,
+                )
+            else:
+                await self._say_publicly(client, None, {}, joined.place, reply.message)
+
+    # -- outgoing (the outbox) -----------------------------------------------------------------------
+
+    async def _client_for(self, team: str | None) -> AsyncWebClient:
+        if not self.config.oauth:
+            return self.client
+        if not team:
+            raise DeliveryError("unknown_workspace", transient=False)
+        cached = self._team_clients.get(team)
+        if cached is not None:
+            return cached
+        assert self.installation_store is not None
+        bot = await self.installation_store.async_find_bot(enterprise_id=None, team_id=team)
+        if bot is None or not bot.bot_token:
+            raise DeliveryError("not_installed", transient=False)
+        client = web_client(bot.bot_token, self.config.api_url, self._handlers)
+        self._team_clients[team] = client
+        return client
+
+    async def _dm_channel(self, client: AsyncWebClient, team: str, user: str) -> str:
+        """The DM channel with `user`, opened once (conversations.open) and remembered."""
+        key = (team, user)
+        channel = self._dms.get(key)
+        if channel is None:
+            response = await call("conversations.open", client.conversations_open(users=user))
+            channel = str(response["channel"]["id"])
+            self._dms[key] = channel
+            self._remember(channel, team)
+        return channel
+
+    async def _upload(self, client: AsyncWebClient, channel: str, files: list[File]) -> None:
+        """Attach files after their message with the current upload API (files_upload_v2)."""
+        if not files:
+            return
+        try:
+            await client.files_upload_v2(
+                channel=channel,
+                file_uploads=[
+                    {"content": f.content, "filename": f.filename, "title": f.title} for f in files
+                ],
+            )
+        except (SlackApiError, SlackClientError) as err:
+            # The message is out; retrying the whole send would post it twice.
+            log.warning(
+                "slack: uploading %d file(s) to %s failed: %s",
+                len(files),
+                channel,
+                type(err).__name__,
+            )
+
+    async def _post(self, team: str, channel: str, msg: Message) -> MessageRef:
+        client = await self._client_for(team)
+        rendered = render_message(msg)
+        await self.pacer.wait(team)
+        response = await call(
+            "chat.postMessage",
+            client.chat_postMessage(
+                channel=channel, unfurl_links=False, unfurl_media=False, **rendered.kwargs()
+            ),
+        )
+        posted = str(response["channel"])
+        self._remember(posted, team)
+        await self._upload(client, posted, rendered.files)
+        return MessageRef(self.platform, posted, str(response["ts"]))
+
+    async def send(self, to: ConversationRef, msg: Message) -> MessageRef:
+        return await self._post(to.workspace_id, to.channel_id, msg)
+
+    async def send_dm(self, user: UserRef, msg: Message) -> MessageRef:
+        client = await self._client_for(user.workspace_id)
+        channel = await self._dm_channel(client, user.workspace_id, user.user_id)
+        return await self._post(user.workspace_id, channel, msg)
+
+    async def edit(self, ref: MessageRef, msg: Message) -> None:
+        # MessageRef names no workspace: use the one the channel was last seen in.
+        team = self._channel_team.get(ref.channel_id) or self._default_team or ""
+        client = await self._client_for(team)
+        # chat.update cannot attach files: File blocks show their name only.
+        rendered = render_message(msg, files_allowed=False)
+        await self.pacer.wait(team)
+        await call(
+            "chat.update",
+            client.chat_update(
+                channel=ref.channel_id,
+                ts=ref.message_id,
+                text=rendered.text,
+                blocks=rendered.blocks,
+            ),
+        )
+
+
+def config_from_settings(settings: Any) -> SlackConfig:
+    """`SlackConfig` from `bot.config.Settings` (secrets unwrapped here only)."""
+
+    def secret(value: Any) -> str | None:
+        return value.get_secret_value() if value is not None else None
+
+    return SlackConfig(
+        bot_token=secret(settings.slack_bot_token),
+        app_token=secret(settings.slack_app_token),
+        signing_secret=secret(settings.slack_signing_secret),
+        client_id=settings.slack_client_id,
+        client_secret=secret(settings.slack_client_secret),
+        api_url=settings.slack_api_url,
+        http_host=settings.slack_http_host,
+        http_port=settings.slack_http_port,
+        http_path=settings.slack_http_path,
+        database_url=settings.database_url,
+    )

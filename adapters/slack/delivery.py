@@ -1,0 +1,258 @@
+"""Web API plumbing for sending: the retrying client, error mapping, pacing, user lookups.
+
+Kept apart from the bolt listeners so the outbox path can be read (and tested) on its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.ports import DeliveryError
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: Slack errors worth another try later; every other ``ok: false`` error is permanent.
+TRANSIENT_ERRORS = frozenset(
+    {
+        "ratelimited",
+        "internal_error",
+        "fatal_error",
+        "service_unavailable",
+        "request_timeout",
+        "bad_gateway",
+        "team_added_to_org",
+    }
+)
+#: Permanent errors the outbox records as the reason (the list is for readers; any other
+#: ok=false code is permanent too and recorded as is).
+PERMANENT_ERRORS = frozenset(
+    {
+        "not_in_channel",
+        "channel_not_found",
+        "is_archived",
+        "account_inactive",
+        "user_not_found",
+        "cannot_dm_bot",
+        "invalid_auth",
+        "token_revoked",
+        "not_installed",
+        "msg_too_long",
+        "invalid_blocks",
+        "restricted_action",
+    }
+)
+
+
+def _header(headers: Any, name: str) -> str | None:
+    if not headers:
+        return None
+    for key, value in dict(headers).items():
+        if key.lower() == name.lower():
+            if isinstance(value, list | tuple):
+                return str(value[0]) if value else None
+            return str(value)
+    return None
+
+
+def delivery_error(err: SlackApiError) -> DeliveryError:
+    """A `SlackApiError` as the outbox's `DeliveryError` (reason = Slack's error code)."""
+    response = err.response
+    status = getattr(response, "status_code", 200)
+    code = ""
+    try:
+        code = str(response.get("error") or "")
+    except Exception:  # a non-JSON body (HTML error page)
+        code = ""
+    if status == 429 or code == "ratelimited":
+        raw = _header(getattr(response, "headers", None), "Retry-After")
+        try:
+            retry_after = float(raw) if raw is not None else 1.0
+        except ValueError:
+            retry_after = 1.0
+        return DeliveryError("ratelimited", transient=True, retry_after=retry_after)
+    if status >= 500:
+        return DeliveryError(code or f"http_{status}", transient=True)
+    if code in TRANSIENT_ERRORS:
+        return DeliveryError(code, transient=True)
+    return DeliveryError(code or f"http_{status}", transient=False)
+
+
+async def call(what: str, op: Awaitable[T]) -> T:
+    """Await a Web API call; failures become `DeliveryError` (content and tokens never logged)."""
+    try:
+        return await op
+    except SlackApiError as err:
+        mapped = delivery_error(err)
+        log.info("slack %s failed: %s", what, mapped.reason)
+        raise mapped from None
+    except (TimeoutError, aiohttp.ClientError, SlackClientError) as err:
+        log.info("slack %s failed: %s", what, type(err).__name__)
+        raise DeliveryError("network", transient=True) from None
+
+
+class ShortRateLimitRetry(AsyncRateLimitErrorRetryHandler):
+    """slack-sdk's 429 handler, but only for short waits.
+
+    It sleeps ``Retry-After`` inside the call; a long wait would stall the outbox worker (and
+    an interactive reply past Slack's 3-second window), so a longer ``Retry-After`` escapes as
+    an error and the outbox reschedules the row after it instead.
+    """
+
+    def __init__(self, max_retry_count: int = 2, max_wait: float = 5.0) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.max_wait = max_wait
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if response is None or response.status_code != 429:
+            return False
+        raw = _header(response.headers, "Retry-After")
+        try:
+            wait = float(raw) if raw is not None else 1.0
+        except ValueError:
+            wait = 1.0
+        return wait <= self.max_wait
+
+
+def retry_handlers(
+    *, max_rate_limit_wait: float = 5.0, server_error_retries: int = 2
+) -> list[AsyncRetryHandler]:
+    """Connection errors, 429 (short waits) and 500/503 are retried inside the client."""
+    return [
+        AsyncConnectionErrorRetryHandler(max_retry_count=2),
+        ShortRateLimitRetry(max_retry_count=2, max_wait=max_rate_limit_wait),
+        AsyncServerErrorRetryHandler(max_retry_count=server_error_retries),
+    ]
+
+
+def web_client(
+    token: str | None, base_url: str, handlers: list[AsyncRetryHandler] | None = None
+) -> AsyncWebClient:
+    return AsyncWebClient(
+        token=token,
+        base_url=base_url,
+        retry_handlers=handlers if handlers is not None else retry_handlers(),
+        timeout=10,
+    )
+
+
+class WorkspacePacer:
+    """At most one outgoing post per `interval` seconds per workspace.
+
+    Slack rate-limits chat.postMessage to about one message a second per channel (the outbox
+    paces per destination through `Capabilities.pace_seconds`) and to a few hundred a minute
+    per workspace; this keeps fan-outs (a reminder DM to every member) under the latter.
+    """
+
+    def __init__(self, interval: float = 0.2) -> None:
+        self.interval = interval
+        self._next: dict[str, float] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def wait(self, workspace: str) -> None:
+        if self.interval <= 0:
+            return
+        lock = self._locks.setdefault(workspace, asyncio.Lock())
+        async with lock:
+            loop = asyncio.get_running_loop()
+            now = loop.time()
+            at = self._next.get(workspace, now)
+            if at > now:
+                await asyncio.sleep(at - now)
+            self._next[workspace] = max(now, at) + self.interval
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    name: str
+    is_admin: bool
+
+
+class UserDirectory:
+    """Names and workspace-admin flags from ``users.info``, cached per user for `ttl` seconds.
+
+    Slack payloads do not say whether someone is a workspace admin (they need it for
+    ``/cop setup`` and ``/cop facilitator add``), and events carry no names. A failed lookup
+    counts as "not an admin" and is cached briefly, so one slow call cannot hold up every
+    interaction.
+    """
+
+    def __init__(
+        self,
+        ttl: float = 300.0,
+        failure_ttl: float = 30.0,
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ttl = ttl
+        self.failure_ttl = failure_ttl
+        self._now = now
+        self._cache: dict[tuple[str, str], tuple[float, UserInfo]] = {}
+
+    async def lookup(
+        self,
+        client: AsyncWebClient,
+        team: str,
+        user_id: str,
+        fallback_name: str | None = None,
+        timeout: float = 1.5,
+    ) -> UserInfo:
+        key = (team, user_id)
+        cached = self._cache.get(key)
+        if cached is not None and cached[0] > self._now():
+            return cached[1]
+        try:
+            async with asyncio.timeout(max(timeout, 0.05)):
+                response = await client.users_info(user=user_id)
+            user = response["user"]
+            profile = user.get("profile") or {}
+            info = UserInfo(
+                name=profile.get("display_name")
+                or profile.get("real_name")
+                or user.get("real_name")
+                or user.get("name")
+                or fallback_name
+                or user_id,
+                is_admin=bool(
+                    user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner")
+                ),
+            )
+            self._cache[key] = (self._now() + self.ttl, info)
+        except (
+            SlackApiError,
+            SlackClientError,
+            aiohttp.ClientError,
+            TimeoutError,
+            KeyError,
+        ) as err:
+            log.warning(
+                "users.info for %s failed (%s); treating as non-admin", user_id, type(err).__name__
+            )
+            info = UserInfo(name=fallback_name or user_id, is_admin=False)
+            self._cache[key] = (self._now() + self.failure_ttl, info)
+        return info

@@ -1,0 +1,549 @@
+"""Meetings: DST-correct series, agendas, RSVP, reminders, attendance and calendar files.
+
+A facilitator creates a series from a schedule written the way people say it (see
+`bot.features.schedule`); the next occurrences are materialised with a default CoP agenda;
+members are reminded at the series' offsets in the community channel (and by DM if they
+answered going or maybe) and answer with buttons; hooks ``meeting.start`` and ``meeting.end``
+fire for the agreements and reflections features. Commands::
+
+    /cop meeting series "monthly on the first Tuesday at 18:30" title="Monthly CoP" duration=90
+    /cop meeting list | agenda [N] | cancel N | move N 2026-12-08 18:30 | edit [S] key=value...
+    /cop meeting ics [N] [series=S] | attended [N] [@users] | attendance [N]
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from sqlalchemy import select
+
+from bot.commands import Command, Param, Registry, Role
+from bot.context import Context, UserError
+from bot.events import Reply, Respond
+from bot.features import meetings_jobs
+from bot.features.communities import check_zone
+from bot.features.meetings_core import (
+    ANSWERS,
+    DEFAULT_REMINDERS,
+    MAX_LOCATION,
+    MAX_TITLE,
+    MAX_TOPIC,
+    InputError,
+    JobPlan,
+    channel_of,
+    check_link,
+    check_text,
+    counts,
+    items,
+    materialise,
+    notify_answered,
+    offset_iso,
+    parse_minutes,
+    parse_offsets,
+    parse_when,
+    plan_meeting,
+    plan_series,
+    reminders_words,
+    schedule_of,
+    series_meetings,
+    split_items,
+)
+from bot.features.meetings_find import (
+    after_commit,
+    find_meeting,
+    find_series,
+    friendly,
+    refresh_card,
+    respond,
+    series_of_meeting,
+    upcoming_parts,
+)
+from bot.features.meetings_members import attend_button, attendance, attended, ics, rsvp
+from bot.features.meetings_render import agenda_sections, card, when
+from bot.features.schedule import Schedule, parse_schedule
+from bot.ui import Inline, Message, Section, Time, plain
+from storage.meetings import Meeting, MeetingSeries
+
+log = logging.getLogger(__name__)
+
+
+# -- series -----------------------------------------------------------------------------------
+
+
+def _series_values(ctx: Context, series: MeetingSeries | None) -> dict[str, object]:
+    """Validated series fields from the command's parameters (only those given when editing)."""
+    p, out = ctx.params, {}  # type: ignore[var-annotated]
+    community = ctx.require_community()
+    zone = (
+        check_zone(ctx, p["zone"]) if "zone" in p else (series.tz if series else community.timezone)
+    )
+    if "zone" in p:
+        out["tz"] = zone
+    if "schedule" in p or "zone" in p:
+        text = " ".join((p.get("schedule") or (series.schedule if series else "")).split())
+        schedule = parse_schedule(text, zone)
+        if not schedule.occurrences(ctx.now, 1):
+            raise InputError("no_upcoming")
+        out["schedule"] = text
+        out["_schedule"] = schedule
+    if "title" in p:
+        out["title"] = check_text(p["title"], "title", MAX_TITLE)
+    if "duration" in p:
+        out["duration_minutes"] = parse_minutes(p["duration"])
+    if "link" in p:
+        out["link"] = None if p["link"].lower() in ("-", "none") else check_link(p["link"])
+    if "location" in p:
+        location = check_text(p["location"], "location", MAX_LOCATION)
+        out["location"] = None if location.lower() in ("-", "none") else location
+    if "reminders" in p:
+        out["reminders"] = " ".join(offset_iso(o) for o in parse_offsets(p["reminders"]))
+    if "dm" in p:
+        out["dm_reminders"] = p["dm"] == "yes"
+    return out
+
+
+@friendly
+async def series_create(ctx: Context) -> Reply:
+    community = ctx.require_community()
+    now = ctx.now
+    values = _series_values(ctx, None)
+    schedule: Schedule = values.pop("_schedule")  # type: ignore[assignment]
+    series = MeetingSeries(
+        community_id=community.id,  # type: ignore[arg-type]
+        title=values.get("title")
+        or ctx.t("meetings.default_title", community=community.name)[:MAX_TITLE],  # type: ignore[arg-type]
+        schedule=values["schedule"],  # type: ignore[arg-type]
+        tz=schedule.tz,
+        duration_minutes=values.get("duration_minutes", 60),  # type: ignore[arg-type]
+        location=values.get("location"),  # type: ignore[arg-type]
+        link=values.get("link"),  # type: ignore[arg-type]
+        reminders=values.get("reminders")  # type: ignore[arg-type]
+        if "reminders" in values
+        else " ".join(offset_iso(o) for o in parse_offsets(DEFAULT_REMINDERS)),
+        dm_reminders=values.get("dm_reminders", False),  # type: ignore[arg-type]
+        first_start=schedule.occurrences(now, 1)[0],
+        created_by=ctx.actor.user.user_id,
+        created_at=now,
+    )
+    ctx.session.add(series)
+    await ctx.session.flush()
+    await materialise(ctx.session, series, community, ctx.t, now)
+    plan = JobPlan()
+    await plan_series(ctx.session, plan, series, now)
+    after_commit(ctx, plan)
+    upcoming = [m for m in await series_meetings(ctx.session, series.id) if m.starts_at > now]  # type: ignore[arg-type]
+    first = upcoming[0]
+    key = f"meeting:{first.id}:announce"
+    await ctx.services.outbox.enqueue(
+        ctx.session,
+        key=key,
+        to=channel_of(community),
+        message=await card(ctx.session, ctx.t, first, series, "announce"),
+        community_id=community.id,
+    )
+    first.card_key, first.card_kind = key, "announce"
+    ctx.session.add(first)
+    log.info("series %s created in community %s", series.id, community.id)
+    return respond(
+        [
+            _series_summary(ctx, "meetings.series_created", series, schedule),
+            *upcoming_parts(upcoming, series),
+        ]
+    )
+
+
+def _series_summary(ctx: Context, key: str, series: MeetingSeries, schedule: Schedule) -> str:
+    return ctx.t(
+        key,
+        id=series.id,
+        title=series.title,
+        schedule=schedule.text,
+        minutes=series.duration_minutes,
+        reminders=reminders_words(ctx.t, series),
+        dm=ctx.t("meetings.dm_on") if series.dm_reminders else "",
+    )
+
+
+async def _repair(
+    ctx: Context, series: MeetingSeries, schedule: Schedule
+) -> tuple[list[tuple[Meeting, object]], list[Meeting]]:
+    """Re-time future untouched meetings onto the new schedule, keeping agendas and answers.
+
+    Returns (moved meeting, old start) pairs and meetings that no longer have an occurrence.
+    """
+    now = ctx.now
+    everything = await series_meetings(ctx.session, series.id)  # type: ignore[arg-type]
+    future = [
+        m
+        for m in everything
+        if m.starts_at > now
+        and not m.started
+        and m.status == "scheduled"
+        and m.starts_at == m.occurrence_start
+    ]
+    kept = {m.occurrence_start for m in everything if m not in future}
+    wanted = max(3, len(future))
+    cands = [o for o in schedule.occurrences(now, wanted + len(kept)) if o not in kept][:wanted]
+    held = {m.occurrence_start for m in future}
+    free_rows = [m for m in future if m.occurrence_start not in set(cands)]
+    free_cands = [c for c in cands if c not in held]
+    moved = []
+    for meeting, start in zip(free_rows, free_cands, strict=False):
+        moved.append((meeting, meeting.starts_at))
+        meeting.occurrence_start = meeting.starts_at = start
+        meeting.revision += 1
+        meeting.timing_set_at = now
+        ctx.session.add(meeting)
+    dropped = free_rows[len(free_cands) :]
+    for meeting in dropped:
+        meeting.status = "cancelled"
+        ctx.session.add(meeting)
+    series.first_start = cands[0] if cands else schedule.occurrences(now, 1)[0]
+    await ctx.session.flush()
+    return moved, dropped
+
+
+@friendly
+async def series_edit(ctx: Context) -> Reply:
+    community = ctx.require_community()
+    now = ctx.now
+    series = await find_series(ctx, ctx.params.get("series"))
+    if not set(ctx.params) - {"series"}:
+        raise UserError(ctx.t("meetings.nothing_to_edit"))
+    values = _series_values(ctx, series)
+    schedule: Schedule | None = values.pop("_schedule", None)  # type: ignore[assignment]
+    old_offsets = series.reminders.split()
+    for name, value in values.items():
+        setattr(series, name, value)
+    series.sequence += 1
+    ctx.session.add(series)
+    moved: list[tuple[Meeting, object]] = []
+    dropped: list[Meeting] = []
+    if schedule is not None:
+        moved, dropped = await _repair(ctx, series, schedule)
+    if "duration_minutes" in values:
+        for m in await series_meetings(ctx.session, series.id):  # type: ignore[arg-type]
+            if not m.started and m.starts_at > now:
+                m.duration_minutes = series.duration_minutes
+                ctx.session.add(m)
+    await materialise(ctx.session, series, community, ctx.t, now)
+    plan = JobPlan()
+    await plan_series(ctx.session, plan, series, now, old_offsets=old_offsets)
+    after_commit(ctx, plan)
+    for meeting, old_start in moved:
+        await _tell_moved(ctx, meeting, series, old_start)
+    for meeting in dropped:
+        await _tell_cancelled(ctx, meeting, series)
+    upcoming = [
+        m
+        for m in await series_meetings(ctx.session, series.id)  # type: ignore[arg-type]
+        if m.starts_at > now and m.status == "scheduled"
+    ]
+    shown = schedule or schedule_of(series)
+    if set(values) - {"reminders", "dm_reminders"} and upcoming:
+        note = ctx.t(
+            "meetings.series_changed_note",
+            title=series.title,
+            schedule=shown.text,
+            minutes=series.duration_minutes,
+        )
+        parts: list[Inline] = [note, when(upcoming[0], series), "."]
+        await ctx.services.outbox.enqueue(
+            ctx.session,
+            key=f"meeting-series:{series.id}:edit:{series.sequence}",
+            to=channel_of(community),
+            message=Message(text=plain(parts), blocks=[Section(parts=parts)]),
+            community_id=community.id,
+        )
+    log.info("series %s edited (%s)", series.id, ",".join(sorted(values)))
+    return respond(
+        [
+            _series_summary(ctx, "meetings.series_edited", series, shown),
+            *upcoming_parts(upcoming, series),
+        ]
+    )
+
+
+# -- one meeting ------------------------------------------------------------------------------
+
+
+async def _tell_cancelled(ctx: Context, meeting: Meeting, series: MeetingSeries) -> int:
+    community = ctx.require_community()
+    parts: list[Inline] = [
+        ctx.t("meetings.cancelled_notice", title=series.title),
+        when(meeting, series),
+        ctx.t("meetings.cancelled_notice_tail"),
+    ]
+    message = Message(text=plain(parts), blocks=[Section(parts=parts)])
+    key = f"meeting:{meeting.id}:cancelled"
+    await ctx.services.outbox.enqueue(
+        ctx.session, key=key, to=channel_of(community), message=message, community_id=community.id
+    )
+    told = await notify_answered(ctx.services, ctx.session, community, meeting, key, message)
+    await refresh_card(ctx, meeting, series, "cancelled")
+    return told
+
+
+async def _tell_moved(ctx: Context, meeting: Meeting, series: MeetingSeries, old_start) -> int:  # type: ignore[no-untyped-def]
+    community = ctx.require_community()
+    parts: list[Inline] = [
+        ctx.t("meetings.moved_notice", title=series.title),
+        Time(at=old_start, zone=series.tz),
+        ctx.t("meetings.moved_notice_mid"),
+        when(meeting, series),
+        ctx.t("meetings.moved_notice_tail"),
+    ]
+    message = Message(text=plain(parts), blocks=[Section(parts=parts)])
+    key = f"meeting:{meeting.id}:moved:{meeting.revision}"
+    await ctx.services.outbox.enqueue(
+        ctx.session, key=key, to=channel_of(community), message=message, community_id=community.id
+    )
+    # Everyone who answered hears of a move: someone who couldn't come may be able to now.
+    told = await notify_answered(
+        ctx.services, ctx.session, community, meeting, key, message, ANSWERS
+    )
+    await refresh_card(ctx, meeting, series)
+    return told
+
+
+def _changeable(ctx: Context, meeting: Meeting) -> None:
+    if meeting.status == "cancelled":
+        raise UserError(ctx.t("meetings.cancelled_already", id=meeting.id))
+    if meeting.started or meeting.starts_at <= ctx.now:
+        raise UserError(ctx.t("meetings.has_started", id=meeting.id))
+
+
+@friendly
+async def cancel(ctx: Context) -> Reply:
+    meeting = await find_meeting(ctx, ctx.params["meeting"])
+    _changeable(ctx, meeting)
+    series = await series_of_meeting(ctx, meeting)
+    meeting.status = "cancelled"
+    ctx.session.add(meeting)
+    plan = JobPlan()
+    await plan_meeting(ctx.session, plan, meeting, series, ctx.now)
+    after_commit(ctx, plan)
+    told = await _tell_cancelled(ctx, meeting, series)
+    log.info("meeting %s cancelled", meeting.id)
+    text = ctx.t("meetings.cancelled_done", id=meeting.id, title=series.title, count=told)
+    return Respond(Message(text=text))
+
+
+@friendly
+async def move(ctx: Context) -> Reply:
+    meeting = await find_meeting(ctx, ctx.params["meeting"])
+    _changeable(ctx, meeting)
+    series = await series_of_meeting(ctx, meeting)
+    new_start = parse_when(ctx.params["when"], series.tz, ctx.now)
+    old_start = meeting.starts_at
+    meeting.starts_at = new_start
+    meeting.revision += 1
+    meeting.timing_set_at = ctx.now
+    ctx.session.add(meeting)
+    plan = JobPlan()
+    await plan_meeting(ctx.session, plan, meeting, series, ctx.now)
+    after_commit(ctx, plan)
+    told = await _tell_moved(ctx, meeting, series, old_start)
+    log.info("meeting %s moved", meeting.id)
+    text = ctx.t("meetings.moved_done", id=meeting.id, title=series.title, count=told)
+    return Respond(Message(text=text))
+
+
+@friendly
+async def agenda(ctx: Context) -> Reply:
+    meeting = await find_meeting(ctx, ctx.params.get("meeting"))
+    series = await series_of_meeting(ctx, meeting)
+    edits = {k: v for k, v in ctx.params.items() if k in ("topic", "objectives", "segments")}
+    heading = []
+    if edits:
+        if ctx.role() < Role.FACILITATOR:
+            raise UserError(ctx.t("meetings.agenda_facilitator"))
+        _changeable(ctx, meeting)
+        if "topic" in edits:
+            topic = check_text(edits["topic"], "topic", MAX_TOPIC)
+            meeting.topic = None if topic in ("-", "") else topic
+        if "objectives" in edits:
+            meeting.objectives = json.dumps(split_items(edits["objectives"], "objectives"))
+        if "segments" in edits:
+            meeting.segments = json.dumps(split_items(edits["segments"], "segments", 100))
+        ctx.session.add(meeting)
+        await ctx.session.flush()
+        await refresh_card(ctx, meeting, series)
+        heading = [Section.of(ctx.t("meetings.agenda_updated", id=meeting.id))]
+        log.info("meeting %s agenda edited", meeting.id)
+    title: list[Inline] = [
+        ctx.t("meetings.agenda_title", id=meeting.id, title=series.title),
+        when(meeting, series),
+    ]
+    blocks = [*heading, Section(parts=title), *agenda_sections(ctx.t, meeting, series)]
+    if not meeting.topic and not items(meeting.objectives) and not items(meeting.segments):
+        blocks.append(Section.of(ctx.t("meetings.agenda_none")))
+    text = "\n".join(plain(b.parts) for b in blocks)
+    return Respond(Message(text=text, blocks=blocks))
+
+
+async def list_meetings(ctx: Context) -> Reply:
+    community = ctx.require_community()
+    rows = (
+        await ctx.session.execute(
+            select(Meeting, MeetingSeries)
+            .join(MeetingSeries, MeetingSeries.id == Meeting.series_id)
+            .where(Meeting.community_id == community.id, Meeting.ended.is_(False))  # type: ignore[attr-defined]
+            .order_by(Meeting.starts_at)
+            .limit(12)
+        )
+    ).all()
+    blocks: list[Section] = [Section.of(ctx.t("meetings.list_title"))]
+    for meeting, series in rows:
+        n = await counts(ctx.session, meeting.id)  # type: ignore[arg-type]
+        status = ""
+        if meeting.status == "cancelled":
+            status = ctx.t("meetings.list_cancelled")
+        elif meeting.starts_at != meeting.occurrence_start:
+            status = ctx.t("meetings.list_moved")
+        tail = ctx.t(
+            "meetings.list_line_tail",
+            title=series.title,
+            topic=f": {meeting.topic}" if meeting.topic else "",
+            going=n["going"],
+            maybe=n["maybe"],
+            status=status,
+        )
+        blocks.append(
+            Section.of(ctx.t("meetings.list_line", id=meeting.id), when(meeting, series), tail)
+        )
+    if not rows:
+        blocks.append(Section.of(ctx.t("meetings.list_none")))
+    all_series = (
+        await ctx.session.execute(
+            select(MeetingSeries)
+            .where(MeetingSeries.community_id == community.id)
+            .order_by(MeetingSeries.id)
+        )
+    ).scalars()
+    series_lines = [
+        ctx.t(
+            "meetings.list_series_line",
+            id=s.id,
+            title=s.title,
+            schedule=schedule_of(s).text,
+            minutes=s.duration_minutes,
+            reminders=reminders_words(ctx.t, s),
+            dm=ctx.t("meetings.dm_on") if s.dm_reminders else "",
+        )
+        for s in all_series
+    ]
+    if series_lines:
+        blocks.append(Section.of("\n".join([ctx.t("meetings.list_series_title"), *series_lines])))
+    text = "\n".join(plain(b.parts) for b in blocks)
+    return Respond(Message(text=text, blocks=blocks))
+
+
+# -- registration -----------------------------------------------------------------------------
+
+
+def register(registry: Registry) -> None:
+    """Adds this feature's commands, buttons, jobs, hooks and start-up reconciler."""
+
+    def p(name: str, **kw) -> Param:  # type: ignore[no-untyped-def]
+        return Param(name, f"meetings.param.{name}", **kw)
+
+    def opt(name: str, **kw) -> Param:  # type: ignore[no-untyped-def]
+        return p(name, required=False, **kw)
+
+    series_fields = (
+        opt("title", max_length=MAX_TITLE),
+        opt("duration", max_length=10),
+        opt("link", max_length=400),
+        opt("location", max_length=MAX_LOCATION),
+        opt("zone", kind="zone", max_length=64),
+        opt("reminders", max_length=60),
+        opt("dm", choices=("yes", "no")),
+    )
+    meeting = p("meeting", max_length=12)
+    for cmd in (
+        Command(
+            ("meeting", "series"),
+            "meetings.help.series",
+            series_create,
+            Role.FACILITATOR,
+            (p("schedule", max_length=200), *series_fields),
+            "meetings.example.series",
+        ),
+        Command(("meeting", "list"), "meetings.help.list", list_meetings, Role.MEMBER),
+        Command(
+            ("meeting", "agenda"),
+            "meetings.help.agenda",
+            agenda,
+            Role.MEMBER,
+            (
+                opt("meeting", max_length=12),
+                opt("topic", max_length=MAX_TOPIC),
+                opt("objectives", max_length=2100),
+                opt("segments", max_length=1100),
+            ),
+            "meetings.example.agenda",
+        ),
+        Command(
+            ("meeting", "cancel"),
+            "meetings.help.cancel",
+            cancel,
+            Role.FACILITATOR,
+            (meeting,),
+            "meetings.example.cancel",
+        ),
+        Command(
+            ("meeting", "move"),
+            "meetings.help.move",
+            move,
+            Role.FACILITATOR,
+            (meeting, p("when", rest=True, max_length=40)),
+            "meetings.example.move",
+        ),
+        Command(
+            ("meeting", "edit"),
+            "meetings.help.edit",
+            series_edit,
+            Role.FACILITATOR,
+            (
+                opt("series", kind="int", max_length=9),
+                opt("schedule", max_length=200),
+                *series_fields,
+            ),
+            "meetings.example.edit",
+        ),
+        Command(
+            ("meeting", "ics"),
+            "meetings.help.ics",
+            ics,
+            Role.MEMBER,
+            (opt("meeting", max_length=12), opt("series", kind="int", max_length=9)),
+            "meetings.example.ics",
+        ),
+        Command(
+            ("meeting", "attended"),
+            "meetings.help.attended",
+            attended,
+            Role.MEMBER,
+            (opt("meeting", max_length=40), opt("users", rest=True, max_length=600)),
+            "meetings.example.attended",
+        ),
+        Command(
+            ("meeting", "attendance"),
+            "meetings.help.attendance",
+            attendance,
+            Role.FACILITATOR,
+            (opt("meeting", max_length=12),),
+        ),
+    ):
+        registry.command(cmd)
+    for answer in ANSWERS:
+        registry.action("rsvp", answer, rsvp, Role.MEMBER)
+    registry.action("attend", "mark", attend_button, Role.MEMBER)
+    registry.job("meeting.remind", meetings_jobs.remind)
+    registry.job("meeting.start", meetings_jobs.start)
+    registry.job("meeting.end", meetings_jobs.end)
+    registry.job("meeting.ahead", meetings_jobs.ahead)
+    registry.reconciler(meetings_jobs.reconcile)
+    registry.on("topic.chosen", meetings_jobs.topic_chosen)

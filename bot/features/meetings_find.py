@@ -1,0 +1,153 @@
+"""Helpers shared by the meetings command modules: refusals, finding rows, the live card.
+
+Every lookup is scoped by the current community; a button's meeting id is resolved through
+`meeting_from_button`, which enters the meeting's own community (never the channel's).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.commands import Role
+from bot.context import Context, UserError, require
+from bot.events import Reply, Respond
+from bot.features.meetings_core import (
+    InputError,
+    JobPlan,
+)
+from bot.features.meetings_render import card, when
+from bot.features.schedule import Schedule, ScheduleError
+from bot.ui import Context as Small
+from bot.ui import Inline, Message, Section, plain
+from storage.meetings import Meeting, MeetingSeries
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Context], Awaitable[Reply]]
+
+
+def friendly(handler: Handler) -> Handler:
+    """Turn input and schedule errors into one private sentence in the community's language."""
+
+    @functools.wraps(handler)
+    async def wrapped(ctx: Context) -> Reply:
+        try:
+            return await handler(ctx)
+        except InputError as err:
+            raise UserError(ctx.t(f"meetings.{err.key}", **err.values)) from None
+        except ScheduleError as err:
+            raise UserError(ctx.t("meetings.schedule_error", reason=str(err))) from None
+
+    return wrapped
+
+
+def respond(parts: list[Inline], *more: Section | Small, private: bool = True) -> Respond:
+    blocks = [Section(parts=parts), *more]
+    text = "\n".join(plain(b.parts) for b in blocks)
+    return Respond(Message(text=text, blocks=blocks), private=private)
+
+
+def after_commit(ctx: Context, plan: JobPlan) -> None:
+    ctx.after_commit.append(lambda: plan.apply(ctx.services.scheduler))
+
+
+# -- finding rows -----------------------------------------------------------------------------
+
+
+async def find_meeting(ctx: Context, raw: str | None, default: str = "next") -> Meeting:
+    """A meeting of this community by number, ``next`` (not started) or ``last`` (started)."""
+    community = ctx.require_community()
+    ref = (raw or default).strip().lstrip("#").lower()
+    base = select(Meeting).where(
+        Meeting.community_id == community.id, Meeting.status == "scheduled"
+    )
+    if ref == "next":
+        query = base.where(Meeting.starts_at > ctx.now).order_by(Meeting.starts_at)
+        meeting = (await ctx.session.execute(query.limit(1))).scalar_one_or_none()
+        if meeting is None:
+            raise UserError(ctx.t("meetings.no_next"))
+        return meeting
+    if ref == "last":
+        query = base.where(Meeting.starts_at <= ctx.now).order_by(Meeting.starts_at.desc())  # type: ignore[attr-defined]
+        meeting = (await ctx.session.execute(query.limit(1))).scalar_one_or_none()
+        if meeting is None:
+            raise UserError(ctx.t("meetings.no_past"))
+        return meeting
+    meeting = await ctx.session.get(Meeting, int(ref)) if ref.isdigit() and len(ref) < 10 else None
+    if meeting is None or meeting.community_id != community.id:
+        raise UserError(ctx.t("meetings.not_found", ref=(raw or "")[:20]))
+    return meeting
+
+
+async def find_series(ctx: Context, raw: str | None) -> MeetingSeries:
+    community = ctx.require_community()
+    if raw:
+        ref = raw.strip().lstrip("#")
+        series = await ctx.session.get(MeetingSeries, int(ref)) if ref.isdigit() else None
+        if series is None or series.community_id != community.id:
+            raise UserError(ctx.t("meetings.series_not_found", ref=raw[:20]))
+        return series
+    all_series = list(
+        (
+            await ctx.session.execute(
+                select(MeetingSeries).where(MeetingSeries.community_id == community.id)
+            )
+        ).scalars()
+    )
+    if not all_series:
+        raise UserError(ctx.t("meetings.no_series"))
+    if len(all_series) > 1:
+        raise UserError(
+            ctx.t("meetings.series_which", ids=", ".join(str(s.id) for s in all_series))
+        )
+    return all_series[0]
+
+
+async def series_of_meeting(ctx: Context, meeting: Meeting) -> MeetingSeries:
+    series = await ctx.session.get(MeetingSeries, meeting.series_id)
+    assert series is not None
+    return series
+
+
+def upcoming_parts(meetings: list[Meeting], series: MeetingSeries) -> list[Inline]:
+    parts: list[Inline] = []
+    for i, m in enumerate(meetings):
+        parts.extend([", " if i else "", f"#{m.id} ", when(m, series)])
+    return [p for p in parts if p != ""] + ["."]
+
+
+def in_schedule(schedule: Schedule, instant) -> bool:  # type: ignore[no-untyped-def]
+    return schedule.between(instant, instant + timedelta(microseconds=1)) == [instant]
+
+
+async def refresh_card(
+    ctx: Context, meeting: Meeting, series: MeetingSeries, kind: str | None = None
+) -> None:
+    """Edit the latest posted card of the meeting in place (counts, agenda, time, cancelled)."""
+    if not meeting.card_key:
+        return
+    community = ctx.require_community()
+    await ctx.services.outbox.enqueue_edit(
+        ctx.session,
+        edit_of=meeting.card_key,
+        platform=community.platform,
+        workspace_id=community.workspace_id,
+        message=await card(
+            ctx.session, ctx.t, meeting, series, kind or meeting.card_kind or "announce"
+        ),
+        community_id=community.id,
+    )
+
+
+async def meeting_from_button(ctx: Context) -> Meeting:
+    meeting = await ctx.session.get(Meeting, ctx.action.int_arg(0))
+    if meeting is None:
+        raise UserError(ctx.t("core.refuse.stale_button"))
+    await ctx.enter(meeting.community_id)  # the button's community, never the channel's
+    require(ctx, Role.MEMBER)
+    return meeting

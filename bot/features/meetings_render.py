@@ -1,0 +1,126 @@
+"""Messages of the meetings feature: the meeting card (announcement, reminder), notices, lists.
+
+The card shows the time as `Time` (each viewer's own zone where the platform can), the agenda,
+the join link, RSVP counts and the going / maybe / can't buttons; the same function renders it
+for the first post and for in-place edits when answers change.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.features.meetings_core import (
+    answered,
+    counts,
+    items,
+    offset_words,
+    parse_iso,
+    schedule_of,
+)
+from bot.i18n import Translator
+from bot.ui import (
+    ActionId,
+    Actions,
+    Button,
+    Context,
+    Inline,
+    Mention,
+    Message,
+    Section,
+    Time,
+    plain,
+)
+from storage.meetings import Meeting, MeetingSeries
+
+
+def when(meeting: Meeting, series: MeetingSeries, *, original: bool = False) -> Time:
+    at = meeting.occurrence_start if original else meeting.starts_at
+    return Time(at=at, zone=series.tz)
+
+
+def rsvp_buttons(t: Translator, meeting_id: int) -> Actions:
+    return Actions(
+        elements=[
+            Button(
+                action=ActionId("rsvp", answer, meeting_id),
+                label=t(f"meetings.answer.{answer}"),
+                style="primary" if answer == "going" else "default",
+            )
+            for answer in ("going", "maybe", "no")
+        ]
+    )
+
+
+def agenda_sections(t: Translator, meeting: Meeting, series: MeetingSeries) -> list[Section]:
+    """Link, place, topic, objectives and segments of one meeting."""
+    out = []
+    if series.link:
+        out.append(Section.of(t("meetings.card.join", link=series.link)))
+    if series.location:
+        out.append(Section.of(t("meetings.card.where", location=series.location)))
+    if meeting.topic:
+        out.append(Section.of(t("meetings.card.topic", topic=meeting.topic)))
+    objectives = items(meeting.objectives)
+    if objectives:
+        lines = [t("meetings.card.objectives"), *(f"• {o}" for o in objectives)]
+        out.append(Section.of("\n".join(lines)))
+    segments = items(meeting.segments)
+    if segments:
+        lines = [t("meetings.card.agenda"), *(f"{i}. {s}" for i, s in enumerate(segments, 1))]
+        out.append(Section.of("\n".join(lines)))
+    return out
+
+
+async def card(
+    session: AsyncSession,
+    t: Translator,
+    meeting: Meeting,
+    series: MeetingSeries,
+    kind: str,
+) -> Message:
+    """The meeting card; `kind` is ``announce``, ``cancelled`` or a reminder offset (``P1D``,
+    ``PT1H:late``). The reminder with the series' shortest offset lists who is going."""
+    assert meeting.id is not None
+    offset_iso, _, flag = kind.partition(":")
+    if kind == "announce":
+        headline = t(
+            "meetings.card.announce", title=series.title, schedule=schedule_of(series).text
+        )
+    elif kind == "cancelled":
+        headline = t("meetings.card.cancelled", title=series.title)
+    else:
+        offset = parse_iso(offset_iso)
+        headline = t("meetings.card.reminder", title=series.title, offset=offset_words(t, offset))
+    blocks: list = [Section.of(headline)]  # type: ignore[type-arg]
+    when_parts: list[Inline] = [
+        t("meetings.card.when"),
+        when(meeting, series),
+        t("meetings.card.length", minutes=meeting.duration_minutes),
+    ]
+    blocks.append(Section(parts=when_parts))
+    if meeting.starts_at != meeting.occurrence_start:
+        original = when(meeting, series, original=True)
+        blocks.append(
+            Context(parts=[t("meetings.card.moved_note"), original, t("meetings.card.moved_tail")])
+        )
+    if kind == "cancelled":
+        return Message(text=f"{headline} {plain(when_parts)}", blocks=blocks)
+    blocks.extend(agenda_sections(t, meeting, series))
+    shortest = min((parse_iso(v) for v in series.reminders.split()), default=None)
+    if kind not in ("announce",) and shortest is not None and parse_iso(offset_iso) == shortest:
+        going = await answered(session, meeting.id, ("going",))
+        if going:
+            parts: list[Inline] = [t("meetings.card.going")]
+            for i, member in enumerate(going):
+                if i:
+                    parts.append(", ")
+                parts.append(Mention(user_id=member.user_id, name=member.display_name))
+            blocks.append(Section(parts=parts))
+        else:
+            blocks.append(Section.of(t("meetings.card.nobody_going")))
+    n = await counts(session, meeting.id)
+    blocks.append(Context(parts=[t("meetings.card.counts", id=meeting.id, **n)]))
+    if flag == "late":
+        blocks.append(Context(parts=[t("meetings.card.late")]))
+    blocks.append(rsvp_buttons(t, meeting.id))
+    return Message(text=f"{headline} {plain(when_parts)}", blocks=blocks)

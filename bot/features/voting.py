@@ -1,0 +1,430 @@
+"""Topic voting: polls with five methods, deadlines, reminders, results that feed the agenda.
+
+A facilitator opens a poll (directly, or from topic intake in `voting_topics`); members vote
+with buttons (single choice, approval) or a form (ranked, dots, score); the poll message is
+edited in place through the outbox, bursts coalescing into one edit. A deadline closes the
+poll through the scheduler (re-created from the rows at start); closing is idempotent and
+posts the result once per close, keyed ``poll:{id}:result:{n}``. Counting is a pure function
+of the stored ballots (`voting_ballots.tally`). Logs name kinds and ids, never ballots.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.commands import Command, Param, Registry, Role
+from bot.context import Context, Services, UserError, require
+from bot.events import ConversationRef, Reply, Respond
+from bot.features.deadlines import DeadlineError, parse_deadline, parse_offset
+from bot.features.tally import Method
+from bot.features.voting_ballots import (
+    Choice,
+    decode,
+    tally,
+)
+from bot.features.voting_render import (
+    Standing,
+    poll_message,
+)
+from bot.i18n import translator
+from bot.scheduling import run_at
+from bot.ui import Message
+from storage.models import Community, Member
+from storage.voting import Ballot, Poll, PollOption
+
+log = logging.getLogger(__name__)
+
+MAX_OPTIONS = 25
+MIN_OPTIONS = 2
+MAX_LABEL = 100
+MAX_QUESTION = 300
+EDIT_DELAY = timedelta(seconds=2)  # ballots arriving within it become one edit of the poll
+
+
+# -- loading -----------------------------------------------------------------------------------
+
+
+async def options_of(session: AsyncSession, poll_id: int) -> list[PollOption]:
+    rows = await session.execute(
+        select(PollOption).where(PollOption.poll_id == poll_id).order_by(PollOption.position)
+    )
+    return list(rows.scalars())
+
+
+async def ballots_of(session: AsyncSession, poll: Poll) -> list[Choice]:
+    rows = await session.execute(
+        select(Ballot.choices)
+        .where(Ballot.poll_id == poll.id, Ballot.community_id == poll.community_id)
+        .order_by(Ballot.id)
+    )
+    return [decode(raw) for raw in rows.scalars()]
+
+
+async def member_count(session: AsyncSession, community_id: int) -> int:
+    return (
+        await session.execute(
+            select(func.count()).select_from(Member).where(Member.community_id == community_id)
+        )
+    ).scalar_one()
+
+
+def channel_of(community: Community) -> ConversationRef:
+    return ConversationRef(community.platform, community.workspace_id, community.channel_id)
+
+
+async def poll_for_command(ctx: Context, *, status: str | None = None) -> Poll:
+    """The poll named by the ``poll`` parameter in this community, else the latest one.
+
+    `status` narrows "the latest" (``open`` for close, ``closed`` for reopen).
+    """
+    community = ctx.require_community()
+    raw = ctx.params.get("poll")
+    if raw:
+        poll = await ctx.session.get(Poll, int(raw))
+        if poll is None or poll.community_id != community.id:
+            raise UserError(ctx.t("voting.refuse.no_poll", id=raw))
+        return poll
+    query = select(Poll).where(Poll.community_id == community.id)
+    if status:
+        query = query.where(Poll.status == status)
+    poll = (await ctx.session.execute(query.order_by(Poll.id.desc()).limit(1))).scalar_one_or_none()
+    if poll is None:
+        key = {"open": "voting.refuse.no_open", "closed": "voting.refuse.no_closed"}.get(
+            status or "", "voting.refuse.no_polls"
+        )
+        raise UserError(ctx.t(key))
+    return poll
+
+
+async def poll_for_interaction(ctx: Context, poll_id: int, role: Role = Role.MEMBER) -> Poll:
+    """Load a poll from a button or form, enter its community (never the channel's) and check role.
+
+    Nobody becomes a member here: the dispatcher already joined people who press in the
+    community's own channel, so anyone else is refused.
+    """
+    poll = await ctx.session.get(Poll, poll_id)
+    if poll is None:
+        raise UserError(ctx.t("core.refuse.stale_button"))
+    await ctx.enter(poll.community_id, join=False)
+    require(ctx, role)
+    return poll
+
+
+def check_open(ctx: Context, poll: Poll) -> None:
+    closes = poll.closes_at
+    if poll.status != "open" or (closes is not None and closes <= ctx.now):
+        raise UserError(ctx.t("voting.refuse.closed", question=poll.question[:80]))
+
+
+# -- the poll message --------------------------------------------------------------------------
+
+
+async def standing(session: AsyncSession, poll: Poll, options: Sequence[PollOption]) -> Standing:
+    ballots = await ballots_of(session, poll)
+    members = await member_count(session, poll.community_id)
+    shown = poll.live or poll.status == "closed"
+    result = tally(Method(poll.method), [o.id for o in options], ballots) if shown else None  # type: ignore[misc]
+    return Standing(voted=len(ballots), members=max(members, len(ballots)), result=result)
+
+
+async def render_poll(session: AsyncSession, poll: Poll, community: Community) -> Message:
+    options = await options_of(session, poll.id)  # type: ignore[arg-type]
+    now = await standing(session, poll, options)
+    return poll_message(translator(community.language), poll, options, now, community.timezone)
+
+
+async def refresh_poll_message(
+    services: Services, session: AsyncSession, poll: Poll, community: Community, *, delay=EDIT_DELAY
+) -> None:
+    """Queue an in-place edit of the poll message; a burst within `delay` becomes one edit."""
+    await services.outbox.enqueue_edit(
+        session,
+        edit_of=f"poll:{poll.id}:message",
+        platform=community.platform,
+        workspace_id=community.workspace_id,
+        message=await render_poll(session, poll, community),
+        community_id=community.id,
+        delay=delay,
+    )
+
+
+# -- creating ----------------------------------------------------------------------------------
+
+YES = ("yes", "no")
+POLL_PARAMS = (
+    Param(
+        "method",
+        "voting.param.method",
+        choices=tuple(m.value for m in Method),
+        required=False,
+        keyword=True,
+    ),
+    Param("closes", "voting.param.closes", required=False, keyword=True, max_length=60),
+    Param("anonymous", "voting.param.anonymous", choices=YES, required=False, keyword=True),
+    Param(
+        "results", "voting.param.results", choices=("live", "hidden"), required=False, keyword=True
+    ),
+    Param("change", "voting.param.change", choices=YES, required=False, keyword=True),
+    Param("quorum", "voting.param.quorum", kind="int", required=False, keyword=True),
+    Param("max", "voting.param.max", kind="int", required=False, keyword=True),
+    Param("dots", "voting.param.dots", kind="int", required=False, keyword=True),
+    Param("remind", "voting.param.remind", required=False, keyword=True, max_length=40),
+)
+
+
+def split_options(ctx: Context, raw: str) -> list[str]:
+    """``A | B | C`` (or ``;`` or new lines) -> labels; 2..25, each at most 100 characters, no repeats."""
+    labels = [p.strip() for p in raw.replace(";", "|").replace("\n", "|").split("|")]
+    labels = [label for label in labels if label]
+    seen: set[str] = set()
+    for label in labels:
+        if len(label) > MAX_LABEL:
+            raise UserError(ctx.t("voting.refuse.option_long", max=MAX_LABEL, option=label[:30]))
+        if label.casefold() in seen:
+            raise UserError(ctx.t("voting.refuse.option_twice", option=label[:60]))
+        seen.add(label.casefold())
+    check_option_count(ctx, len(labels))
+    return labels
+
+
+def check_option_count(ctx: Context, n: int) -> None:
+    if not MIN_OPTIONS <= n <= MAX_OPTIONS:
+        raise UserError(ctx.t("voting.refuse.option_count", min=MIN_OPTIONS, max=MAX_OPTIONS, n=n))
+
+
+def read_deadline(ctx: Context, text: str):  # type: ignore[no-untyped-def]
+    """`text` as an instant in the community's zone, or one sentence saying why not."""
+    community = ctx.require_community()
+    try:
+        return parse_deadline(text, ctx.now, community.timezone)
+    except DeadlineError as err:
+        raise UserError(ctx.t(f"voting.deadline.{err.code}", text=text[:60])) from None
+
+
+def build_poll(ctx: Context, question: str, n_options: int) -> Poll:
+    """A poll from the typed settings (not yet added); every bad value is one sentence."""
+    community = ctx.require_community()
+    p = ctx.params
+    method = Method(p.get("method") or "single")
+    anonymous = p.get("anonymous") == "yes"
+    # Live counts of an anonymous poll could tie a vote to a voter by timing, so they are hidden
+    # unless asked for.
+    live = p.get("results", "hidden" if anonymous else "live") == "live"
+    poll = Poll(
+        community_id=community.id,  # type: ignore[arg-type]
+        question=question[:MAX_QUESTION],
+        method=method.value,
+        anonymous=anonymous,
+        live=live,
+        allow_change=p.get("change", "yes") == "yes",
+        created_by=ctx.actor.user.user_id,
+        created_at=ctx.now,
+    )
+    if "quorum" in p:
+        quorum = int(p["quorum"])
+        if not 1 <= quorum <= 100_000:
+            raise UserError(ctx.t("voting.refuse.quorum"))
+        poll.quorum = quorum
+    if "max" in p:
+        if method is not Method.APPROVAL:
+            raise UserError(ctx.t("voting.refuse.max_not_approval"))
+        most = int(p["max"])
+        if not 1 <= most <= n_options:
+            raise UserError(ctx.t("voting.refuse.max_range", n=n_options))
+        poll.max_choices = most
+    if method is Method.DOT:
+        dots = int(p.get("dots", "3"))
+        if not 1 <= dots <= 99:
+            raise UserError(ctx.t("voting.refuse.dots_range"))
+        poll.dots = dots
+    elif "dots" in p:
+        raise UserError(ctx.t("voting.refuse.dots_not_dot"))
+    if p.get("closes"):
+        poll.closes_at = read_deadline(ctx, p["closes"])
+    if p.get("remind"):
+        if poll.closes_at is None:
+            raise UserError(ctx.t("voting.refuse.remind_needs_deadline"))
+        try:
+            before = parse_offset(p["remind"])
+        except DeadlineError:
+            raise UserError(
+                ctx.t("voting.refuse.remind_unreadable", text=p["remind"][:40])
+            ) from None
+        if poll.closes_at - before <= ctx.now:
+            raise UserError(ctx.t("voting.refuse.remind_too_late"))
+        poll.remind_before = int(before.total_seconds() // 60)
+    return poll
+
+
+async def open_poll(
+    ctx: Context, poll: Poll, labels: Sequence[str], topic_ids: Sequence[int | None] = ()
+) -> Poll:
+    """Store the poll and its options, post its message, schedule its close and reminder."""
+    community = ctx.require_community()
+    ctx.session.add(poll)
+    await ctx.session.flush()
+    topics = list(topic_ids) or [None] * len(labels)
+    for position, (label, topic_id) in enumerate(zip(labels, topics, strict=True), 1):
+        ctx.session.add(
+            PollOption(
+                poll_id=poll.id,  # type: ignore[arg-type]
+                community_id=community.id,  # type: ignore[arg-type]
+                position=position,
+                label=label[:MAX_LABEL],
+                topic_id=topic_id,
+            )
+        )
+    await ctx.session.flush()
+    await ctx.services.outbox.enqueue(
+        ctx.session,
+        key=f"poll:{poll.id}:message",
+        to=ctx.channel(),
+        message=await render_poll(ctx.session, poll, community),
+        community_id=community.id,
+    )
+    schedule_later(ctx, poll)
+    log.info("poll %s opened in community %s (%s)", poll.id, community.id, poll.method)
+    return poll
+
+
+def schedule_later(ctx: Context, poll: Poll) -> None:
+    """Schedule the poll's jobs once this transaction has committed."""
+    services = ctx.services
+    snapshot = Poll.model_validate(poll.model_dump())
+
+    async def later() -> None:
+        await schedule_jobs(services, snapshot)
+
+    ctx.after_commit.append(later)
+
+
+async def schedule_jobs(services: Services, poll: Poll) -> None:
+    """(Re)create the close and reminder jobs of an open poll; stable ids make this idempotent."""
+    if poll.status != "open" or poll.closes_at is None:
+        return
+    await run_at(
+        services.scheduler, f"poll-close:{poll.id}", poll.closes_at, "poll.close", [poll.id]
+    )  # type: ignore[list-item]
+    if poll.remind_before and not poll.reminded:
+        when = poll.closes_at - timedelta(minutes=poll.remind_before)
+        if when > services.clock.now():
+            await run_at(
+                services.scheduler, f"poll-remind:{poll.id}", when, "poll.remind", [poll.id]
+            )  # type: ignore[list-item]
+
+
+async def unschedule(services: Services, poll_id: int) -> None:
+    await services.scheduler.remove(f"poll-close:{poll_id}")
+    await services.scheduler.remove(f"poll-remind:{poll_id}")
+
+
+async def new_poll(ctx: Context) -> Reply:
+    labels = split_options(ctx, ctx.params["options"])
+    poll = build_poll(ctx, ctx.params["question"], len(labels))
+    await open_poll(ctx, poll, labels)
+    return Respond(Message(text=ctx.t("voting.opened", id=poll.id)))
+
+
+# -- registration ------------------------------------------------------------------------------
+
+
+def register(registry: Registry) -> None:
+    """Adds polls and topic intake: commands, buttons, forms, jobs and the start-up reconciler."""
+    from bot.features import voting_topics
+    from bot.features.voting_cast import (
+        FORM_IDS,
+        cast,
+        open_ballot_form,
+        submit_ballot,
+        unapprove,
+    )
+    from bot.features.voting_close import (
+        agenda,
+        agenda_button,
+        close,
+        close_job,
+        export,
+        list_polls,
+        reconcile,
+        remind_job,
+        reopen,
+        results,
+    )
+
+    poll_id = Param("poll", "voting.param.poll", kind="int", required=False)
+    for cmd in (
+        Command(
+            ("poll", "new"),
+            "voting.help.new",
+            new_poll,
+            Role.FACILITATOR,
+            (
+                Param("question", "voting.param.question", max_length=MAX_QUESTION),
+                Param("options", "voting.param.options", keyword=True, max_length=2600),
+                *POLL_PARAMS,
+            ),
+            "voting.example.new",
+        ),
+        Command(
+            ("poll", "list"), "voting.help.list", list_polls, Role.MEMBER, (), "voting.example.list"
+        ),
+        Command(
+            ("poll", "results"),
+            "voting.help.results",
+            results,
+            Role.MEMBER,
+            (poll_id,),
+            "voting.example.results",
+        ),
+        Command(
+            ("poll", "close"),
+            "voting.help.close",
+            close,
+            Role.FACILITATOR,
+            (poll_id,),
+            "voting.example.close",
+        ),
+        Command(
+            ("poll", "reopen"),
+            "voting.help.reopen",
+            reopen,
+            Role.FACILITATOR,
+            (
+                poll_id,
+                Param("closes", "voting.param.closes", required=False, keyword=True, max_length=60),
+            ),
+            "voting.example.reopen",
+        ),
+        Command(
+            ("poll", "export"),
+            "voting.help.export",
+            export,
+            Role.FACILITATOR,
+            (poll_id,),
+            "voting.example.export",
+        ),
+        Command(
+            ("poll", "agenda"),
+            "voting.help.agenda",
+            agenda,
+            Role.FACILITATOR,
+            (poll_id,),
+            "voting.example.agenda",
+        ),
+    ):
+        registry.command(cmd)
+    registry.action("vote", "cast", cast, Role.MEMBER)
+    registry.action("vote", "unapprove", unapprove, Role.MEMBER)
+    registry.action("vote", "form", open_ballot_form, Role.MEMBER)
+    registry.action("vote", "agenda", agenda_button, Role.FACILITATOR)
+    for form_id in FORM_IDS.values():
+        registry.form(form_id, submit_ballot)
+    registry.job("poll.close", close_job)
+    registry.job("poll.remind", remind_job)
+    registry.reconciler(reconcile)
+    voting_topics.register(registry)

@@ -1,0 +1,266 @@
+"""Casting ballots: buttons for single choice and approval, forms for ranked, dots and score.
+
+One ballot per member per poll (a unique constraint); a repeated click or delivery changes
+nothing, a changed ballot replaces the old one while the poll allows it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.context import Context, UserError
+from bot.events import OpenForm, Reply, Respond
+from bot.features.tally import Method
+from bot.features.voting import (
+    check_open,
+    options_of,
+    poll_for_interaction,
+    refresh_poll_message,
+)
+from bot.features.voting_ballots import (
+    BallotError,
+    Choice,
+    decode,
+    encode,
+    parse_dots,
+    parse_ranking,
+    parse_scores,
+)
+from bot.i18n import Translator
+from bot.ui import Form, Input, Message, Section
+from storage.voting import Ballot, Poll, PollOption
+
+log = logging.getLogger(__name__)
+
+# -- voting ------------------------------------------------------------------------------------
+
+
+async def _existing(session: AsyncSession, poll: Poll, member_id: int) -> Ballot | None:
+    return (
+        await session.execute(
+            select(Ballot).where(Ballot.poll_id == poll.id, Ballot.member_id == member_id)
+        )
+    ).scalar_one_or_none()
+
+
+async def store_ballot(ctx: Context, poll: Poll, choice: Choice) -> bool:
+    """Save `choice` as the member's one ballot; False when it was already exactly that.
+
+    The unique (poll, member) constraint makes a double click or a retried delivery insert
+    nothing; the conflict path then compares and updates the one row.
+    """
+    check_open(ctx, poll)
+    member = ctx.member
+    assert member is not None and member.id is not None
+    raw = encode(choice)
+    existing = await _existing(ctx.session, poll, member.id)
+    if existing is None:
+        dialect = ctx.session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stmt = (
+            insert(Ballot)
+            .values(
+                poll_id=poll.id,
+                community_id=poll.community_id,
+                member_id=member.id,
+                choices=raw,
+                cast_at=ctx.now,
+                updated_at=ctx.now,
+            )
+            .on_conflict_do_nothing(index_elements=["poll_id", "member_id"])
+            .returning(Ballot.id)
+        )
+        if (await ctx.session.execute(stmt)).scalar_one_or_none() is not None:
+            await _after_ballot(ctx, poll)
+            return True
+        existing = await _existing(ctx.session, poll, member.id)
+        assert existing is not None
+    if existing.choices == raw:
+        return False
+    if not poll.allow_change:
+        raise UserError(ctx.t("voting.refuse.final"))
+    existing.choices = raw
+    existing.updated_at = ctx.now
+    ctx.session.add(existing)
+    await ctx.session.flush()
+    await _after_ballot(ctx, poll)
+    return True
+
+
+async def _after_ballot(ctx: Context, poll: Poll) -> None:
+    log.info("ballot on poll %s", poll.id)
+    community = ctx.require_community()
+    await refresh_poll_message(ctx.services, ctx.session, poll, community)
+
+
+def _confirm(ctx: Context, changed: bool, poll: Poll, what: str) -> Reply:
+    if not changed:
+        return Respond(Message(text=ctx.t("voting.vote.unchanged", choice=what)))
+    key = "voting.vote.saved_change" if poll.allow_change else "voting.vote.saved_final"
+    return Respond(Message(text=ctx.t(key, choice=what)))
+
+
+async def _option(ctx: Context, poll: Poll, option_id: int) -> PollOption:
+    option = await ctx.session.get(PollOption, option_id)
+    if option is None or option.poll_id != poll.id:
+        raise UserError(ctx.t("voting.refuse.other_poll"))
+    return option
+
+
+async def cast(ctx: Context) -> Reply:
+    """A button: single choice (choose this one) or approval (add this one to my approvals)."""
+    poll = await poll_for_interaction(ctx, ctx.action.int_arg(0))
+    option = await _option(ctx, poll, ctx.action.int_arg(1))
+    check_open(ctx, poll)
+    method = Method(poll.method)
+    if method is Method.SINGLE:
+        changed = await store_ballot(ctx, poll, {option.id: 1})  # type: ignore[dict-item]
+        return _confirm(ctx, changed, poll, option.label)
+    if method is not Method.APPROVAL:
+        raise UserError(ctx.t("core.refuse.stale_button"))
+    existing = await _existing(ctx.session, poll, ctx.member.id)  # type: ignore[union-attr,arg-type]
+    approved = dict(decode(existing.choices)) if existing else {}  # type: ignore[arg-type]
+    if option.id not in approved and poll.max_choices and len(approved) >= poll.max_choices:
+        raise UserError(ctx.t("voting.refuse.approval_max", max=poll.max_choices))
+    approved[option.id] = 1  # type: ignore[index]
+    changed = await store_ballot(ctx, poll, approved)
+    return await _approval_reply(ctx, poll, approved, changed)
+
+
+async def unapprove(ctx: Context) -> Reply:
+    """The "remove" button under an approval confirmation (pressing twice changes nothing)."""
+    poll = await poll_for_interaction(ctx, ctx.action.int_arg(0))
+    option = await _option(ctx, poll, ctx.action.int_arg(1))
+    check_open(ctx, poll)
+    existing = await _existing(ctx.session, poll, ctx.member.id)  # type: ignore[union-attr,arg-type]
+    approved = dict(decode(existing.choices)) if existing else {}  # type: ignore[arg-type]
+    if option.id not in approved:
+        return await _approval_reply(ctx, poll, approved, False)
+    if not poll.allow_change:
+        raise UserError(ctx.t("voting.refuse.final"))
+    del approved[option.id]  # type: ignore[arg-type]
+    if approved:
+        await store_ballot(ctx, poll, approved)
+    else:
+        await ctx.session.delete(existing)
+        await ctx.session.flush()
+        await _after_ballot(ctx, poll)
+    return await _approval_reply(ctx, poll, approved, True)
+
+
+async def _approval_reply(ctx: Context, poll: Poll, approved: dict, changed: bool) -> Reply:  # type: ignore[type-arg]
+    from bot.ui import ActionId, Actions, Button
+
+    options = await options_of(ctx.session, poll.id)  # type: ignore[arg-type]
+    chosen = [o for o in options if o.id in approved]
+    names = ", ".join(o.label for o in chosen) or ctx.t("voting.vote.nothing")
+    reply = _confirm(ctx, changed, poll, names)
+    assert isinstance(reply, Respond)
+    if not chosen or not poll.allow_change:
+        return reply
+    buttons = [
+        Button(
+            action=ActionId("vote", "unapprove", poll.id, o.id),
+            label=ctx.t("voting.button.remove", option=o.label[:60]),
+        )
+        for o in chosen
+    ]
+    return Respond(
+        Message(
+            text=reply.message.text,
+            blocks=[Section.of(reply.message.text), Actions(elements=buttons)],
+        )
+    )
+
+
+FORM_IDS = {Method.RANKED: "vote.ranked", Method.DOT: "vote.dots", Method.SCORE: "vote.score"}
+
+
+async def open_ballot_form(ctx: Context) -> Reply:
+    """The "Rank your choices" / "Place your dots" / "Score the options" button."""
+    poll = await poll_for_interaction(ctx, ctx.action.int_arg(0))
+    check_open(ctx, poll)
+    method = Method(poll.method)
+    if method not in FORM_IDS:
+        raise UserError(ctx.t("core.refuse.stale_button"))
+    options = await options_of(ctx.session, poll.id)  # type: ignore[arg-type]
+    existing = await _existing(ctx.session, poll, ctx.member.id)  # type: ignore[union-attr,arg-type]
+    initial = ""
+    if existing is not None:
+        initial = _as_typed(method, decode(existing.choices), options)
+    # The numbers to type, in the placeholder: Discord caps it at 100 characters, labels at 45.
+    listing = "; ".join(f"{i} {o.label}" for i, o in enumerate(options, 1))
+    if len(listing) > 100:
+        listing = listing[:99] + "…"
+    name = method.value
+    field = Input(
+        name="ballot",
+        label=ctx.t(f"voting.form.{name}_label", dots=poll.dots or 0)[:45],
+        kind="long",
+        max_length=300,
+        placeholder=listing,
+        initial=initial,
+    )
+    form = Form(
+        form_id=FORM_IDS[method],
+        title=ctx.t(f"voting.form.{name}_title")[:45],
+        inputs=[field],
+        submit_label=ctx.t("voting.form.submit"),
+        metadata=str(poll.id),
+    )
+    return OpenForm(form)
+
+
+def _as_typed(method: Method, choice: Choice, options: Sequence[PollOption]) -> str:
+    """A stored ballot as the voter would type it (numbers on the poll), to pre-fill the form."""
+    number = {o.id: i for i, o in enumerate(options, 1)}
+    if isinstance(choice, list):
+        return " ".join(str(number[o]) for o in choice if o in number)
+    if method is Method.DOT:
+        return " ".join(f"{number[o]}x{n}" for o, n in choice.items() if o in number)
+    return " ".join(f"{number[o]}:{s}" for o, s in choice.items() if o in number)
+
+
+async def submit_ballot(ctx: Context) -> Reply:
+    """A ranked, dot or score ballot from its form."""
+    from bot.events import FormErrors, FormSubmitted
+
+    event = ctx.event
+    assert isinstance(event, FormSubmitted)
+    if not event.metadata.isdigit():
+        raise UserError(ctx.t("core.refuse.stale_form"))
+    poll = await poll_for_interaction(ctx, int(event.metadata))
+    check_open(ctx, poll)
+    method = Method(poll.method)
+    if FORM_IDS.get(method) != event.form_id:
+        raise UserError(ctx.t("core.refuse.stale_form"))
+    options = await options_of(ctx.session, poll.id)  # type: ignore[arg-type]
+    pairs = [(o.id, o.label) for o in options]
+    typed = (event.values.get("ballot") or "")[:300]
+    try:
+        if method is Method.RANKED:
+            choice: Choice = parse_ranking(typed, pairs)  # type: ignore[arg-type]
+        elif method is Method.DOT:
+            choice = parse_dots(typed, pairs, poll.dots or 1)  # type: ignore[arg-type]
+        else:
+            choice = parse_scores(typed, pairs)  # type: ignore[arg-type]
+    except BallotError as err:
+        return FormErrors({"ballot": ctx.t(f"voting.ballot.{err.code}", **err.values)})
+    changed = await store_ballot(ctx, poll, choice)
+    return _confirm(ctx, changed, poll, describe_ballot(ctx.t, method, choice, options))
+
+
+def describe_ballot(
+    t: Translator, method: Method, choice: Choice, options: Sequence[PollOption]
+) -> str:
+    labels = {o.id: o.label for o in options}
+    if isinstance(choice, list):
+        return ", ".join(f"{i}. {labels[o]}" for i, o in enumerate(choice, 1))
+    if method is Method.DOT:
+        return ", ".join(t("voting.vote.dots", option=labels[o], n=n) for o, n in choice.items())
+    return ", ".join(f"{labels[o]} {s}" for o, s in choice.items())

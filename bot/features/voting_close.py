@@ -1,0 +1,379 @@
+"""Closing polls and what follows: the result (once per close), reminders, reopening,
+results on demand, the CSV export, and sending the winner to the agenda.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.commands import Role
+from bot.context import Context, Services, UserError
+from bot.events import Reply, Respond, UserRef
+from bot.features.tally import IrvResult, Method, TotalsResult
+from bot.features.voting import (
+    ballots_of,
+    channel_of,
+    member_count,
+    options_of,
+    poll_for_command,
+    poll_for_interaction,
+    read_deadline,
+    refresh_poll_message,
+    schedule_jobs,
+    schedule_later,
+    unschedule,
+)
+from bot.features.voting_ballots import (
+    decode,
+    tally,
+)
+from bot.features.voting_chart import png_chart, poll_csv
+from bot.features.voting_render import (
+    counts_of,
+    reminder_message,
+    result_lines,
+    result_message,
+)
+from bot.i18n import Translator, translator
+from bot.ui import File, Message, Section
+from storage.models import Community, Member
+from storage.voting import Ballot, Poll, PollOption, Topic
+
+log = logging.getLogger(__name__)
+
+# -- closing -----------------------------------------------------------------------------------
+
+
+async def close_poll(services: Services, session: AsyncSession, poll_id: int) -> bool:
+    """Close an open poll and post its result once; False (and nothing done) if it was closed.
+
+    The conditional update lets exactly one closer win, whether job, command or a job that
+    fires twice; the result's outbox key carries the close number, so a reopened poll gets
+    a new result when it closes again and a repeated close never a second one.
+    """
+    now = services.clock.now()
+    won = await session.execute(
+        update(Poll)
+        .where(Poll.id == poll_id, Poll.status == "open")
+        .values(status="closed", closed_at=now, closed_count=Poll.closed_count + 1)
+        .returning(Poll.closed_count)
+    )
+    number = won.scalar_one_or_none()
+    if number is None:
+        return False
+    poll = (
+        await session.execute(
+            select(Poll).where(Poll.id == poll_id).execution_options(populate_existing=True)
+        )
+    ).scalar_one()
+    community = await session.get(Community, poll.community_id)
+    assert community is not None
+    t = translator(community.language)
+    options = await options_of(session, poll_id)
+    ballots = await ballots_of(session, poll)
+    result = tally(Method(poll.method), [o.id for o in options], ballots)  # type: ignore[misc]
+    poll.winner_option_id = result.winner
+    session.add(poll)
+    await _to_backlog(session, options, result)
+    members = max(await member_count(session, community.id), len(ballots))  # type: ignore[arg-type]
+    chart = chart_png(t, poll, options, result)
+    await services.outbox.enqueue(
+        session,
+        key=f"poll:{poll_id}:result:{number}",
+        to=channel_of(community),
+        message=result_message(t, poll, options, result, len(ballots), members, chart),
+        community_id=community.id,
+    )
+    await refresh_poll_message(services, session, poll, community, delay=timedelta(0))
+    log.info("poll %s closed (close %d, %d ballots)", poll_id, number, len(ballots))
+    return True
+
+
+def chart_png(
+    t: Translator, poll: Poll, options: Sequence[PollOption], result: TotalsResult | IrvResult
+) -> bytes:
+    counts = counts_of(result, options)
+    shown = [o for o in options if o.id in counts]
+    unit = (
+        t("voting.chart.final_round")
+        if isinstance(result, IrvResult)
+        else t(f"voting.chart.unit_{poll.method}")
+    )
+    return png_chart(poll.question, [o.label for o in shown], [counts[o.id] for o in shown], unit)  # type: ignore[index]
+
+
+async def _to_backlog(
+    session: AsyncSession, options: Sequence[PollOption], result: TotalsResult | IrvResult
+) -> None:
+    """Topics on a closed poll go back to the backlog carrying their support."""
+    if isinstance(result, IrvResult):
+        support = result.rounds[0].counts if result.rounds else {}
+    else:
+        support = result.totals
+    for option in options:
+        if option.topic_id is None:
+            continue
+        topic = await session.get(Topic, option.topic_id)
+        if topic is not None and topic.status == "voting":
+            topic.status = "backlog"
+            topic.support = support.get(option.id, 0)  # type: ignore[arg-type]
+            session.add(topic)
+
+
+async def close_job(services: Services, poll_id: int) -> None:
+    """Scheduled at the poll's deadline; harmless when the poll is already closed."""
+    async with services.db.session() as session:
+        closed = await close_poll(services, session, int(poll_id))
+    if closed:
+        await services.scheduler.remove(f"poll-remind:{poll_id}")
+
+
+async def remind_job(services: Services, poll_id: int) -> None:
+    """Once, privately, to members who have not voted; nobody is named anywhere."""
+    async with services.db.session() as session:
+        marked = await session.execute(
+            update(Poll)
+            .where(Poll.id == int(poll_id), Poll.status == "open", Poll.reminded.is_(False))  # type: ignore[attr-defined]
+            .values(reminded=True)
+            .returning(Poll.id)
+        )
+        if marked.scalar_one_or_none() is None:
+            return
+        poll = await session.get(Poll, int(poll_id))
+        assert poll is not None
+        community = await session.get(Community, poll.community_id)
+        assert community is not None
+        voted = select(Ballot.member_id).where(
+            Ballot.poll_id == poll.id, Ballot.member_id.is_not(None)
+        )  # type: ignore[union-attr]
+        waiting = (
+            await session.execute(
+                select(Member)
+                .where(Member.community_id == community.id, Member.id.not_in(voted))  # type: ignore[union-attr]
+                .order_by(Member.id)
+            )
+        ).scalars()
+        t = translator(community.language)
+        options = await options_of(session, poll.id)  # type: ignore[arg-type]
+        message = reminder_message(t, poll, options, community.name, community.timezone)
+        sent = 0
+        for member in waiting:
+            await services.outbox.enqueue(
+                session,
+                key=f"poll:{poll.id}:remind:{member.id}",
+                to=UserRef(community.platform, community.workspace_id, member.user_id),
+                message=message,
+                community_id=community.id,
+            )
+            sent += 1
+        log.info("poll %s: reminded %d members", poll.id, sent)
+
+
+async def reconcile(services: Services) -> None:
+    """At start: re-create close and reminder jobs of every open poll with a deadline."""
+    async with services.db.session() as session:
+        polls = list(
+            (
+                await session.execute(
+                    select(Poll).where(Poll.status == "open", Poll.closes_at.is_not(None))
+                )  # type: ignore[union-attr]
+            ).scalars()
+        )
+    for poll in polls:
+        await schedule_jobs(services, poll)
+    if polls:
+        log.info("reconciled jobs of %d open polls", len(polls))
+
+
+async def close(ctx: Context) -> Reply:
+    poll = await poll_for_command(ctx, status="open")
+    if poll.status != "open":
+        raise UserError(ctx.t("voting.refuse.already_closed", id=poll.id))
+    await close_poll(ctx.services, ctx.session, poll.id)  # type: ignore[arg-type]
+    services, poll_id = ctx.services, poll.id
+
+    async def later() -> None:
+        await unschedule(services, poll_id)  # type: ignore[arg-type]
+
+    ctx.after_commit.append(later)
+    return Respond(Message(text=ctx.t("voting.closed_now", id=poll.id)))
+
+
+async def reopen(ctx: Context) -> Reply:
+    poll = await poll_for_command(ctx, status="closed")
+    if poll.status == "open":
+        raise UserError(ctx.t("voting.refuse.already_open", id=poll.id))
+    poll.status = "open"
+    poll.closed_at = None
+    poll.winner_option_id = None
+    poll.closes_at = read_deadline(ctx, ctx.params["closes"]) if ctx.params.get("closes") else None
+    poll.reminded = True  # a reminder goes out once per poll, never again after reopening
+    ctx.session.add(poll)
+    for option in await options_of(ctx.session, poll.id):  # type: ignore[arg-type]
+        topic = await ctx.session.get(Topic, option.topic_id) if option.topic_id else None
+        if topic is not None and topic.status == "backlog":
+            topic.status = "voting"
+            ctx.session.add(topic)
+    await ctx.session.flush()
+    community = ctx.require_community()
+    await refresh_poll_message(ctx.services, ctx.session, poll, community, delay=timedelta(0))
+    schedule_later(ctx, poll)
+    log.info("poll %s reopened", poll.id)
+    return Respond(
+        Message(text=ctx.t("voting.reopened", id=poll.id, question=poll.question)), private=False
+    )
+
+
+async def results(ctx: Context) -> Reply:
+    """The count so far (live polls) or the result; names who voted, never who chose what."""
+    poll = await poll_for_command(ctx)
+    if poll.status == "open" and not poll.live:
+        raise UserError(ctx.t("voting.refuse.hidden"))
+    options = await options_of(ctx.session, poll.id)  # type: ignore[arg-type]
+    ballots = await ballots_of(ctx.session, poll)
+    result = tally(Method(poll.method), [o.id for o in options], ballots)  # type: ignore[misc]
+    members = max(await member_count(ctx.session, poll.community_id), len(ballots))
+    lines = result_lines(ctx.t, poll, options, result, len(ballots), members)
+    if poll.status == "open":
+        lines[0] = ctx.t("voting.result.so_far", id=poll.id, question=poll.question)
+    voters = (
+        await ctx.session.execute(
+            select(Member.display_name)
+            .join(Ballot, Ballot.member_id == Member.id)
+            .where(Ballot.poll_id == poll.id)
+            .order_by(Member.display_name)
+        )
+    ).scalars()
+    names = ", ".join(voters)
+    if names:
+        lines.append(ctx.t("voting.result.voters", names=names))
+    text = "\n".join(lines)
+    return Respond(Message(text=text, blocks=[Section.of(text)]))
+
+
+async def export(ctx: Context) -> Reply:
+    """CSV: per-option totals (and rounds); per-ballot rows only when the poll is not anonymous."""
+    poll = await poll_for_command(ctx)
+    if poll.status == "open" and not poll.live:
+        raise UserError(ctx.t("voting.refuse.hidden"))
+    options = await options_of(ctx.session, poll.id)  # type: ignore[arg-type]
+    ballots = await ballots_of(ctx.session, poll)
+    result = tally(Method(poll.method), [o.id for o in options], ballots)  # type: ignore[misc]
+    labels = {o.id: o.label for o in options}
+    if isinstance(result, IrvResult):
+        first = result.rounds[0].counts if result.rounds else {}
+        totals = [(o.id, o.label, first.get(o.id, 0)) for o in options]
+        rounds = [(r.number, o, labels[o], n) for r in result.rounds for o, n in r.counts.items()]
+    else:
+        totals = [(o.id, o.label, result.totals.get(o.id, 0)) for o in options]  # type: ignore[arg-type]
+        rounds = []
+    rows = None
+    if not poll.anonymous:
+        rows = []
+        found = await ctx.session.execute(
+            select(Ballot.choices, Member.display_name)
+            .outerjoin(Member, Member.id == Ballot.member_id)
+            .where(Ballot.poll_id == poll.id)
+            .order_by(Member.display_name, Ballot.id)
+        )
+        for raw, name in found:
+            choice = decode(raw)
+            voter = name or ctx.t("voting.export.left")
+            pairs = (
+                [(o, i) for i, o in enumerate(choice, 1)]
+                if isinstance(choice, list)
+                else list(choice.items())
+            )
+            rows.extend((voter, o, labels.get(o, ""), v) for o, v in pairs)
+    header = {
+        "poll": poll.id,
+        "question": poll.question,
+        "method": poll.method,
+        "status": poll.status,
+        "anonymous": "yes" if poll.anonymous else "no",
+        "ballots": len(ballots),
+        "winner": labels.get(result.winner, "") if result.winner else "",
+    }
+    content = poll_csv(header, totals, rounds, rows, anonymous=poll.anonymous)  # type: ignore[arg-type]
+    log.info("poll %s exported (%s)", poll.id, "totals only" if poll.anonymous else "with ballots")
+    name = f"poll-{poll.id}.csv"
+    text = ctx.t("voting.exported", id=poll.id)
+    return Respond(
+        Message(
+            text=text,
+            blocks=[
+                Section.of(text),
+                File(filename=name, content=content, title=name, mime="text/csv"),
+            ],
+        )
+    )
+
+
+async def send_to_agenda(ctx: Context, poll: Poll) -> Reply:
+    """Store the winner as the community's next topic and tell the meetings feature."""
+    if poll.status != "closed":
+        raise UserError(ctx.t("voting.refuse.still_open", id=poll.id))
+    if poll.winner_option_id is None:
+        raise UserError(ctx.t("voting.refuse.no_winner"))
+    option = await ctx.session.get(PollOption, poll.winner_option_id)
+    community = ctx.require_community()
+    assert option is not None
+    title = option.label[:200]
+    if community.next_topic == title:
+        raise UserError(ctx.t("voting.refuse.already_next", title=title))
+    community.next_topic = title
+    ctx.session.add(community)
+    if option.topic_id is not None:
+        topic = await ctx.session.get(Topic, option.topic_id)
+        if topic is not None:
+            topic.status = "chosen"
+            ctx.session.add(topic)
+    services, community_id = ctx.services, community.id
+
+    async def later() -> None:
+        await services.fire("topic.chosen", community_id, title)
+
+    ctx.after_commit.append(later)
+    log.info("poll %s winner sent to the agenda of community %s", poll.id, community.id)
+    return Respond(
+        Message(text=ctx.t("voting.next_topic_set", name=community.name, title=title)),
+        private=False,
+    )
+
+
+async def agenda(ctx: Context) -> Reply:
+    return await send_to_agenda(ctx, await poll_for_command(ctx, status="closed"))
+
+
+async def agenda_button(ctx: Context) -> Reply:
+    poll = await poll_for_interaction(ctx, ctx.action.int_arg(0), Role.FACILITATOR)
+    return await send_to_agenda(ctx, poll)
+
+
+async def list_polls(ctx: Context) -> Reply:
+    community = ctx.require_community()
+    polls = (
+        await ctx.session.execute(
+            select(Poll).where(Poll.community_id == community.id).order_by(Poll.id.desc()).limit(10)
+        )
+    ).scalars()
+    lines = [ctx.t("voting.list.title", name=community.name)]
+    for poll in polls:
+        state = ctx.t(f"voting.list.{poll.status}")
+        lines.append(
+            ctx.t(
+                "voting.list.line",
+                id=poll.id,
+                question=poll.question,
+                state=state,
+                method=ctx.t(f"voting.method.{poll.method}"),
+            )
+        )
+    if len(lines) == 1:
+        lines.append(ctx.t("voting.list.none"))
+    return Respond(Message(text="\n".join(lines)))

@@ -1,0 +1,76 @@
+"""Meeting reminders on Discord end to end: series by slash command, reminder to the channel
+and by DM with native times and RSVP buttons, an RSVP press."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tests.discord.helpers import (
+    ADMIN_PERMISSIONS,
+    EPHEMERAL,
+    custom_ids,
+    running_bot,
+    setup_community,
+    shown_text,
+)
+from tests.fakes.discord_fake import FakeDiscord
+
+pytest.importorskip("bot.features.meetings")
+
+
+async def test_reminder_goes_to_the_channel_and_by_dm_with_rsvp_buttons(
+    fake_discord: FakeDiscord, memory_db, clock
+) -> None:
+    fake = fake_discord
+    bob = fake.add_user("bob")
+    channel_posts = rf"/channels/{fake.channel_id}/messages"
+    async with running_bot(fake, memory_db, clock) as (app, _adapter):
+        await setup_community(fake)
+        await fake.interact(fake.slash_command_interaction("cop join", user=bob))
+        series = await fake.interact(
+            fake.slash_command_interaction(
+                "cop meeting series",
+                {
+                    "schedule": "monthly on the first Tuesday at 18:30",
+                    "title": "Monthly CoP",
+                    "link": "https://meet.example.org/cop",
+                    "reminders": "1d 1h",
+                    "dm": "yes",
+                },
+                member_permissions=ADMIN_PERMISSIONS,
+            )
+        )
+        assert series.status == 200 and series.json["type"] == 4
+        await app.worker.drain()
+        before = len(fake.calls_to("POST", channel_posts))
+        await app.scheduler.advance(timedelta(days=1))
+        await app.worker.drain()
+
+        reminders = fake.calls_to("POST", channel_posts)[before:]
+        assert reminders, "no reminder in the channel"
+        reminder = reminders[0].json
+        text = shown_text(reminder)
+        assert "Monthly CoP" in text and "https://meet.example.org/cop" in text
+        assert "<t:" in text  # a native timestamp each member sees in their own zone
+        assert reminder["allowed_mentions"] == {"parse": []}
+        buttons = custom_ids(reminder.get("components", []))
+        assert buttons and all(b.startswith("rsvp:") for b in buttons)
+
+        assert not fake.dm_channels, "nobody has answered yet, so nobody is DM'd"
+
+        # bob answers in the channel; the next reminder reaches him by DM too.
+        press = await fake.interact(fake.button_interaction(buttons[0], user=bob))
+        assert press.status == 200 and press.json["type"] in (4, 6)
+        if press.json["type"] == 4:
+            assert press.json["data"]["flags"] == EPHEMERAL
+        await app.worker.drain()
+        await app.scheduler.advance(timedelta(hours=23))
+        await app.worker.drain()
+        bob_dm = fake.dm_channels.get(int(bob["id"]))
+        assert bob_dm is not None, "bob got no DM"
+        [dm] = fake.calls_to("POST", rf"/channels/{bob_dm}/messages")
+        assert "Monthly CoP" in shown_text(dm.json) and "<t:" in shown_text(dm.json)
+        assert custom_ids(dm.json.get("components", []))
+        assert len(fake.calls_to("POST", channel_posts)[before:]) >= 2

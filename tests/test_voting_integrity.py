@@ -1,0 +1,345 @@
+"""Voting integrity on SQLite and PostgreSQL: one ballot per member, refusals, closing once,
+reminders only to non-voters, anonymity in exports, jobs that survive a restart."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from bot.app import App
+from bot.events import (
+    ActionClicked,
+    Actor,
+    CommandInvoked,
+    ConversationRef,
+    FormSubmitted,
+    OpenForm,
+    Place,
+    Reply,
+    Respond,
+    UserRef,
+)
+from bot.features.voting_close import close_job, remind_job
+from bot.i18n import Translator
+from bot.ui import ActionId, File
+from storage.models import Community, Member
+from storage.models import OutboxMessage as Row
+from storage.voting import Ballot, Poll, PollOption
+from tests.support import RecordingAdapter
+
+T = Translator()
+
+
+class Bot:
+    """An App on a fake platform, driven by events as an adapter would hand them in."""
+
+    def __init__(self, db, clock) -> None:  # type: ignore[no-untyped-def]
+        self.fake = RecordingAdapter()
+        self.app = App(db, clock, [self.fake], manual=True)
+        self.db = db
+
+    async def start(self) -> Bot:
+        await self.app.start()
+        return self
+
+    def actor(self, user: str, admin: bool = False, workspace: str = "W1") -> Actor:
+        return Actor(UserRef("fake", workspace, user), user, admin)
+
+    def place(self, channel: str = "C1", workspace: str = "W1") -> Place:
+        return Place(ConversationRef("fake", workspace, channel), channel)
+
+    async def handle(self, event) -> Reply:  # type: ignore[no-untyped-def]
+        reply = await self.app.dispatcher.handle(event)
+        await self.app.worker.drain()
+        return reply
+
+    async def cmd(self, user: str, text: str, *, admin: bool = False, channel: str = "C1") -> str:
+        command, params = self.app.registry.parse(text, T)
+        event = CommandInvoked(self.actor(user, admin), self.place(channel), command.path, params)
+        return _text(await self.handle(event))
+
+    async def press(
+        self, user: str, action: str, *, channel: str = "C1", workspace: str = "W1"
+    ) -> Reply:
+        event = ActionClicked(
+            self.actor(user, workspace=workspace),
+            self.place(channel, workspace),
+            ActionId.parse(action),
+        )
+        return await self.handle(event)
+
+    async def submit(self, user: str, form: str, metadata: str, **values: str) -> str:
+        event = FormSubmitted(self.actor(user), self.place(), form, values, metadata)
+        return _text(await self.handle(event))
+
+    async def advance(self, delta: timedelta) -> None:
+        await self.app.scheduler.advance(delta)  # type: ignore[attr-defined]
+
+    async def setup(self) -> None:
+        await self.cmd("ana", 'setup "Finger Lakes CoP" America/New_York', admin=True)
+        await self.cmd("ana", "facilitator add @ben", admin=True)
+        for name in ("cara", "dan"):
+            await self.cmd(name, "join")
+
+    def sent(self, kind: str, start: str = "") -> list[str]:
+        return [
+            s.message.text
+            for s in self.fake.sent
+            if s.kind == kind and s.message.text.startswith(start)
+        ]
+
+    async def count(self, model, *where) -> int:  # type: ignore[no-untyped-def]
+        async with self.db.session() as s:
+            return (
+                await s.execute(select(func.count()).select_from(model).where(*where))
+            ).scalar_one()
+
+
+def _text(reply: Reply) -> str:
+    assert isinstance(reply, Respond), reply
+    return reply.message.text
+
+
+@pytest.fixture
+async def bot(db, clock):  # type: ignore[no-untyped-def]
+    b = await Bot(db, clock).start()
+    await b.setup()
+    yield b
+    await b.app.stop()
+
+
+async def test_double_click_and_retried_delivery_change_nothing(bot: Bot) -> None:
+    await bot.cmd("ben", 'poll new "Snack?" options="Apples | Pears"')
+    first = await bot.press("cara", "vote:cast:1:1")
+    again = await bot.press("cara", "vote:cast:1:1")
+    assert _text(first).startswith("Your vote is saved: Apples.")
+    assert _text(again) == "Your vote is already Apples; nothing changed."
+    assert await bot.count(Ballot) == 1
+    # Only one pending edit of the poll message, however many clicks.
+    assert await bot.count(Row, Row.key == "poll:1:message:edit") == 1
+
+
+async def test_simultaneous_clicks_store_one_ballot(bot: Bot, db_url: str) -> None:
+    if db_url.startswith("sqlite"):
+        pytest.skip("SQLite serialises writers; the race needs PostgreSQL")
+    await bot.cmd("ben", 'poll new "Snack?" options="Apples | Pears"')
+    replies = await asyncio.gather(*(bot.press("cara", "vote:cast:1:2") for _ in range(4)))
+    texts = sorted(_text(r) for r in replies)
+    assert sum(t.startswith("Your vote is saved: Pears.") for t in texts) == 1
+    assert await bot.count(Ballot) == 1
+
+
+async def test_the_database_refuses_a_second_ballot(bot: Bot) -> None:
+    await bot.cmd("ben", 'poll new "Snack?" options="Apples | Pears"')
+    async with bot.db.session() as s:
+        member = (await s.execute(select(Member).where(Member.user_id == "cara"))).scalar_one()
+    with pytest.raises(IntegrityError):
+        async with bot.db.session() as s:
+            for _ in range(2):
+                s.add(Ballot(poll_id=1, community_id=1, member_id=member.id, choices="{}"))
+                await s.flush()
+
+
+async def test_refusals_are_one_sentence(bot: Bot) -> None:
+    await bot.cmd("ben", 'poll new "Snack?" options="Apples | Pears"')
+    await bot.cmd("ben", 'poll new "Day?" options="Mon | Tue"')
+    # An option of another poll.
+    assert (
+        _text(await bot.press("cara", "vote:cast:1:3"))
+        == "That option does not belong to this poll."
+    )
+    # Someone from another workspace pressing a copied button.
+    other = await bot.press("zed", "vote:cast:1:1", workspace="W2")
+    assert _text(other) == "That button belongs to a community you are not part of."
+    # A member of another community in the same workspace, pressing from their channel.
+    await bot.cmd("ana", "setup Other UTC", admin=True, channel="C2")
+    await bot.cmd("yan", "join", channel="C2")
+    outsider = await bot.press("yan", "vote:cast:1:1", channel="C2")
+    assert _text(outsider) == "Only members of this community can do that."
+    # A poll that does not exist (any more).
+    assert _text(await bot.press("cara", "vote:cast:99:1")) == (
+        "That button no longer works; please use the latest message."
+    )
+    # A closed poll.
+    await bot.cmd("ben", "poll close 1")
+    assert _text(await bot.press("cara", "vote:cast:1:1")) == 'Voting on "Snack?" has closed.'
+    # Forms too.
+    await bot.cmd("ben", 'poll new "Rank" method=ranked options="A | B | C"')
+    form = await bot.press("cara", "vote:form:3")
+    assert isinstance(form, OpenForm) and form.form.metadata == "3"
+    assert await bot.submit("cara", "vote.ranked", "3", ballot="2 1") == (
+        "Your vote is saved: 1. B, 2. A. You can change it until the poll closes."
+    )
+    assert await bot.submit("cara", "vote.dots", "3", ballot="1") == (
+        "That form has expired; please open it again."
+    )
+    assert await bot.count(Ballot) == 1
+
+
+async def test_deadline_close_posts_the_result_once_and_again_after_reopen(bot: Bot) -> None:
+    await bot.cmd("ben", 'poll new "Snack?" options="Apples | Pears" closes="in 1 day" quorum=2')
+    await bot.press("cara", "vote:cast:1:1")
+    await bot.press("dan", "vote:cast:1:1")
+    await bot.advance(timedelta(days=1))
+    await close_job(bot.app.services, 1)  # a job that fires twice
+    await bot.app.worker.drain()
+    results = bot.sent("send", "Result of vote #1")
+    assert len(results) == 1
+    assert "Winner: Apples." in results[0]
+    assert "Turnout: 2 of 4 members voted. Quorum of 2 reached." in results[0]
+    [result] = [s.message for s in bot.fake.sent if s.message.text.startswith("Result of vote #1")]
+    [chart] = [b for b in result.blocks if isinstance(b, File)]
+    assert chart.mime == "image/png" and chart.content.startswith(b"\x89PNG\r\n\x1a\n")
+    # Reopen, vote, close by hand: one more result, and closing twice adds nothing.
+    assert (await bot.cmd("ben", "poll reopen 1")).startswith("Poll #1 is open again")
+    await bot.press("cara", "vote:cast:1:2")
+    await bot.cmd("ben", "poll close 1")
+    assert await bot.cmd("ben", "poll close 1") == "Poll #1 is already closed."
+    await close_job(bot.app.services, 1)
+    await bot.app.worker.drain()
+    results = bot.sent("send", "Result of vote #1")
+    assert len(results) == 2
+    assert "1 of 2 members" not in results[1] and "Apples" in results[1]
+    assert await bot.app.scheduler.job_ids() == set()
+
+
+async def test_reminder_goes_privately_to_non_voters_once(bot: Bot) -> None:
+    await bot.cmd(
+        "ben", 'poll new "Snack?" options="Apples | Pears" closes="in 2 days" remind="1 day before"'
+    )
+    await bot.press("cara", "vote:cast:1:1")
+    before = len(bot.fake.sent)
+    await bot.advance(timedelta(days=1, hours=1))
+    dms = [s for s in bot.fake.sent[before:] if s.kind == "dm"]
+    assert sorted(s.target for s in dms) == ["ana", "ben", "dan"]  # not cara, who voted
+    assert all(s.message.text.startswith("A reminder from Finger Lakes CoP") for s in dms)
+    assert [s for s in bot.fake.sent[before:] if s.kind == "send"] == []  # nothing public
+    await remind_job(bot.app.services, 1)  # fired again: nothing more
+    await bot.app.worker.drain()
+    # The reminder's own buttons vote, from the DM.
+    [dan] = [s for s in dms if s.target == "dan"]
+    dm = Place(ConversationRef("fake", "W1", "D-dan"), "D-dan", is_dm=True)
+    reply = await bot.handle(
+        ActionClicked(bot.actor("dan"), dm, ActionId.parse(dan.message.buttons()[1].action))
+    )
+    assert _text(reply).startswith("Your vote is saved: Pears.")
+    await bot.advance(timedelta(days=2))
+    assert len([s for s in bot.fake.sent[before:] if s.kind == "dm"]) == 3
+
+
+async def test_hidden_results_stay_hidden_until_close(bot: Bot) -> None:
+    await bot.cmd("ben", 'poll new "Snack?" options="Apples | Pears" results=hidden')
+    await bot.press("cara", "vote:cast:1:1")
+    await bot.advance(timedelta(seconds=5))
+    await bot.app.worker.drain()
+    edits = [s.message.text for s in bot.fake.sent if s.kind == "edit"]
+    assert edits and all("█" not in e and "(100%)" not in e for e in edits)
+    assert "1 of 4 members voted" in edits[-1]
+    assert await bot.cmd("cara", "poll results") == (
+        "The results of this poll are hidden until it closes."
+    )
+    assert await bot.cmd("ben", "poll export") == (
+        "The results of this poll are hidden until it closes."
+    )
+    await bot.cmd("ben", "poll close")
+    assert "Apples  ██████████ 1 (100%)" in await bot.cmd("cara", "poll results")
+
+
+async def _export(bot: Bot, poll: int) -> list[list[str]]:
+    command, params = bot.app.registry.parse(f"poll export {poll}", T)
+    reply = await bot.handle(CommandInvoked(bot.actor("ben"), bot.place(), command.path, params))
+    assert isinstance(reply, Respond)
+    [file] = [b for b in reply.message.blocks if isinstance(b, File)]
+    assert file.mime == "text/csv"
+    return list(csv.reader(io.StringIO(file.content.decode())))
+
+
+async def test_exports_show_ballots_only_when_not_anonymous(bot: Bot) -> None:
+    await bot.cmd("ben", 'poll new "Open?" options="Apples | Pears"')
+    await bot.cmd("ben", 'poll new "Secret?" options="Apples | Pears" anonymous=yes')
+    for poll, (cara, dan) in ((1, (1, 2)), (2, (3, 4))):
+        await bot.press("cara", f"vote:cast:{poll}:{cara}")
+        await bot.press("dan", f"vote:cast:{poll}:{dan}")
+    await bot.cmd("ben", "poll close 2")
+    shown = await _export(bot, 1)
+    assert [r for r in shown if r[0] in ("total", "ballot")] == [
+        ["total", "", "1", "Apples", "1", ""],
+        ["total", "", "2", "Pears", "1", ""],
+        ["ballot", "", "1", "Apples", "1", "cara"],
+        ["ballot", "", "2", "Pears", "1", "dan"],
+    ]
+    secret = await _export(bot, 2)
+    assert [r for r in secret if r[0] != "poll"] == [
+        ["row", "round", "option_id", "option", "value", "voter"],
+        ["total", "", "3", "Apples", "1", ""],
+        ["total", "", "4", "Pears", "1", ""],
+    ]
+    assert not any("cara" in cell or "dan" in cell for row in secret for cell in row)
+    # The result names who voted (never what they chose) for anonymous polls too.
+    results = await bot.cmd("cara", "poll results 2")
+    assert "Voted: cara, dan." in results
+
+
+async def test_winner_becomes_next_topic_and_meetings_hear_of_it(bot: Bot) -> None:
+    heard: list[tuple[int, str]] = []
+
+    async def on_chosen(services, community_id: int, title: str) -> None:  # type: ignore[no-untyped-def]
+        heard.append((community_id, title))
+        async with services.db.session() as s:  # the hook may use the database itself
+            assert (await s.get(Community, community_id)).next_topic == title  # type: ignore[union-attr]
+
+    bot.app.registry.on("topic.chosen", on_chosen)
+    await bot.cmd("ben", 'poll new "Topic?" options="Outdoor play | Routines"')
+    await bot.press("cara", "vote:cast:1:2")
+    await bot.cmd("ben", "poll close")
+    assert _text(await bot.press("cara", "vote:agenda:1")) == (
+        "Only a facilitator of Finger Lakes CoP can do that."
+    )
+    reply = await bot.press("ben", "vote:agenda:1")
+    assert _text(reply) == "Next topic for Finger Lakes CoP: Routines."
+    assert heard == [(1, "Routines")]
+    assert await bot.cmd("ben", "poll agenda") == '"Routines" is already the next topic.'
+
+
+async def test_open_polls_get_their_jobs_back_at_start(db, clock) -> None:  # type: ignore[no-untyped-def]
+    bot = await Bot(db, clock).start()
+    await bot.setup()
+    await bot.cmd("ben", 'poll new "Snack?" options="A | B" closes="in 3 days" remind="1d"')
+    await bot.cmd("ben", 'poll new "Now?" options="A | B"')
+    assert await bot.app.scheduler.job_ids() == {"poll-close:1", "poll-remind:1"}
+    for job in ("poll-close:1", "poll-remind:1"):
+        await bot.app.scheduler.remove(job)  # e.g. a fresh job store
+    await bot.app.stop()
+
+    again = await Bot(db, clock).start()
+    assert await again.app.scheduler.job_ids() == {"poll-close:1", "poll-remind:1"}
+    await again.advance(timedelta(days=3))
+    assert len(again.sent("send", "Result of vote #1")) == 1
+    await again.app.stop()
+
+
+async def test_counting_is_a_function_of_the_stored_ballots(bot: Bot) -> None:
+    await bot.cmd("ben", 'poll new "Rank" method=ranked options="A | B | C"')
+    for user, ranking in (("cara", "1 3"), ("dan", "2 1"), ("ana", "3 2"), ("ben", "3 1")):
+        await bot.press(user, "vote:form:1")
+        await bot.submit(user, "vote.ranked", "1", ballot=ranking)
+    first = await bot.cmd("ben", "poll results")
+    async with bot.db.session() as s:  # same ballots, stored in another order
+        rows = list((await s.execute(select(Ballot).order_by(Ballot.id.desc()))).scalars())
+        kept = [(r.member_id, r.choices) for r in rows]
+        for r in rows:
+            await s.delete(r)
+        await s.flush()
+        for member_id, choices in kept:
+            s.add(Ballot(poll_id=1, community_id=1, member_id=member_id, choices=choices))
+    assert await bot.cmd("ben", "poll results") == first
+    assert "Winner: C with 2 of 4 votes." in first  # tie broken by earlier rounds
+    async with bot.db.session() as s:
+        assert (await s.get(Poll, 1)).status == "open"  # type: ignore[union-attr]
+        assert len(list((await s.execute(select(PollOption))).scalars())) == 3
