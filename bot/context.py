@@ -85,7 +85,7 @@ class Context:
             return Role.ADMIN
         if self.member is not None and self.member.role == "facilitator":
             return Role.FACILITATOR
-        if self.member is not None:
+        if self.member is not None and self.member.role != "left":
             return Role.MEMBER
         return Role.ANYONE
 
@@ -104,10 +104,22 @@ class Context:
         self.community = community
         self.t = translator(community.language)
         self.member = await find_member(self.session, community.id, self.actor.user.user_id)
-        if self.member is None and join:
-            self.member = await add_member(self.session, community, self.actor, self.now)
-            self.just_joined = True
+        if join:
+            await self.join()
         return community
+
+    async def join(self) -> None:
+        """Make the actor a member of the current community (again, if they had left)."""
+        if self.community is None:
+            return
+        if self.member is None:
+            self.member = await add_member(self.session, self.community, self.actor, self.now)
+            self.just_joined = True
+        elif self.member.role == "left":
+            self.member.role = "member"
+            self.member.joined_at = self.now
+            self.session.add(self.member)
+            self.just_joined = True
 
     def channel(self) -> ConversationRef:
         """The community's home channel."""

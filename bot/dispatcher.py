@@ -15,7 +15,7 @@ import logging
 from sqlalchemy import select
 
 from bot.commands import ParseError, Role
-from bot.context import Context, Services, UserError, add_member, find_member, require
+from bot.context import Context, Services, UserError, find_member, require
 from bot.events import (
     Ack,
     ActionClicked,
@@ -98,11 +98,6 @@ class Dispatcher:
             ctx.t = translator(community.language)
             ctx.member = await find_member(session, community.id, ctx.actor.user.user_id)  # type: ignore[arg-type]
 
-    async def _join(self, ctx: Context) -> None:
-        if ctx.community is not None and ctx.member is None:
-            ctx.member = await add_member(ctx.session, ctx.community, ctx.actor, ctx.now)
-            ctx.just_joined = True
-
     async def _route(self, ctx: Context) -> Reply:
         event = ctx.event
         if isinstance(event, CommandInvoked):
@@ -115,7 +110,7 @@ class Dispatcher:
                 )
                 raise UserError(ctx.t(key))
             if cmd.role >= Role.MEMBER:
-                await self._join(ctx)
+                await ctx.join()
             require(ctx, cmd.role)
             ctx.params = dict(event.params)
             log.info("command %s by %s", cmd.name, ctx.actor.user.user_id)
@@ -126,7 +121,7 @@ class Dispatcher:
                 raise UserError(ctx.t("core.refuse.stale_button"))
             handler, role = entry
             if role >= Role.MEMBER:
-                await self._join(ctx)
+                await ctx.join()
             # Kind only: the arguments can name a choice (vote:cast:POLL:OPTION), and an anonymous
             # poll's voter must never be linked to it, not even in logs.
             action = f"{event.action.feature}:{event.action.verb}"
@@ -142,7 +137,7 @@ class Dispatcher:
             log.info("form %s by %s", event.form_id, ctx.actor.user.user_id)
             return await form_handler(ctx)
         if isinstance(event, MemberJoined):
-            await self._join(ctx)
+            await ctx.join()
             for fn in self.registry.hooks.get("member.joined", []):
                 await fn(ctx)
             return Ack()

@@ -26,8 +26,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.events import ConversationRef, MessageRef, UserRef
-from bot.ports import ChatAdapter, Clock, DeliveryError
-from bot.ui import Message
+from bot.ports import ChatAdapter, Clock, DeliveryError, NativeEvents
+from bot.ui import CalendarEvent, Message
 from storage.db import Database
 from storage.models import OutboxMessage
 
@@ -126,6 +126,48 @@ class Outbox:
             },
         )
         await session.execute(stmt)
+
+    async def enqueue_event(
+        self,
+        session: AsyncSession,
+        *,
+        key: str,
+        to: ConversationRef,
+        event: CalendarEvent,
+        community_id: int | None = None,
+    ) -> None:
+        """Queue the native mirror of a meeting; a newer state replaces a pending one.
+
+        The platform's event id from the last delivery stays on the row, so the next
+        delivery updates (or cancels) that event instead of creating another.
+        """
+        now = self.clock.now()
+        ins = _insert(session).values(
+            key=key,
+            community_id=community_id,
+            platform=to.platform,
+            workspace_id=to.workspace_id,
+            kind="event",
+            target=to.channel_id,
+            payload=event.model_dump_json(),
+            status="pending",
+            attempts=0,
+            not_before=now,
+            created_at=now,
+        )
+        await session.execute(
+            ins.on_conflict_do_update(
+                index_elements=["key"],
+                set_={
+                    "payload": ins.excluded.payload,
+                    "status": "pending",
+                    "attempts": 0,
+                    "claimed_at": None,
+                    "error": None,
+                    "not_before": now,
+                },
+            )
+        )
 
     async def sent_ref(self, session: AsyncSession, key: str) -> MessageRef | None:
         """Where the message for `key` landed, once delivered."""
@@ -259,9 +301,11 @@ class DeliveryWorker:
         if pace and last is not None and now - last < pace:
             await self._release(item, last + pace, count_attempt=False)
             return
-        message = Message.model_validate_json(row.payload)
         try:
-            ref = await self._send(row, adapter, message)
+            if row.kind == "event":
+                ref = await self._sync_event(row, adapter)
+            else:
+                ref = await self._send(row, adapter, Message.model_validate_json(row.payload))
         except _NotYet as wait:
             await self._release(item, now + wait.delay, count_attempt=False)
             return
@@ -313,6 +357,14 @@ class DeliveryWorker:
         ref = MessageRef(row.platform, original.message_channel, original.message_id)
         await adapter.edit(ref, message)
         return ref
+
+    async def _sync_event(self, row: OutboxMessage, adapter: ChatAdapter) -> MessageRef | None:
+        if not isinstance(adapter, NativeEvents):
+            return None  # the platform has no native events: nothing to mirror
+        event = CalendarEvent.model_validate_json(row.payload)
+        conv = ConversationRef(row.platform, row.workspace_id, row.target)
+        event_id = await adapter.sync_event(conv, row.message_id, event)
+        return MessageRef(row.platform, row.target, event_id) if event_id else None
 
     async def _release(self, item: Claimed, not_before: datetime, *, count_attempt: bool) -> None:
         async with self.db.session() as session:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import ClassVar, Protocol, runtime_checkable
 
 from bot.events import ConversationRef, Event, MessageRef, Reply, UserRef
-from bot.ui import Message
+from bot.ui import CalendarEvent, Message
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,8 @@ class Capabilities:
     max_action_id: int = 100
     # Minimum seconds between two messages to one destination (platform rate limits).
     pace_seconds: float = 0.0
+    # Meetings can be mirrored as native scheduled events (`NativeEvents.sync_event`).
+    native_events: bool = False
 
 
 class DeliveryError(Exception):
@@ -55,6 +57,17 @@ class ChatAdapter(Protocol):
     async def send(self, to: ConversationRef, msg: Message) -> MessageRef: ...
     async def edit(self, ref: MessageRef, msg: Message) -> None: ...
     async def send_dm(self, user: UserRef, msg: Message) -> MessageRef: ...
+
+
+@runtime_checkable
+class NativeEvents(Protocol):
+    """Optional adapter ability: keep a platform-native event in step with a meeting."""
+
+    async def sync_event(
+        self, channel: ConversationRef, event_id: str | None, event: CalendarEvent
+    ) -> str | None:
+        """Create, update or cancel; returns the id to keep (None when there is none)."""
+        ...
 
 
 class Clock(Protocol):

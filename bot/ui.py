@@ -243,6 +243,17 @@ class Form(_Model):
     metadata: str = ""
 
 
+class CalendarEvent(_Model):
+    """A meeting occurrence mirrored as a platform-native event where one exists (Discord)."""
+
+    name: str
+    start: datetime
+    end: datetime
+    location: str = ""
+    description: str = ""
+    cancelled: bool = False
+
+
 def plain(parts: list[str | Mention | Time] | list[Inline]) -> str:
     """A platform-neutral plain text rendering, used for fallbacks and logs."""
     out: list[str] = []

@@ -48,7 +48,8 @@ class Member(SQLModel, table=True):
     community_id: int = Field(foreign_key="community.id", index=True, ondelete="CASCADE")
     user_id: str = Field(max_length=64)
     display_name: str = Field(max_length=100)
-    role: str = Field(default="member", max_length=20)  # member | facilitator
+    # member | facilitator | left (kept, so ballots and answers stay attached on rejoin)
+    role: str = Field(default="member", max_length=20)
     timezone: str | None = Field(default=None, max_length=64)
     joined_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -56,8 +57,9 @@ class Member(SQLModel, table=True):
 class OutboxMessage(SQLModel, table=True):
     """One outgoing message: a row first, delivered by the worker, never twice.
 
-    kind: ``channel`` (target = channel id), ``dm`` (target = user id) or ``edit``
-    (edits the message delivered for row `edit_of`).
+    kind: ``channel`` (target = channel id), ``dm`` (target = user id), ``edit``
+    (edits the message delivered for row `edit_of`) or ``event`` (a meeting mirrored as
+    a native platform event; `message_id` keeps the platform's event id).
     """
 
     __tablename__ = "outbox"

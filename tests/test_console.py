@@ -197,3 +197,32 @@ async def test_a_job_two_days_out_fires_once_on_advance_and_never_after_restart(
     await run_script([":advance 30d"], db, clock, write=again.append, registry=registry)
     await db.dispose()
     assert again == ["you> :advance 30d"]
+
+
+async def test_leaving_and_rejoining_keeps_one_membership() -> None:
+    lines = await transcript(
+        """
+        :as ana admin
+        :in #cop
+        /cop setup Circle UTC
+        :as cara
+        /cop join
+        /cop leave
+        /cop leave
+        :as ana
+        /cop about
+        :as cara
+        /cop join
+        :as ana
+        /cop about
+        """
+    )
+    replies = [line for line in lines if line.startswith("[")]
+    assert replies[1:] == [
+        "[#cop] Welcome to Circle, cara!",
+        "[private @cara] You have left Circle; your past answers stay private to you.",
+        "[private @cara] You are not a member of Circle.",
+        "[private @ana] Circle: time zone UTC, language en; members: 1; facilitators: none yet.",
+        "[#cop] Welcome to Circle, cara!",
+        "[private @ana] Circle: time zone UTC, language en; members: 2; facilitators: none yet.",
+    ]

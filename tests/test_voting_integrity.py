@@ -343,3 +343,31 @@ async def test_counting_is_a_function_of_the_stored_ballots(bot: Bot) -> None:
     async with bot.db.session() as s:
         assert (await s.get(Poll, 1)).status == "open"  # type: ignore[union-attr]
         assert len(list((await s.execute(select(PollOption))).scalars())) == 3
+
+
+async def test_leaving_and_rejoining_does_not_give_a_second_vote() -> None:
+    from tests.support import transcript
+
+    lines = await transcript(
+        """
+        :as ana admin
+        :in #cop
+        /cop setup Circle UTC
+        /cop poll new Snack? options="Fruit | Cheese"
+        :as cara
+        :press Fruit
+        /cop leave
+        /cop join
+        :press Cheese
+        :as ana admin
+        /cop poll close
+        """
+    )
+    start = lines.index("ana> /cop poll close")
+    # The rejoined member's press changed their one ballot instead of adding a second.
+    assert lines[start + 3 : start + 7] == [
+        "  Winner: Cheese.",
+        "  1. Fruit   ░░░░░░░░░░ 0 (0%)",
+        "  2. Cheese  ██████████ 1 (100%)",
+        "  (Turnout: 1 of 2 members voted.)",
+    ]

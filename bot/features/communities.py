@@ -96,7 +96,9 @@ async def about(ctx: Context) -> Reply:
     community = ctx.require_community()
     count = (
         await ctx.session.execute(
-            select(func.count()).select_from(Member).where(Member.community_id == community.id)
+            select(func.count())
+            .select_from(Member)
+            .where(Member.community_id == community.id, Member.role != "left")
         )
     ).scalar_one()
     facilitators = (
@@ -134,9 +136,13 @@ async def join(ctx: Context) -> Reply:
 
 async def leave(ctx: Context) -> Reply:
     community = ctx.require_community()
-    if ctx.member is None:
+    if ctx.member is None or ctx.member.role == "left":
         raise UserError(ctx.t("communities.not_member", name=community.name))
-    await ctx.session.delete(ctx.member)
+    # The row stays (role "left") so ballots and RSVPs stay attached: rejoining never
+    # yields a second vote in a poll that is still open.
+    ctx.member.role = "left"
+    ctx.session.add(ctx.member)
+    log.info("member %s left community %s", ctx.member.id, community.id)
     return Respond(Message(text=ctx.t("communities.left", name=community.name)))
 
 
@@ -146,7 +152,7 @@ async def members(ctx: Context) -> Reply:
         (
             await ctx.session.execute(
                 select(Member)
-                .where(Member.community_id == community.id)
+                .where(Member.community_id == community.id, Member.role != "left")
                 .order_by(Member.display_name)
             )
         )

@@ -242,7 +242,11 @@ async def answered(
             await session.execute(
                 select(Member)
                 .join(MeetingRsvp, MeetingRsvp.member_id == Member.id)
-                .where(MeetingRsvp.meeting_id == meeting_id, MeetingRsvp.answer.in_(answers))
+                .where(
+                    MeetingRsvp.meeting_id == meeting_id,
+                    MeetingRsvp.answer.in_(answers),
+                    Member.role != "left",
+                )
                 .order_by(Member.display_name)
             )
         ).scalars()

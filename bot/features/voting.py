@@ -68,7 +68,9 @@ async def ballots_of(session: AsyncSession, poll: Poll) -> list[Choice]:
 async def member_count(session: AsyncSession, community_id: int) -> int:
     return (
         await session.execute(
-            select(func.count()).select_from(Member).where(Member.community_id == community_id)
+            select(func.count())
+            .select_from(Member)
+            .where(Member.community_id == community_id, Member.role != "left")
         )
     ).scalar_one()
 

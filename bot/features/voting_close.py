@@ -154,7 +154,11 @@ async def remind_job(services: Services, poll_id: int) -> None:
         waiting = (
             await session.execute(
                 select(Member)
-                .where(Member.community_id == community.id, Member.id.not_in(voted))  # type: ignore[union-attr]
+                .where(
+                    Member.community_id == community.id,
+                    Member.role != "left",
+                    Member.id.not_in(voted),  # type: ignore[union-attr]
+                )
                 .order_by(Member.id)
             )
         ).scalars()
