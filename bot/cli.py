@@ -12,7 +12,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.app import App
+from bot.commands import Registry
 from bot.config import Settings, SettingsError, load_settings
+from bot.features import build_registry
 from bot.ports import ChatAdapter, FakeClock, SystemClock
 from storage.db import Database
 
@@ -74,7 +76,7 @@ async def _upgrade(url: str) -> int:
     return 0
 
 
-def platform_adapters(settings: Settings) -> list[ChatAdapter]:
+def platform_adapters(settings: Settings, registry: Registry) -> list[ChatAdapter]:
     """The adapters whose tokens are configured (none means: use the console)."""
     adapters: list[ChatAdapter] = []
     if settings.slack_enabled:
@@ -84,25 +86,28 @@ def platform_adapters(settings: Settings) -> list[ChatAdapter]:
             raise SettingsError(
                 "Slack settings are given but the Slack adapter is missing"
             ) from err
-        adapters.append(build_slack_adapter(settings))
+        adapters.append(build_slack_adapter(settings, registry))
     if settings.discord_enabled:
         try:
             from adapters.discord import build_discord_adapter
         except ImportError as err:
             raise SettingsError("DISCORD_TOKEN is set but the Discord adapter is missing") from err
-        adapters.append(build_discord_adapter(settings))
+        adapters.append(build_discord_adapter(settings, registry))
     return adapters
 
 
 async def _run(settings: Settings) -> int:
-    adapters = platform_adapters(settings)
+    registry = build_registry()
+    adapters = platform_adapters(settings, registry)
     if not adapters:
         logging.getLogger().setLevel(logging.WARNING)  # keep the console readable
         print("circlebot: no Slack or Discord tokens configured; starting the console.")
         print("Type :help for console directives, /cop help for commands, Ctrl-D to quit.")
         return await _interactive(Database(settings.database_url), settings, zone="UTC")
     db = Database(settings.database_url)
-    app = App(db, SystemClock(), adapters, default_timezone=settings.default_timezone)
+    app = App(
+        db, SystemClock(), adapters, default_timezone=settings.default_timezone, registry=registry
+    )
     await app.start()
     log.info("circlebot running on %s", ", ".join(a.platform for a in adapters))
     try:

@@ -27,11 +27,12 @@ class ConversationRef:
 
 @dataclass(frozen=True)
 class MessageRef:
-    """A posted message, so it can be edited in place."""
+    """A posted message, so it can be edited in place (in `workspace_id`, where known)."""
 
     platform: str
     channel_id: str
     message_id: str
+    workspace_id: str = ""
 
 
 @dataclass(frozen=True)

@@ -354,7 +354,9 @@ class DeliveryWorker:
             raise DeliveryError("original_not_delivered", transient=False)
         if original.message_id is None or original.message_channel is None:
             raise _NotYet(timedelta(seconds=1))
-        ref = MessageRef(row.platform, original.message_channel, original.message_id)
+        ref = MessageRef(
+            row.platform, original.message_channel, original.message_id, row.workspace_id
+        )
         await adapter.edit(ref, message)
         return ref
 

@@ -8,13 +8,14 @@ from typing import TYPE_CHECKING
 from adapters.discord.adapter import WORKSPACE, DiscordAdapter
 
 if TYPE_CHECKING:
+    from bot.commands import Registry
     from bot.config import Settings
 
 __all__ = ["WORKSPACE", "DiscordAdapter", "build_discord_adapter"]
 
 
-def build_discord_adapter(settings: Settings) -> DiscordAdapter:
-    """The adapter for `settings` (token, dev guild, REST and gateway URLs)."""
+def build_discord_adapter(settings: Settings, registry: Registry | None = None) -> DiscordAdapter:
+    """The adapter for `settings` (token, dev guild, REST and gateway URLs) and the app's registry."""
     if settings.discord_token is None:
         raise ValueError("DISCORD_TOKEN is not set")
     return DiscordAdapter(
@@ -22,4 +23,5 @@ def build_discord_adapter(settings: Settings) -> DiscordAdapter:
         dev_guild_id=settings.discord_dev_guild_id,
         api_url=settings.discord_api_url,
         gateway_url=settings.discord_gateway_url,
+        registry=registry,
     )

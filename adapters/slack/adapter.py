@@ -188,10 +188,6 @@ class SlackAdapter:
     async def start(self, handle: Handler) -> None:
         self.handle = handle
         if self.registry is None:
-            # The dispatcher's registry, so /cop text parses against exactly what it routes.
-            owner = getattr(handle, "__self__", None)
-            self.registry = getattr(owner, "registry", None)
-        if self.registry is None:
             from bot.features import build_registry
 
             self.registry = build_registry()
@@ -790,8 +786,10 @@ class SlackAdapter:
         return await self._post(user.workspace_id, channel, msg)
 
     async def edit(self, ref: MessageRef, msg: Message) -> None:
-        # MessageRef names no workspace: use the one the channel was last seen in.
-        team = self._channel_team.get(ref.channel_id) or self._default_team or ""
+        # The outbox names the workspace; otherwise use the one the channel was last seen in.
+        team = (
+            ref.workspace_id or self._channel_team.get(ref.channel_id) or self._default_team or ""
+        )
         client = await self._client_for(team)
         # chat.update cannot attach files: File blocks show their name only.
         rendered = render_message(msg, files_allowed=False)

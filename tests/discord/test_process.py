@@ -11,6 +11,7 @@ from pathlib import Path
 from adapters.discord import DiscordAdapter
 from bot.cli import platform_adapters
 from bot.config import load_settings
+from bot.features import build_registry
 from tests.fakes.discord_fake import FakeDiscord
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -19,8 +20,10 @@ CIRCLEBOT = Path(sys.executable).parent / "circlebot"
 
 def test_discord_token_enables_the_adapter_with_its_settings() -> None:
     settings = load_settings(discord_token="t0ken", discord_dev_guild_id=42)
-    [adapter] = [a for a in platform_adapters(settings) if a.platform == "discord"]
+    registry = build_registry()
+    [adapter] = [a for a in platform_adapters(settings, registry) if a.platform == "discord"]
     assert isinstance(adapter, DiscordAdapter)
+    assert adapter.registry is registry
     assert adapter.dev_guild_id == 42 and adapter.api_url == "https://discord.com/api/v10"
     assert "t0ken" not in repr(adapter)
 

@@ -11,6 +11,7 @@ from typing import Any
 from adapters.slack import SlackAdapter, SlackConfig
 from bot.app import App
 from bot.commands import Registry
+from bot.features import build_registry
 from bot.ports import FakeClock
 from storage.db import Database
 from tests.fakes.slack_fake import (
@@ -77,7 +78,8 @@ async def running_bot(
     database = db or Database("sqlite:///:memory:")
     clock = FakeClock(START)
     adapter_kwargs.setdefault("workspace_interval", 0.0)
-    adapter = SlackAdapter(config or http_config(fake), **adapter_kwargs)
+    registry = registry or build_registry()
+    adapter = SlackAdapter(config or http_config(fake), registry=registry, **adapter_kwargs)
     app = App(database, clock, [adapter], manual=True, registry=registry)
     await app.start()
     try:

@@ -151,11 +151,14 @@ def test_modes_from_settings(monkeypatch):
 def test_make_run_picks_slack_when_its_tokens_are_set(monkeypatch):
     for key in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "DISCORD_TOKEN"):
         monkeypatch.delenv(key, raising=False)
-    assert platform_adapters(load_settings(_env_file=None)) == []
+    registry = build_registry()
+    assert platform_adapters(load_settings(_env_file=None), registry) == []
     [adapter] = platform_adapters(
-        load_settings(_env_file=None, slack_bot_token="xoxb-1", slack_app_token="xapp-1")
+        load_settings(_env_file=None, slack_bot_token="xoxb-1", slack_app_token="xapp-1"),
+        registry,
     )
     assert isinstance(adapter, SlackAdapter) and adapter.platform == "slack"
+    assert adapter.registry is registry
 
 
 def test_slack_url_settings_are_checked():
