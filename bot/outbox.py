@@ -166,6 +166,8 @@ class Outbox:
                     "error": None,
                     "not_before": now,
                 },
+                # Re-announcing an unchanged meeting (every start reconciles) costs no API call.
+                where=OutboxMessage.payload != ins.excluded.payload,
             )
         )
 
@@ -295,8 +297,10 @@ class DeliveryWorker:
             return
         adapter = self.adapters[row.platform]
         now = self.clock.now()
-        pace = timedelta(seconds=adapter.capabilities.pace_seconds)
-        dest = (row.platform, row.target if row.kind != "edit" else row.edit_of or "")
+        # Pacing is per destination and route, so edits do not hold up new messages. Native
+        # events are left to the adapter's own request limiter.
+        pace = timedelta(seconds=adapter.capabilities.pace_seconds if row.kind != "event" else 0)
+        dest = (row.platform, row.kind, row.edit_of or row.target)
         last = self._last_sent.get(dest)
         if pace and last is not None and now - last < pace:
             await self._release(item, last + pace, count_attempt=False)

@@ -50,7 +50,7 @@ from bot.events import (
 )
 from bot.i18n import Translator
 from bot.ports import Capabilities, DeliveryError, Handler
-from bot.ui import ActionId, ActionIdError, Message
+from bot.ui import ActionId, ActionIdError, CalendarEvent, Message
 
 log = logging.getLogger(__name__)
 
@@ -196,6 +196,7 @@ class DiscordAdapter:
         max_action_id=100,  # custom_id: 100 characters
         # Discord's per-channel bucket allows 5 messages per 5 seconds.
         pace_seconds=1.0,
+        native_events=True,  # meetings mirrored as Guild Scheduled Events
     )
 
     def __init__(
@@ -378,6 +379,21 @@ class DiscordAdapter:
         return ref
 
     # -- native scheduled events ----------------------------------------------------------
+
+    async def sync_event(
+        self, channel: ConversationRef, event_id: str | None, event: CalendarEvent
+    ) -> str | None:
+        """The outbox's entry point (`bot.ports.NativeEvents`): mirror one meeting occurrence."""
+        return await self.sync_meeting_event(
+            channel,
+            event_id,
+            name=event.name,
+            start=event.start,
+            end=event.end,
+            location=event.location,
+            description=event.description,
+            cancelled=event.cancelled,
+        )
 
     async def sync_meeting_event(
         self,

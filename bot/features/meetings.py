@@ -130,7 +130,7 @@ async def series_create(ctx: Context) -> Reply:
     await ctx.session.flush()
     await materialise(ctx.session, series, community, ctx.t, now)
     plan = JobPlan()
-    await plan_series(ctx.session, plan, series, now)
+    await plan_series(ctx.session, plan, series, now, mirror=(ctx.services.outbox, community))
     after_commit(ctx, plan)
     upcoming = [m for m in await series_meetings(ctx.session, series.id) if m.starts_at > now]  # type: ignore[arg-type]
     first = upcoming[0]
@@ -229,7 +229,14 @@ async def series_edit(ctx: Context) -> Reply:
                 ctx.session.add(m)
     await materialise(ctx.session, series, community, ctx.t, now)
     plan = JobPlan()
-    await plan_series(ctx.session, plan, series, now, old_offsets=old_offsets)
+    await plan_series(
+        ctx.session,
+        plan,
+        series,
+        now,
+        old_offsets=old_offsets,
+        mirror=(ctx.services.outbox, community),
+    )
     after_commit(ctx, plan)
     for meeting, old_start in moved:
         await _tell_moved(ctx, meeting, series, old_start)
@@ -322,7 +329,14 @@ async def cancel(ctx: Context) -> Reply:
     meeting.status = "cancelled"
     ctx.session.add(meeting)
     plan = JobPlan()
-    await plan_meeting(ctx.session, plan, meeting, series, ctx.now)
+    await plan_meeting(
+        ctx.session,
+        plan,
+        meeting,
+        series,
+        ctx.now,
+        mirror=(ctx.services.outbox, ctx.require_community()),
+    )
     after_commit(ctx, plan)
     told = await _tell_cancelled(ctx, meeting, series)
     log.info("meeting %s cancelled", meeting.id)
@@ -342,7 +356,14 @@ async def move(ctx: Context) -> Reply:
     meeting.timing_set_at = ctx.now
     ctx.session.add(meeting)
     plan = JobPlan()
-    await plan_meeting(ctx.session, plan, meeting, series, ctx.now)
+    await plan_meeting(
+        ctx.session,
+        plan,
+        meeting,
+        series,
+        ctx.now,
+        mirror=(ctx.services.outbox, ctx.require_community()),
+    )
     after_commit(ctx, plan)
     told = await _tell_moved(ctx, meeting, series, old_start)
     log.info("meeting %s moved", meeting.id)

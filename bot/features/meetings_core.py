@@ -22,7 +22,9 @@ from bot.context import Services
 from bot.events import ConversationRef, UserRef
 from bot.features.schedule import Schedule, parse_schedule
 from bot.i18n import Translator
+from bot.outbox import Outbox
 from bot.scheduling import JobArg, Scheduler, run_at
+from bot.ui import CalendarEvent
 from storage.meetings import Meeting, MeetingRsvp, MeetingSeries
 from storage.models import Community, Member, OutboxMessage
 
@@ -391,6 +393,34 @@ async def _sent_keys(session: AsyncSession, keys: list[str]) -> set[str]:
     )
 
 
+async def mirror_meeting(
+    session: AsyncSession,
+    outbox: Outbox,
+    meeting: Meeting,
+    series: MeetingSeries,
+    community: Community,
+) -> None:
+    """Keep the platform's native event (a Discord scheduled event) in step with the meeting.
+
+    Goes through the outbox like any message; platforms without native events skip it.
+    """
+    event = CalendarEvent(
+        name=series.title,
+        start=meeting.starts_at,
+        end=ends_at(meeting),
+        location=series.link or series.location or "",
+        description=meeting.topic or "",
+        cancelled=meeting.status == "cancelled",
+    )
+    await outbox.enqueue_event(
+        session,
+        key=f"event:{meeting.id}",
+        to=channel_of(community),
+        event=event,
+        community_id=community.id,
+    )
+
+
 async def plan_meeting(
     session: AsyncSession,
     plan: JobPlan,
@@ -399,13 +429,17 @@ async def plan_meeting(
     now: datetime,
     *,
     old_offsets: list[str] = (),  # type: ignore[assignment]
+    mirror: tuple[Outbox, Community] | None = None,
 ) -> None:
     """Reminder, start and end jobs for one meeting, from its row (idempotent).
 
     A reminder that was due before the meeting got its current time never applies; one that
     fell due while the bot was down is re-armed (it runs at once) unless it already went out.
+    With `mirror`, the meeting's native platform event is brought up to date as well.
     """
     assert meeting.id is not None
+    if mirror is not None:
+        await mirror_meeting(session, mirror[0], meeting, series, mirror[1])
     isos = [offset_iso(o) for o in offsets_of(series)]
     for iso in set(old_offsets) - set(isos):
         plan.remove(reminder_job(meeting.id, iso))
@@ -444,11 +478,14 @@ async def plan_series(
     now: datetime,
     *,
     old_offsets: list[str] = (),  # type: ignore[assignment]
+    mirror: tuple[Outbox, Community] | None = None,
 ) -> None:
     """Jobs for every meeting of the series that has not ended, plus the top-up job."""
     upcoming = [m for m in await series_meetings(session, series.id) if not m.ended]  # type: ignore[arg-type]
     for meeting in upcoming:
-        await plan_meeting(session, plan, meeting, series, now, old_offsets=old_offsets)
+        await plan_meeting(
+            session, plan, meeting, series, now, old_offsets=old_offsets, mirror=mirror
+        )
     future = [m.starts_at for m in upcoming if m.starts_at > now]
     if future:
         plan.at(f"meeting-ahead:{series.id}", min(future), "meeting.ahead", [series.id])  # type: ignore[list-item]

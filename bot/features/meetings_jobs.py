@@ -178,7 +178,7 @@ async def ahead(services: Services, series_id: int) -> None:
         if community is None:
             return
         await materialise(session, series, community, translator(community.language), now)
-        await plan_series(session, plan, series, now)
+        await plan_series(session, plan, series, now, mirror=(services.outbox, community))
     await plan.apply(services.scheduler)
 
 
@@ -192,7 +192,7 @@ async def reconcile(services: Services) -> None:
             if community is None:
                 continue
             await materialise(session, series, community, translator(community.language), now)
-            await plan_series(session, plan, series, now)
+            await plan_series(session, plan, series, now, mirror=(services.outbox, community))
     await plan.apply(services.scheduler)
 
 

@@ -74,3 +74,78 @@ async def test_reminder_goes_to_the_channel_and_by_dm_with_rsvp_buttons(
         assert "Monthly CoP" in shown_text(dm.json) and "<t:" in shown_text(dm.json)
         assert custom_ids(dm.json.get("components", []))
         assert len(fake.calls_to("POST", channel_posts)[before:]) >= 2
+
+
+async def test_meetings_are_mirrored_as_scheduled_events_created_moved_and_cancelled(
+    fake_discord: FakeDiscord, memory_db, clock
+) -> None:
+    from datetime import datetime
+
+    from sqlalchemy import select
+
+    from storage.meetings import Meeting
+
+    fake = fake_discord
+    events = fake.scheduled_events[fake.guild_id]
+    async with running_bot(fake, memory_db, clock) as (app, _adapter):
+        await setup_community(fake)
+        await fake.interact(
+            fake.slash_command_interaction(
+                "cop meeting series",
+                {
+                    "schedule": "monthly on the first Tuesday at 18:30",
+                    "title": "Monthly CoP",
+                    "link": "https://meet.example.org/cop",
+                },
+                member_permissions=ADMIN_PERMISSIONS,
+            )
+        )
+        await app.worker.drain()
+        async with memory_db.session() as s:
+            meetings = list(
+                (await s.execute(select(Meeting).order_by(Meeting.starts_at))).scalars()
+            )
+        assert len(meetings) == 3 and len(events) == 3
+        by_start = {datetime.fromisoformat(e["scheduled_start_time"]): e for e in events.values()}
+        assert set(by_start) == {m.starts_at for m in meetings}
+        first = by_start[meetings[0].starts_at]
+        assert first["name"] == "Monthly CoP" and first["entity_type"] == 3
+        assert first["entity_metadata"] == {"location": "https://meet.example.org/cop"}
+
+        # A restart re-announces every meeting; unchanged ones cost no API call.
+        creates = len(fake.calls_to("POST", r"/guilds/\d+/scheduled-events"))
+        await app.reconcile()
+        await app.worker.drain()
+        assert len(fake.calls_to("POST", r"/guilds/\d+/scheduled-events")) == creates
+        assert not fake.calls_to("PATCH", r"/guilds/\d+/scheduled-events/\d+")
+
+        target = meetings[1]
+        moved = await fake.interact(
+            fake.slash_command_interaction(
+                "cop meeting move",
+                {"meeting": str(target.id), "when": "2027-01-07 19:00"},
+                member_permissions=ADMIN_PERMISSIONS,
+            )
+        )
+        assert moved.status == 200, moved.response
+        await app.worker.drain()
+        starts = sorted(datetime.fromisoformat(e["scheduled_start_time"]) for e in events.values())
+        assert datetime.fromisoformat("2027-01-08T00:00:00+00:00") in starts  # 19:00 EST
+        assert target.starts_at not in starts
+        assert len(events) == 3  # updated in place, not a second event
+
+        cancelled = await fake.interact(
+            fake.slash_command_interaction(
+                "cop meeting cancel",
+                {"meeting": str(meetings[2].id)},
+                member_permissions=ADMIN_PERMISSIONS,
+            )
+        )
+        assert cancelled.status == 200, cancelled.response
+        await app.worker.drain()
+        live = [
+            datetime.fromisoformat(e["scheduled_start_time"])
+            for e in events.values()
+            if e.get("status") in (1, 2)
+        ]
+        assert meetings[2].starts_at not in live and len(live) == 2
