@@ -9,9 +9,9 @@ from bot.commands import Registry
 
 def feature_modules() -> list[ModuleType]:
     """The features, in the order their commands appear in help."""
-    from bot.features import communities, meetings, voting
+    from bot.features import communities, home, meetings, voting
 
-    return [communities, voting, meetings]
+    return [communities, voting, meetings, home]
 
 
 def build_registry() -> Registry:
