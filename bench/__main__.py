@@ -167,6 +167,75 @@ async def bench_scheduler(db: Database, n: int, label: str) -> list[Row]:
     ]
 
 
+async def bench_votes(db: Database, n: int, label: str) -> list[Row]:
+    """Button votes through the dispatcher, each with its coalesced in-place poll edit."""
+    from bot.events import ActionClicked
+    from bot.ui import ActionId
+
+    clock = FakeClock(datetime(2026, 11, 2, 14, tzinfo=UTC))
+    app = App(db, clock, [_NullAdapter()], manual=True)
+    await app.start(migrate=False)
+    conv = ConversationRef("bench", "W", "C")
+    admin = Actor(UserRef("bench", "W", "ana"), "ana", True)
+    where = Place(conv, "c")
+    await app.dispatcher.handle(
+        CommandInvoked(admin, where, ("setup",), {"name": "Bench", "timezone": "UTC"})
+    )
+    await app.dispatcher.handle(
+        CommandInvoked(admin, where, ("poll", "new"), {"question": "Q?", "options": "A|B|C"})
+    )
+    await app.worker.drain()
+    samples = []
+    for i in range(n):
+        voter = Actor(UserRef("bench", "W", f"v{i}"), f"v{i}")
+        click = ActionClicked(voter, where, ActionId("vote", "cast", 1, 1 + i % 3))
+        start = time.perf_counter()
+        await app.dispatcher.handle(click)
+        samples.append((time.perf_counter() - start) * 1000)
+    clock.advance(timedelta(seconds=5))
+    delivered = await app.worker.drain()
+    await app.stop()
+    samples.sort()
+    p50, p95 = statistics.median(samples), samples[int(len(samples) * 0.95)]
+    return [
+        (
+            f"vote by button, first-time voters ({label})",
+            f"{n} votes",
+            f"p50 {p50:.1f} ms, p95 {p95:.1f} ms; {delivered} coalesced edit(s)",
+        )
+    ]
+
+
+def bench_tally(n: int) -> list[Row]:
+    """Counting is a pure function of the ballots: time and peak memory of a large count."""
+    import random
+    import tracemalloc
+
+    from bot.features.tally import Method, count_irv, count_totals
+
+    rng = random.Random(7)
+    options = list(range(1, 26))  # the most a poll may have
+    ranked = [rng.sample(options, rng.randint(1, 25)) for _ in range(n)]
+    approval = [{o: 1 for o in rng.sample(options, rng.randint(1, 5))} for _ in range(n)]
+    tracemalloc.start()
+    start = time.perf_counter()
+    irv = count_irv(options, ranked)
+    irv_ms = (time.perf_counter() - start) * 1000
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    start = time.perf_counter()
+    count_totals(Method.APPROVAL, options, approval)
+    approval_ms = (time.perf_counter() - start) * 1000
+    return [
+        (
+            "ranked-choice count, 25 options",
+            f"{n:,} ballots, {len(irv.rounds)} rounds",
+            f"{irv_ms:.0f} ms, peak {peak / 1e6:.1f} MB",
+        ),
+        ("approval count, 25 options", f"{n:,} ballots", f"{approval_ms:.0f} ms"),
+    ]
+
+
 async def main(quick: bool) -> None:
     n = 200 if quick else 1000
     rows: list[Row] = []
@@ -175,6 +244,8 @@ async def main(quick: bool) -> None:
         rows += await _with_db(kind, lambda db, k=kind: bench_commands(db, n, k))
         rows += await _with_db(kind, lambda db, k=kind: bench_outbox(db, n, k))
         rows += await _with_db(kind, lambda db, k=kind: bench_scheduler(db, n // 2, k))
+        rows += await _with_db(kind, lambda db, k=kind: bench_votes(db, n // 2, k))
+    rows += bench_tally(2_000 if quick else 10_000)
     print(f"Machine: {platform.machine()}, {platform.system()}, Python {sys.version.split()[0]}")
     print()
     print("| what | size | result |")
