@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -29,7 +29,7 @@ from bot.events import ConversationRef, MessageRef, UserRef
 from bot.ports import ChatAdapter, Clock, DeliveryError, NativeEvents
 from bot.ui import CalendarEvent, Message
 from storage.db import Database
-from storage.models import OutboxMessage
+from storage.models import Community, Member, OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,27 @@ class Outbox:
         )
         result = await session.execute(stmt)
         return result.scalar_one_or_none() is not None
+
+    async def fan_out(
+        self,
+        session: AsyncSession,
+        *,
+        key: str,
+        community: Community,
+        members: Iterable[Member],
+        message: Message,
+    ) -> int:
+        """DM `message` to each member once (key ``<key>:member:<id>``); returns how many are new."""
+        queued = 0
+        for member in members:
+            queued += await self.enqueue(
+                session,
+                key=f"{key}:member:{member.id}",
+                to=UserRef(community.platform, community.workspace_id, member.user_id),
+                message=message,
+                community_id=community.id,
+            )
+        return queued
 
     async def enqueue_edit(
         self,

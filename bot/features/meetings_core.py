@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Services
-from bot.events import ConversationRef, UserRef
+from bot.events import ConversationRef
 from bot.features.schedule import Schedule, parse_schedule
 from bot.i18n import Translator
 from bot.outbox import Outbox
@@ -507,12 +507,7 @@ async def notify_answered(
 ) -> int:
     """DM `message` to everyone whose answer is in `answers`; returns how many."""
     people = await answered(session, meeting.id, answers)  # type: ignore[arg-type]
-    for member in people:
-        await services.outbox.enqueue(
-            session,
-            key=f"{key}:member:{member.id}",
-            to=UserRef(community.platform, community.workspace_id, member.user_id),
-            message=message,
-            community_id=community.id,
-        )
+    await services.outbox.fan_out(
+        session, key=key, community=community, members=people, message=message
+    )
     return len(people)

@@ -18,7 +18,6 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.context import Services
-from bot.events import UserRef
 from bot.features.meetings_core import (
     LATE_FRACTION,
     JobPlan,
@@ -105,14 +104,13 @@ async def remind(services: Services, meeting_id: int, iso: str) -> None:
         meeting.card_key, meeting.card_kind = key, kind
         session.add(meeting)
         if series.dm_reminders:
-            for member in await answered(session, meeting.id):  # type: ignore[arg-type]
-                await services.outbox.enqueue(
-                    session,
-                    key=f"{key}:member:{member.id}",
-                    to=UserRef(community.platform, community.workspace_id, member.user_id),
-                    message=message,
-                    community_id=community.id,
-                )
+            await services.outbox.fan_out(
+                session,
+                key=key,
+                community=community,
+                members=await answered(session, meeting.id),  # type: ignore[arg-type]
+                message=message,
+            )
         if late:
             log.warning("%s sent %s late", key, now - due)
         else:

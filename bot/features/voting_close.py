@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands import Role
 from bot.context import Context, Services, UserError
-from bot.events import Reply, Respond, UserRef
+from bot.events import Reply, Respond
 from bot.features.tally import IrvResult, Method, TotalsResult
 from bot.features.voting import (
     ballots_of,
@@ -165,16 +165,13 @@ async def remind_job(services: Services, poll_id: int) -> None:
         t = translator(community.language)
         options = await options_of(session, poll.id)  # type: ignore[arg-type]
         message = reminder_message(t, poll, options, community.name, community.timezone)
-        sent = 0
-        for member in waiting:
-            await services.outbox.enqueue(
-                session,
-                key=f"poll:{poll.id}:remind:{member.id}",
-                to=UserRef(community.platform, community.workspace_id, member.user_id),
-                message=message,
-                community_id=community.id,
-            )
-            sent += 1
+        sent = await services.outbox.fan_out(
+            session,
+            key=f"poll:{poll.id}:remind",
+            community=community,
+            members=waiting,
+            message=message,
+        )
         log.info("poll %s: reminded %d members", poll.id, sent)
 
 
