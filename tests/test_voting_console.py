@@ -286,3 +286,35 @@ async def test_topic_moderation_tells_the_proposer_privately() -> None:
         "[private @ben] A poll needs 2 to 25 options, not 1.",
         "[private @ben] Proposals for: What next?",
     ]
+
+
+async def test_intake_deadline_is_announced_once_and_stops_proposals() -> None:
+    lines = await transcript(
+        """
+        :as ana admin
+        :in #cop
+        /cop setup Circle America/New_York
+        /cop topics open What next? closes="in 1 day"
+        :as cara
+        /cop topics propose Outdoor play
+        :advance 1d
+        :advance 1d
+        /cop topics propose Transitions
+        """,
+        zone="America/New_York",
+    )
+    start = lines.index("cara> :advance 1d")
+    assert lines[start + 1 : start + 8] == [
+        "~ Tue 3 Nov 2026, 09:00 EST",
+        "[#cop] (message 3 updated) Topic intake: What next?",
+        "  (Proposals are closed.)",
+        "  #1 Outdoor play (proposed by cara)",
+        "  (1 proposed)",
+        '[#cop] Proposals for "What next?" have closed (1 proposed); a facilitator can start '
+        "the vote with /cop topics vote.",
+        "cara> :advance 1d",
+    ]
+    assert lines[start + 8 :] == [
+        "cara> /cop topics propose Transitions",
+        "[private @cara] Proposals for this intake have closed.",
+    ]

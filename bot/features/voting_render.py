@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.features.tally import (
     EXHAUSTED,
@@ -308,11 +309,20 @@ def topic_line(t: Translator, topic: Topic) -> str:
 
 
 def intake_message(
-    t: Translator, intake: TopicIntake, topics: Sequence[Topic], zone: str
+    t: Translator,
+    intake: TopicIntake,
+    topics: Sequence[Topic],
+    zone: str,
+    now: datetime | None = None,
 ) -> Message:
-    """The intake call: the prompt, the deadline, the proposals so far, a button to propose."""
+    """The intake call: the prompt, the deadline, the proposals so far, a button to propose.
+
+    Past its deadline (`now`), the call says proposals are closed and loses its button.
+    """
     head = t("voting.intake.title", prompt=intake.prompt)
-    if intake.status == "closed":
+    past_deadline = now is not None and intake.closes_at is not None and intake.closes_at <= now
+    accepting = intake.status == "open" and not past_deadline
+    if not accepting:
         when: list[str | Time] = [t("voting.intake.closed")]
     elif intake.closes_at is not None:
         when = [t("voting.intake.closes"), Time(at=intake.closes_at, zone=zone)]
@@ -326,7 +336,7 @@ def intake_message(
         Section.of("\n".join(lines)),
         Context(parts=[count]),
     ]
-    if intake.status == "open":
+    if accepting:
         blocks.append(
             Actions(
                 elements=[

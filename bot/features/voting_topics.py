@@ -13,8 +13,8 @@ import logging
 from sqlalchemy import select
 
 from bot.commands import Command, Param, Registry, Role
-from bot.context import Context, UserError, require
-from bot.events import FormSubmitted, OpenForm, Reply, Respond, UserRef
+from bot.context import Context, Services, UserError, require
+from bot.events import ConversationRef, FormSubmitted, OpenForm, Reply, Respond, UserRef
 from bot.features.voting import (
     MAX_QUESTION,
     POLL_PARAMS,
@@ -24,7 +24,10 @@ from bot.features.voting import (
     read_deadline,
 )
 from bot.features.voting_render import intake_message, topic_line
+from bot.i18n import translator
+from bot.scheduling import run_at
 from bot.ui import Form, Input, Message, Section
+from storage.models import Community
 from storage.voting import Topic, TopicIntake
 
 log = logging.getLogger(__name__)
@@ -62,7 +65,8 @@ async def proposals(ctx: Context, intake: TopicIntake) -> list[Topic]:
 async def refresh_intake(ctx: Context, intake: TopicIntake) -> None:
     """Edit the intake message in place (proposals are rare enough to need no coalescing)."""
     community = ctx.require_community()
-    message = intake_message(ctx.t, intake, await proposals(ctx, intake), community.timezone)
+    topics = await proposals(ctx, intake)
+    message = intake_message(ctx.t, intake, topics, community.timezone, ctx.now)
     await ctx.services.outbox.enqueue_edit(
         ctx.session,
         edit_of=f"intake:{intake.id}:message",
@@ -95,7 +99,91 @@ async def open_(ctx: Context) -> Reply:
         community_id=community.id,
     )
     log.info("intake %s opened in community %s", intake.id, community.id)
+    if intake.closes_at is not None:
+        services, intake_id, closes_at = ctx.services, intake.id, intake.closes_at
+        ctx.after_commit.append(
+            lambda: run_at(
+                services.scheduler,
+                deadline_job_id(intake_id),
+                closes_at,
+                "intake.deadline",
+                [intake_id],
+            )
+        )
     return Respond(Message(text=ctx.t("voting.intake.opened")))
+
+
+def deadline_job_id(intake_id: int) -> str:
+    return f"intake-deadline:{intake_id}"
+
+
+async def deadline_job(services: Services, intake_id: int) -> None:
+    """The intake's deadline passed: say so once in the channel and take the button away."""
+    async with services.db.session() as session:
+        intake = await session.get(TopicIntake, int(intake_id))
+        if intake is None or intake.status != "open" or intake.closes_at is None:
+            return
+        if intake.closes_at > services.clock.now():
+            return  # the deadline was moved later; its own job will come
+        community = await session.get(Community, intake.community_id)
+        if community is None:
+            return
+        t = translator(community.language)
+        topics = list(
+            (
+                await session.execute(
+                    select(Topic)
+                    .where(
+                        Topic.community_id == intake.community_id,
+                        Topic.intake_id == intake.id,
+                        Topic.status.in_(("proposed", "voting")),  # type: ignore[attr-defined]
+                    )
+                    .order_by(Topic.id)
+                )
+            ).scalars()
+        )
+        posted = await services.outbox.enqueue(
+            session,
+            key=f"intake:{intake.id}:deadline",
+            to=ConversationRef(community.platform, community.workspace_id, community.channel_id),
+            message=Message(
+                text=t("voting.intake.deadline", prompt=intake.prompt, count=len(topics))
+            ),
+            community_id=community.id,
+        )
+        if posted:
+            await services.outbox.enqueue_edit(
+                session,
+                edit_of=f"intake:{intake.id}:message",
+                platform=community.platform,
+                workspace_id=community.workspace_id,
+                message=intake_message(t, intake, topics, community.timezone, services.clock.now()),
+                community_id=community.id,
+            )
+            log.info("intake %s reached its deadline", intake.id)
+
+
+async def reconcile_deadlines(services: Services) -> None:
+    """At start: re-arm deadline jobs of open intakes (a passed one runs at once, posts once)."""
+    async with services.db.session() as session:
+        intakes = list(
+            (
+                await session.execute(
+                    select(TopicIntake).where(
+                        TopicIntake.status == "open",
+                        TopicIntake.closes_at.is_not(None),  # type: ignore[union-attr]
+                    )
+                )
+            ).scalars()
+        )
+    for intake in intakes:
+        await run_at(
+            services.scheduler,
+            deadline_job_id(intake.id),  # type: ignore[arg-type]
+            intake.closes_at,  # type: ignore[arg-type]
+            "intake.deadline",
+            [intake.id],  # type: ignore[list-item]
+        )
 
 
 def _accepting(ctx: Context, intake: TopicIntake | None) -> TopicIntake:
@@ -339,6 +427,9 @@ async def vote(ctx: Context) -> Reply:
     ctx.session.add(intake)
     await ctx.session.flush()
     await refresh_intake(ctx, intake)
+    if intake.closes_at is not None:
+        scheduler, job_id = ctx.services.scheduler, deadline_job_id(intake.id)  # type: ignore[arg-type]
+        ctx.after_commit.append(lambda: scheduler.remove(job_id))
     log.info("intake %s became poll %s", intake.id, poll.id)
     return Respond(Message(text=ctx.t("voting.opened", id=poll.id)))
 
@@ -426,4 +517,6 @@ def register(registry: Registry) -> None:
     ):
         registry.command(cmd)
     registry.action("topics", "propose", propose_button, Role.MEMBER)
+    registry.job("intake.deadline", deadline_job)
+    registry.reconciler(reconcile_deadlines)
     registry.form("topics.propose", propose_submitted)
