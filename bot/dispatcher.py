@@ -27,8 +27,9 @@ from bot.events import (
     Reply,
     Respond,
 )
-from bot.i18n import Translator, translator
-from bot.ui import ActionIdError, Message
+from bot.i18n import Translator, load_catalog, translator
+from bot.ui import ActionIdError, Message, Section
+from bot.ui import Context as Context_
 from storage.models import Community, Member
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ class Dispatcher:
                 ctx = Context(self.services, event, session, t=t)
                 await self._resolve(ctx)
                 t = ctx.t
-                reply = await self._route(ctx)
+                reply = self._with_dm_hint(ctx, await self._route(ctx))
             for fn in ctx.after_commit:
                 try:
                     await fn()
@@ -97,6 +98,34 @@ class Dispatcher:
             ctx.community = community
             ctx.t = translator(community.language)
             ctx.member = await find_member(session, community.id, ctx.actor.user.user_id)  # type: ignore[arg-type]
+
+    def _with_dm_hint(self, ctx: Context, reply: Reply) -> Reply:
+        """Tell someone whose DMs failed, once and privately, how to open them.
+
+        Only on a private answer or a silent one: a public reply cannot carry a private
+        note, and a form must open as it is; the hint then waits for the next interaction.
+        """
+        member = ctx.member
+        if member is None or member.dm_closed_at is None:
+            return reply
+        if isinstance(reply, Respond) and not reply.private:
+            return reply
+        if not isinstance(reply, Respond | Ack):
+            return reply
+        platform = ctx.actor.user.platform
+        key = f"core.dm_closed.{platform}"
+        hint = ctx.t(key if key in load_catalog("en") else "core.dm_closed.other")
+        member.dm_closed_at = None
+        ctx.session.add(member)
+        log.info("told %s how to open DMs", ctx.actor.user.user_id)
+        if isinstance(reply, Ack):
+            return Respond(Message(text=hint), private=True)
+        msg = reply.message
+        blocks = list(msg.blocks) if msg.blocks else [Section.of(msg.text)]
+        return Respond(
+            Message(text=f"{msg.text}\n\n{hint}", blocks=[*blocks, Context_(parts=[hint])]),
+            private=True,
+        )
 
     async def _route(self, ctx: Context) -> Reply:
         event = ctx.event

@@ -358,6 +358,8 @@ class DeliveryWorker:
                     error=None,
                 )
             )
+            if row.kind == "dm":
+                await _mark_dm_closed(session, row, None)
         log.info("outbox %s delivered on %s", row.key, row.platform)
 
     async def _send(
@@ -444,6 +446,23 @@ class DeliveryWorker:
                 .where(OutboxMessage.id == item.id, OutboxMessage.claimed_at == item.claimed_at)
                 .values(status="failed", error=reason[:200])
             )
+            if row.kind == "dm" and err.reason == DM_CLOSED:
+                await _mark_dm_closed(session, row, self.clock.now())
+
+
+DM_CLOSED = "dm_closed"
+"""The `DeliveryError` reason adapters give when a person's DMs are closed."""
+
+
+async def _mark_dm_closed(session: AsyncSession, row: OutboxMessage, when: datetime | None) -> None:
+    """Remember (or forget) closed DMs on every membership of that person on that platform."""
+    communities = select(Community.id).where(
+        Community.platform == row.platform, Community.workspace_id == row.workspace_id
+    )
+    stmt = update(Member).where(Member.user_id == row.target, Member.community_id.in_(communities))
+    if when is None:
+        stmt = stmt.where(Member.dm_closed_at.is_not(None))  # type: ignore[union-attr]
+    await session.execute(stmt.values(dm_closed_at=when))
 
 
 class _NotYet(Exception):

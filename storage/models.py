@@ -52,6 +52,9 @@ class Member(SQLModel, table=True):
     role: str = Field(default="member", max_length=20)
     timezone: str | None = Field(default=None, max_length=64)
     joined_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Set when a DM to this person failed because their DMs are closed; cleared once they
+    # have been told how to open them (or a DM gets through).
+    dm_closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class OutboxMessage(SQLModel, table=True):

@@ -68,11 +68,6 @@ MAX_EVENT_NAME = 100  # scheduled event name: 1-100 characters
 MAX_EVENT_LOCATION = 100  # external event location: 1-100 characters
 MAX_EVENT_DESCRIPTION = 1000  # scheduled event description: 1,000 characters
 
-DM_HINT = (
-    "I couldn't send you a direct message, so you missed a reminder or check-in: your DMs "
-    "from this server are closed. To open them, click the server's name at the top left, "
-    "choose Privacy Settings and turn on Direct Messages."
-)
 POSTED_BELOW = "Posted in the channel."
 FORM_TOO_SLOW = "That took too long to open the form; please press the button again."
 EVENTS_FORBIDDEN = (
@@ -228,7 +223,6 @@ class DiscordAdapter:
         self.tree: app_commands.CommandTree | None = None
         self.dm_channels: dict[int, int] = {}
         """user id -> DM channel id, so each member's DM channel is opened once."""
-        self.dm_closed: set[str] = set()
         """Members whose DMs failed with 50007 and who have not been told yet (this process)."""
         self._events_refused: set[int] = set()
         self._long_forms: dict[str, tuple[str, str]] = {}
@@ -368,15 +362,9 @@ class DiscordAdapter:
             with _delivery_errors():
                 dm = await client.create_dm(discord.Object(uid))
             channel_id = self.dm_channels[uid] = dm.id
-        try:
-            ref = await self.send(ConversationRef(self.platform, WORKSPACE, str(channel_id)), msg)
-        except DeliveryError as err:
-            if err.reason == "dm_closed":
-                log.info("DMs closed for discord user %s", user.user_id)
-                self.dm_closed.add(user.user_id)
-            raise
-        self.dm_closed.discard(user.user_id)
-        return ref
+        # DMs closed (50007) surface as DeliveryError("dm_closed"): the core remembers it per
+        # member and tells them how to open DMs on their next interaction.
+        return await self.send(ConversationRef(self.platform, WORKSPACE, str(channel_id)), msg)
 
     # -- native scheduled events ----------------------------------------------------------
 
@@ -589,7 +577,6 @@ class DiscordAdapter:
         reply = await task
         try:
             await self._answer(interaction, reply, kind, deferred)
-            await self._hint_dm_closed(interaction, reply)
         except discord.HTTPException as exc:
             log.warning("answering a %s failed (HTTP %s, code %s)", kind, exc.status, exc.code)
 
@@ -667,16 +654,6 @@ class DiscordAdapter:
             self._long_forms[token] = (form.form_id, form.metadata)
             custom_id = f"form~{token}"
         return build_modal(form, custom_id)
-
-    async def _hint_dm_closed(self, interaction: discord.Interaction, reply: Reply) -> None:
-        """Tell a member whose DMs failed, once, privately, how to open them."""
-        uid = str(interaction.user.id)
-        if uid not in self.dm_closed or isinstance(reply, OpenForm):
-            return
-        self.dm_closed.discard(uid)
-        await interaction.followup.send(
-            DM_HINT, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
-        )
 
 
 _OPEN_STATUSES = (discord.EventStatus.scheduled, discord.EventStatus.active)
