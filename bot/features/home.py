@@ -11,6 +11,7 @@ from sqlalchemy import select
 from bot.commands import Registry
 from bot.context import Context
 from bot.events import Ack, Reply, Respond
+from bot.features.meetings_core import counts
 from bot.features.meetings_render import rsvp_buttons, when
 from bot.features.voting import render_poll
 from bot.ui import Block, Divider, Message, Section
@@ -63,7 +64,9 @@ async def _meetings(ctx: Context, community: Community) -> list[Block]:
         parts: list = [ctx.t("home.meeting", title=series.title), when(meeting, series)]  # type: ignore[type-arg]
         if meeting.topic:
             parts.append(f" — {meeting.topic}")
-        blocks += [Section(parts=parts), rsvp_buttons(ctx.t, meeting.id)]  # type: ignore[arg-type]
+        answers = await counts(ctx.session, meeting.id)  # type: ignore[arg-type]
+        tally = ctx.t("meetings.card.counts", id=meeting.id, **answers)
+        blocks += [Section(parts=parts), Small(parts=[tally]), rsvp_buttons(ctx.t, meeting.id)]  # type: ignore[arg-type]
     return blocks
 
 

@@ -169,3 +169,44 @@ def test_slack_url_settings_are_checked():
         load_settings(_env_file=None, slack_api_url="slack.com/api")
     with pytest.raises(SettingsError, match="SLACK_HTTP_PATH"):
         load_settings(_env_file=None, slack_http_path="slack/events")
+
+
+async def test_rsvp_pressed_on_the_home_tab_answers_by_dm_and_refreshes_home(slack_api):
+    from tests.fakes.slack_fake import block_actions_payload
+
+    admin = "U0ADMIN001"
+    slack_api.add_user(admin, is_admin=True)
+    async with running_bot(slack_api) as bot:
+        await bot.post(slash_command_payload('setup "Finger Lakes CoP" UTC', user_id=admin))
+        await bot.post(
+            slash_command_payload(
+                'meeting series "monthly on the first Tuesday at 18:30" title="Monthly CoP"',
+                user_id=admin,
+            )
+        )
+        await bot.post(slash_command_payload("join", fake=slack_api))
+        await bot.post(event_payload("app_home_opened"))
+        [first] = await slack_api.wait_for("views.publish")
+        home = first.json_param("view")
+        actions = [
+            el["action_id"]
+            for block in home["blocks"]
+            if block["type"] == "actions"
+            for el in block["elements"]
+        ]
+        assert actions[:3] == ["rsvp:going:1", "rsvp:maybe:1", "rsvp:no:1"]
+
+        # A click on the Home tab: no channel, no message, no response_url.
+        click = block_actions_payload("rsvp:going:1", "", fake=slack_api)
+        for key in ("channel", "message", "response_url"):
+            click.pop(key, None)
+        click["container"] = {"type": "view", "view_id": "V0HOME"}
+        click["view"] = {"id": "V0HOME", "type": "home", "blocks": home["blocks"]}
+        await bot.post(click)
+        [_, refreshed] = await slack_api.wait_for("views.publish", count=2)
+        [answer] = await slack_api.wait_for("chat.postMessage")
+
+    assert answer.params["channel"].startswith("D")  # privately, in the member's DM
+    assert "Going" in answer.params["text"]
+    assert "Going 0 · Maybe 0" in json.dumps(home, ensure_ascii=False)
+    assert "Going 1 · Maybe 0" in json.dumps(refreshed.json_param("view"), ensure_ascii=False)
