@@ -32,11 +32,14 @@ def meeting_ics(
     sequence: int = 0,
     *,
     stamp: datetime | None = None,
+    recurrence_id: datetime | None = None,
 ) -> bytes:
     """One VEVENT (METHOD:PUBLISH, or METHOD:CANCEL + STATUS:CANCELLED when ``cancelled``).
 
     Bump ``sequence`` whenever a meeting already sent out changes. ``stamp`` (DTSTAMP) defaults
-    to now.
+    to now. For one occurrence of a series pass the series' ``uid`` and the occurrence's
+    original start as ``recurrence_id``: calendars then update that occurrence of an
+    imported series instead of showing the meeting twice.
     """
     zone = ZoneInfo(tz)
     _require_aware(start, end)
@@ -45,6 +48,9 @@ def meeting_ics(
     cal = _calendar("CANCEL" if cancelled else "PUBLISH")
     event = _event(uid, title, start.astimezone(zone), end.astimezone(zone), stamp)
     _describe(event, location, description, url)
+    if recurrence_id is not None:
+        _require_aware(recurrence_id)
+        event.add("recurrence-id", recurrence_id.astimezone(zone))
     event.add("sequence", sequence)
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     cal.add_component(event)

@@ -34,7 +34,7 @@ from bot.features.meetings_find import (
 from bot.features.meetings_render import agenda_sections, when
 from bot.ui import File, Message, Section, plain
 from storage.meetings import Meeting, MeetingAttendance, MeetingRsvp, MeetingSeries
-from storage.models import Member
+from storage.models import Community, Member
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,10 @@ log = logging.getLogger(__name__)
 
 def _description(ctx: Context, meeting: Meeting, series: MeetingSeries) -> str:
     return "\n".join(plain(s.parts) for s in agenda_sections(ctx.t, meeting, series))
+
+
+def series_uid(series: MeetingSeries, community: Community) -> str:
+    return f"circlebot-series-{series.id}@{community.platform}"
 
 
 @friendly
@@ -67,7 +71,7 @@ async def ics(ctx: Context) -> Reply:
             if m.status == "scheduled" and m.starts_at != m.occurrence_start
         ]
         content = series_ics(
-            f"circlebot-series-{series.id}@{community.platform}",
+            series_uid(series, community),
             series.title,
             schedule,
             series.first_start,
@@ -85,8 +89,15 @@ async def ics(ctx: Context) -> Reply:
     else:
         meeting = await find_meeting(ctx, raw)
         series = await series_of_meeting(ctx, meeting)
+        # An occurrence of the series shares its UID (with RECURRENCE-ID), so importing both
+        # files shows the meeting once.
+        of_series = meeting.occurrence_start >= series.first_start and in_schedule(
+            schedule_of(series), meeting.occurrence_start
+        )
         content = meeting_ics(
-            f"circlebot-meeting-{meeting.id}@{community.platform}",
+            series_uid(series, community)
+            if of_series
+            else f"circlebot-meeting-{meeting.id}@{community.platform}",
             series.title,
             meeting.starts_at,
             ends_at(meeting),
@@ -97,6 +108,7 @@ async def ics(ctx: Context) -> Reply:
             cancelled=meeting.status == "cancelled",
             sequence=meeting.revision + (1 if meeting.status == "cancelled" else 0),
             stamp=ctx.now,
+            recurrence_id=meeting.occurrence_start if of_series else None,
         )
         text = ctx.t("meetings.ics_meeting", title=series.title, id=meeting.id)
         filename = f"meeting-{meeting.id}.ics"
