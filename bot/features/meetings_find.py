@@ -41,7 +41,7 @@ def friendly(handler: Handler) -> Handler:
         except InputError as err:
             raise UserError(ctx.t(f"meetings.{err.key}", **err.values)) from None
         except ScheduleError as err:
-            raise UserError(ctx.t("meetings.schedule_error", reason=str(err))) from None
+            raise UserError(ctx.t(err.key, **err.values)) from None
 
     return wrapped
 

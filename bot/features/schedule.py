@@ -13,12 +13,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.rrule import rrule, rrulestr
 
+from bot.i18n import Translator
+
 __all__ = ["Schedule", "ScheduleError", "parse_schedule"]
 
-GENERIC_HELP = (
-    'I couldn\'t read that schedule; try "monthly on the first Tuesday at 18:30" '
-    'or "once on 2026-12-08 at 18:30".'
-)
 
 # Series without a "starting" date are anchored here so that "every 2 weeks" always picks the
 # same weeks. 2001-01-01 is a Monday and a 1 January, so a bare FREQ=WEEKLY/MONTHLY/YEARLY RRULE
@@ -96,7 +94,16 @@ _UNTIL_VALUE_RE = re.compile(r"(?P<d>\d{8})(?:T(?P<t>\d{6})(?P<z>Z)?)?")
 
 
 class ScheduleError(ValueError):
-    """A schedule the user typed could not be understood; ``str()`` is one sentence for them."""
+    """A schedule the user typed could not be understood.
+
+    `key` and `values` name the sentence in the ``schedule`` catalog (so it is translated for
+    the community); ``str()`` is that sentence in English.
+    """
+
+    def __init__(self, key: str, **values: object) -> None:
+        self.key = f"schedule.{key}"
+        self.values = values
+        super().__init__(Translator().t(self.key, **values))
 
 
 @dataclass(frozen=True)
@@ -174,9 +181,7 @@ def parse_schedule(text: str, tz: str) -> Schedule:
     _check_zone(tz)
     s = " ".join((text or "").split()).strip().rstrip(".").strip()
     if not s:
-        raise ScheduleError(
-            'Please give a schedule, such as "monthly on the first Tuesday at 18:30".'
-        )
+        raise ScheduleError("empty")
     lowered = s.lower()
 
     lowered, starts_on = _take_date_clause(lowered, _STARTING_RE)
@@ -187,28 +192,21 @@ def parse_schedule(text: str, tz: str) -> Schedule:
     if m := _RRULE_RE.fullmatch(body):
         rule, rule_time, rule_until = _parse_rrule(m["body"].upper(), tz)
         if rule_time is not None and at_time is not None and rule_time != at_time:
-            raise ScheduleError(
-                'The RRULE\'s BYHOUR/BYMINUTE disagree with the time after "at"; '
-                "give the time only once."
-            )
+            raise ScheduleError("time_twice")
         if rule_until is not None and until is not None:
-            raise ScheduleError(
-                'Give the end date only once, either as "until 2027-06-30" or as UNTIL in the RRULE.'
-            )
+            raise ScheduleError("until_twice")
         until = until if until is not None else rule_until
         if "COUNT=" in rule and until is not None:
-            raise ScheduleError("An RRULE can end with COUNT or with an until date, not both.")
+            raise ScheduleError("count_and_until")
         if "COUNT=" in rule and starts_on is None:
-            raise ScheduleError(
-                'An RRULE with COUNT needs a start date, such as "starting 2027-01-05".'
-            )
+            raise ScheduleError("count_needs_start")
         local_time = _require_time(at_time if at_time is not None else rule_time)
         desc = f"RRULE:{rule}"
     elif m := _ONCE_RE.fullmatch(body):
         once = _parse_date(m["d"])
         local_time = _require_time(at_time)
         if starts_on is not None or until is not None:
-            raise ScheduleError('A one-off meeting can\'t have "starting" or "until" dates.')
+            raise ScheduleError("once_with_range")
         text_out = f"once on {once.isoformat()} at {local_time:%H:%M} ({tz})"
         return Schedule(tz, None, local_time, once, None, None, text_out)
     elif m := _WEEKLY_RE.fullmatch(body):
@@ -219,9 +217,7 @@ def parse_schedule(text: str, tz: str) -> Schedule:
         else:
             interval = int(m["n"])
             if interval < 1:
-                raise ScheduleError(
-                    'The interval must be at least 1 week, as in "every 2 weeks on Wednesday at 19:00".'
-                )
+                raise ScheduleError("interval")
         days = _parse_day_list(m["days"])
         rule, desc = _weekly(interval, days)
         local_time = _require_time(at_time)
@@ -233,23 +229,20 @@ def parse_schedule(text: str, tz: str) -> Schedule:
     elif (m := _MONTHLY_RE.fullmatch(body)) and (m["pre"] or m["post"]):
         ordinal = m["ord"]
         if ordinal in ("fifth", "5th"):
-            raise ScheduleError(
-                "Not every month has a fifth weekday; use first, second, third, fourth or last."
-            )
+            raise ScheduleError("fifth_weekday")
         if ordinal not in _ORDINALS:
-            raise ScheduleError(GENERIC_HELP)
+            raise ScheduleError("generic")
         n = _ORDINALS[ordinal]
         day = _parse_day(m["day"])
         rule = f"FREQ=MONTHLY;BYDAY={n:+d}{_RFC_DAYS[day]}"
         desc = f"monthly on the {_ORDINAL_WORDS[n]} {_WEEKDAYS[day]}"
         local_time = _require_time(at_time)
     else:
-        raise ScheduleError(GENERIC_HELP)
+        raise ScheduleError("generic")
 
     if starts_on is not None and until is not None and until < starts_on:
         raise ScheduleError(
-            f'The "until" date {until.isoformat()} is before the "starting" date '
-            f"{starts_on.isoformat()}."
+            "until_before_start", until=until.isoformat(), starts=starts_on.isoformat()
         )
     _require_some_occurrence(rule, local_time, starts_on, until)
     suffix = ""
@@ -281,7 +274,7 @@ def _require_some_occurrence(
     late = anchor.replace(year=9200 + anchor.year % 400)
     never = next(iter(_build_rule(rule, local_time, late, None)), None) is None
     if never or next(iter(_build_rule(rule, local_time, starts_on, until)), None) is None:
-        raise ScheduleError("That schedule never produces a meeting; check its days and dates.")
+        raise ScheduleError("never")
 
 
 def _require_aware(value: datetime, name: str) -> None:
@@ -293,9 +286,7 @@ def _check_zone(tz: str) -> None:
     try:
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError, TypeError):
-        raise ScheduleError(
-            f'Unknown time zone "{tz}"; use an IANA name such as America/New_York.'
-        ) from None
+        raise ScheduleError("unknown_zone", zone=tz) from None
 
 
 def _take_date_clause(s: str, pattern: re.Pattern[str]) -> tuple[str, date | None]:
@@ -303,22 +294,18 @@ def _take_date_clause(s: str, pattern: re.Pattern[str]) -> tuple[str, date | Non
     if not matches:
         return s, None
     if len(matches) > 1:
-        raise ScheduleError(GENERIC_HELP)
+        raise ScheduleError("generic")
     m = matches[0]
     return s[: m.start()] + s[m.end() :], _parse_date(m["d"])
 
 
 def _parse_date(raw: str) -> date:
     if not _ISO_DATE_RE.fullmatch(raw):
-        raise ScheduleError(
-            f'I couldn\'t read the date "{raw}"; write it as YYYY-MM-DD, such as 2026-12-08.'
-        )
+        raise ScheduleError("bad_date", raw=raw)
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise ScheduleError(
-            f"There is no date {raw}; use a real calendar date such as 2026-12-08."
-        ) from None
+        raise ScheduleError("no_such_date", raw=raw) from None
 
 
 def _take_time(s: str) -> tuple[str, time | None]:
@@ -326,15 +313,13 @@ def _take_time(s: str) -> tuple[str, time | None]:
     if not matches:
         return s, None
     if len(matches) > 1:
-        raise ScheduleError(GENERIC_HELP)
+        raise ScheduleError("generic")
     m = matches[0]
     return s[: m.start()] + s[m.end() :], _parse_time(m["t"])
 
 
 def _parse_time(raw: str) -> time:
-    bad = ScheduleError(
-        f'There is no time "{raw}"; use a 24-hour time such as 18:30 or a 12-hour time such as 6:30pm.'
-    )
+    bad = ScheduleError("no_such_time", raw=raw)
     m = _STRICT_TIME_RE.fullmatch(raw)
     if not m or (m["m"] is None and m["ap"] is None):
         raise bad
@@ -350,9 +335,7 @@ def _parse_time(raw: str) -> time:
 
 def _require_time(value: time | None) -> time:
     if value is None:
-        raise ScheduleError(
-            'Please add a start time, as in "monthly on the first Tuesday at 18:30".'
-        )
+        raise ScheduleError("need_time")
     return value
 
 
@@ -360,9 +343,7 @@ def _parse_day(raw: str) -> int:
     try:
         return _DAY_NAMES[raw]
     except KeyError:
-        raise ScheduleError(
-            f'I couldn\'t read "{raw}" as a day of the week; use a name such as Tuesday.'
-        ) from None
+        raise ScheduleError("bad_weekday", raw=raw) from None
 
 
 def _parse_day_list(raw: str, strict: bool = True) -> list[int]:
@@ -375,7 +356,7 @@ def _parse_day_list(raw: str, strict: bool = True) -> list[int]:
 
 def _weekly(interval: int, days: list[int]) -> tuple[str, str]:
     if not days:
-        raise ScheduleError(GENERIC_HELP)
+        raise ScheduleError("generic")
     interval_part = f";INTERVAL={interval}" if interval > 1 else ""
     rule = f"FREQ=WEEKLY{interval_part};BYDAY={','.join(_RFC_DAYS[d] for d in days)}"
     names = [_WEEKDAYS[d] for d in days]
@@ -386,25 +367,19 @@ def _weekly(interval: int, days: list[int]) -> tuple[str, str]:
 
 def _parse_rrule(body: str, tz: str) -> tuple[str, time | None, date | None]:
     """Split an upper-cased RRULE value into (date pattern, time of day, until date)."""
-    bad = ScheduleError(
-        'I couldn\'t read that RRULE; use the RFC 5545 form, such as "RRULE:FREQ=MONTHLY;BYDAY=1TU at 18:30".'
-    )
+    bad = ScheduleError("bad_rrule")
     parts: dict[str, str] = {}
     for pair in body.strip(";").split(";"):
         name, sep, value = pair.partition("=")
         if name == "DTSTART":
-            raise ScheduleError(
-                'Leave DTSTART out of the RRULE and add "starting 2027-01-05" instead.'
-            )
+            raise ScheduleError("dtstart")
         if not sep or not value or name not in _RRULE_PARTS or name in parts:
             raise bad
         parts[name] = value
 
     if parts.get("FREQ") not in ("DAILY", "WEEKLY", "MONTHLY", "YEARLY"):
         if parts.get("FREQ") in ("HOURLY", "MINUTELY", "SECONDLY"):
-            raise ScheduleError(
-                "Meetings can repeat at most daily, so use DAILY, WEEKLY, MONTHLY or YEARLY."
-            )
+            raise ScheduleError("too_frequent")
         raise bad
     for name in ("INTERVAL", "COUNT"):
         if name in parts and (not parts[name].isdigit() or int(parts[name]) < 1):
@@ -418,7 +393,7 @@ def _parse_rrule(body: str, tz: str) -> tuple[str, time | None, date | None]:
         raise bad
     if hours is not None or minutes is not None:
         if hours is None or any("," in v for v in (hours, minutes or "")):
-            raise ScheduleError('Give one meeting time per schedule, such as "at 18:30".')
+            raise ScheduleError("one_time")
         try:
             rule_time = time(int(hours), int(minutes or 0))
         except ValueError:
