@@ -10,13 +10,13 @@ import pytest
 from bot.i18n import Translator, load_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
-KEY = re.compile(r"""\bt\(\s*f?["']([a-z_]+\.[a-z_.{}]+)["']""")
+KEY = re.compile(r"""(?:\b|_)[tT]\(\s*f?["']([a-z_]+\.[a-z_.{}]+)["']""")
 HELP = re.compile(r"""["']((?:core|communities|voting|meetings)\.[a-z_]+\.[a-z_]+)["']""")
 
 
 def _used_keys() -> set[str]:
     keys: set[str] = set()
-    for path in (ROOT / "bot").rglob("*.py"):
+    for path in [*(ROOT / "bot").rglob("*.py"), *(ROOT / "adapters").rglob("*.py")]:
         text = path.read_text()
         keys |= {k for k in KEY.findall(text) if "{" not in k}
         keys |= set(HELP.findall(text))

@@ -68,12 +68,10 @@ MAX_EVENT_NAME = 100  # scheduled event name: 1-100 characters
 MAX_EVENT_LOCATION = 100  # external event location: 1-100 characters
 MAX_EVENT_DESCRIPTION = 1000  # scheduled event description: 1,000 characters
 
-POSTED_BELOW = "Posted in the channel."
-FORM_TOO_SLOW = "That took too long to open the form; please press the button again."
-EVENTS_FORBIDDEN = (
-    "I can't add meetings to this server's Events because I lack the Manage Events "
-    "permission; reminders keep working. A server admin can grant it in Server Settings → Roles."
-)
+_T = Translator()
+POSTED_BELOW = _T("adapters.posted_below")
+FORM_TOO_SLOW = _T("adapters.form_press_again")
+EVENTS_FORBIDDEN = _T("adapters.discord.events_forbidden")
 
 
 class RateLimiter:
@@ -622,7 +620,7 @@ class DiscordAdapter:
         elif isinstance(reply, FormErrors):
             # Discord cannot keep a modal open with errors: list them privately instead.
             lines = [f"• {name}: {error}" for name, error in reply.errors.items()]
-            text = "Please fix these and submit again:\n" + "\n".join(lines)
+            text = self.t("adapters.form_fix") + "\n" + "\n".join(lines)
             await self._say(interaction, text, deferred, thinking)
         elif isinstance(reply, Ack):
             if not deferred and self._quiet_defer_ok(interaction, kind):

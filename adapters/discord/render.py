@@ -22,6 +22,7 @@ from typing import Any
 
 import discord
 
+from bot.i18n import Translator
 from bot.ui import (
     Actions,
     Button,
@@ -68,7 +69,9 @@ MODAL_TIMEOUT = 15 * 60  # an interaction token (and so an open modal) lives 15 
 # ids fit in one MessageRef.message_id ("id,id,id" <= 64 characters in the outbox row).
 MAX_PARTS = 3
 
-CONTINUED = "…(continued)"
+# Strings go through the catalog; adapters speak English until they learn the community's language.
+T = Translator()
+CONTINUED = T("adapters.discord.continued")
 EMBED_COLOUR = discord.Colour(0x3B82F6)
 
 BUTTON_STYLES = {
@@ -205,14 +208,10 @@ def _image(block: Image, acc: _Acc) -> None:
 
 def _file(block: File, acc: _Acc) -> None:
     if len(block.content) > MAX_FILE_BYTES:
-        acc.notes.append(
-            f"(The file {block.filename} is too large for Discord and is not attached.)"
-        )
+        acc.notes.append(T("adapters.discord.file_too_large", name=block.filename))
         return
     if len(acc.files) >= MAX_FILES:
-        acc.notes.append(
-            f"(The file {block.filename} is not attached: Discord allows 10 per message.)"
-        )
+        acc.notes.append(T("adapters.discord.too_many_files", name=block.filename))
         return
     acc.files.append(block)
 
@@ -242,7 +241,9 @@ def _select(el: Select, acc: _Acc) -> discord.ui.Item[Any] | None:
         hidden = el.options[MAX_SELECT_OPTIONS:]
         names = ", ".join(o.label for o in hidden)
         acc.notes.append(
-            _cut(f"({len(hidden)} more options not in the menu: {names})", MAX_FIELD_VALUE)
+            _cut(
+                T("adapters.discord.more_options", count=len(hidden), names=names), MAX_FIELD_VALUE
+            )
         )
     return ActionItem(
         discord.ui.Select(
@@ -441,7 +442,7 @@ def render(msg: Message) -> list[Part]:
         dropped = len(parts) - MAX_PARTS
         parts = parts[:MAX_PARTS]
         last = parts[-1]
-        note = f"(…{dropped} more message(s) did not fit on Discord; see the full list with /cop.)"
+        note = T("adapters.discord.more_messages", count=dropped)
         if last.embeds:
             last.embeds[-1].description = (
                 _cut(last.embeds[-1].description or "", MAX_EMBED_DESCRIPTION - len(note) - 1)

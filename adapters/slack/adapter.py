@@ -87,8 +87,9 @@ BOT_SCOPES = (
 ACK_WINDOW = 3.0
 DEFAULT_ACK_BUDGET = 2.5
 
-SLOW_FORM = "That took too long to open the form; please try again."
-FORM_FAILED = "I couldn't open the form; please try again."
+_T = Translator()
+SLOW_FORM = _T("adapters.form_slow")
+FORM_FAILED = _T("adapters.form_failed")
 
 
 @dataclass(frozen=True)
@@ -647,7 +648,7 @@ class SlackAdapter:
         if isinstance(reply, Respond):
             await self._after_form(client, event.place, event.actor, reply)
         elif isinstance(reply, FormErrors):
-            text = "Your form was not saved: " + " ".join(reply.errors.values())
+            text = _T("adapters.form_not_saved", errors=" ".join(reply.errors.values()))
             await self._after_form(client, event.place, event.actor, Respond(Message(text=text)))
 
     # -- events ------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.i18n import Translator
 from bot.ui import (
     Actions,
     Block,
@@ -65,6 +66,8 @@ MAX_INPUT_LENGTH = 3000  # a plain_text_input's max_length is at most 3,000
 MAX_PRIVATE_METADATA = 3000  # a view's private_metadata is at most 3,000 characters
 
 ELLIPSIS = "…"
+# Strings go through the catalog; adapters speak English until they learn the community's language.
+T = Translator()
 
 _SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
@@ -268,7 +271,7 @@ def _actions(block: Actions, out: _Out) -> list[dict[str, Any]]:
         blocks.append(
             {
                 "type": "context",
-                "elements": [_mrkdwn(f"{ELLIPSIS}and {hidden} more choices not shown here.")],
+                "elements": [_mrkdwn(T("adapters.slack.more_choices", hidden=hidden))],
             }
         )
     return blocks
@@ -308,9 +311,9 @@ def _file(block: File, out: _Out) -> list[dict[str, Any]]:
     name = escape(block.filename)
     if out.files_allowed:
         out.files.append(block)
-        text = f":paperclip: *{name}* (attached below)"
+        text = T("adapters.slack.file_attached", name=name)
     else:
-        text = f":paperclip: {name} (files cannot be attached here; ask in the channel)"
+        text = T("adapters.slack.file_not_here", name=name)
     return [{"type": "context", "elements": [_mrkdwn(text)]}]
 
 
@@ -349,10 +352,7 @@ def render_blocks(
             {
                 "type": "context",
                 "elements": [
-                    _mrkdwn(
-                        f"{ELLIPSIS}and {hidden} more parts not shown: Slack shows at most "
-                        f"{max_blocks} blocks in one message."
-                    )
+                    _mrkdwn(T("adapters.slack.more_parts", hidden=hidden, max=max_blocks))
                 ],
             }
         )
