@@ -30,7 +30,14 @@ import yarl
 from discord import app_commands
 
 from adapters.discord.commands import build_cop_group
-from adapters.discord.render import CONTINUED, ActionItem, build_modal, form_custom_id, render
+from adapters.discord.render import (
+    CONTINUED,
+    MAX_CONTENT,
+    ActionItem,
+    build_modal,
+    form_custom_id,
+    render,
+)
 from bot.commands import Command, ParseError, Registry, command_args, validate_params
 from bot.events import (
     Ack,
@@ -573,8 +580,9 @@ class DiscordAdapter:
             except discord.HTTPException as exc:
                 log.warning("deferring a %s failed (code %s)", kind, exc.code)
         reply = await task
+        typed = event.values if isinstance(event, FormSubmitted) else {}
         try:
-            await self._answer(interaction, reply, kind, deferred)
+            await self._answer(interaction, reply, kind, deferred, typed)
         except discord.HTTPException as exc:
             log.warning("answering a %s failed (HTTP %s, code %s)", kind, exc.status, exc.code)
 
@@ -591,7 +599,12 @@ class DiscordAdapter:
             await interaction.response.defer(ephemeral=True, thinking=True)
 
     async def _answer(
-        self, interaction: discord.Interaction, reply: Reply, kind: str, deferred: bool
+        self,
+        interaction: discord.Interaction,
+        reply: Reply,
+        kind: str,
+        deferred: bool,
+        typed: dict[str, str] | None = None,
     ) -> None:
         thinking = (
             deferred
@@ -618,10 +631,15 @@ class DiscordAdapter:
             else:
                 await interaction.response.send_modal(self._modal(reply))
         elif isinstance(reply, FormErrors):
-            # Discord cannot keep a modal open with errors: list them privately instead.
+            # Discord cannot keep a modal open with errors: list them privately instead,
+            # with what was typed, so nothing has to be typed again.
             lines = [f"• {name}: {error}" for name, error in reply.errors.items()]
             text = self.t("adapters.form_fix") + "\n" + "\n".join(lines)
-            await self._say(interaction, text, deferred, thinking)
+            answers = [f"{name}: {value}" for name, value in (typed or {}).items() if value.strip()]
+            if answers:
+                text += "\n" + self.t("adapters.form_your_answers") + "\n" + "\n".join(answers)
+            # Message content: 2,000 characters.
+            await self._say(interaction, text[:MAX_CONTENT], deferred, thinking)
         elif isinstance(reply, Ack):
             if not deferred and self._quiet_defer_ok(interaction, kind):
                 await interaction.response.defer()

@@ -173,7 +173,9 @@ async def test_form_opened_from_a_button_in_a_dm_and_submitted(
 
         blank = await fake.interact(
             fake.modal_submit_interaction(
-                "form:test_propose:1", {"topic": " ", "why": "", "method": "ranked"}, dm=True
+                "form:test_propose:1",
+                {"topic": " ", "why": "Spring mornings", "method": "ranked"},
+                dm=True,
             )
         )
         submit = await fake.interact(
@@ -187,7 +189,8 @@ async def test_form_opened_from_a_button_in_a_dm_and_submitted(
 
     assert blank.json["data"]["flags"] == EPHEMERAL
     assert blank.json["data"]["content"] == (
-        "Please fix these and submit again:\n• topic: Please give a topic."
+        "Please fix these and submit again:\n• topic: Please give a topic.\n"
+        "What you typed, to copy:\nwhy: Spring mornings\nmethod: ranked"
     )
     assert submit.json["type"] == 4 and submit.json["data"]["flags"] == EPHEMERAL
     assert submit.json["data"]["content"] == "Thanks, Outdoor play is proposed."
