@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_START = "2026-11-02T09:00"
 MEMORY_DB = "sqlite:///:memory:"
+DEFAULT_FILES = Path("circlebot-files")  # where the interactive console saves attachments
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,7 +36,11 @@ def _parser() -> argparse.ArgumentParser:
     console.add_argument("--db", help="database URL (script mode default: a fresh in-memory one)")
     console.add_argument("--start", help=f"start the fake clock here (default {DEFAULT_START})")
     console.add_argument("--tz", default="UTC", help="zone for :at times and clock headers")
-    console.add_argument("--files", help="folder to save attached files (charts, .ics, CSV) into")
+    console.add_argument(
+        "--files",
+        help="folder to save attachments (charts, .ics, CSV) into; the interactive console "
+        f"uses ./{DEFAULT_FILES} unless given",
+    )
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"], help="apply migrations")
     db.add_argument("--db", help="database URL (default DATABASE_URL)")
@@ -126,7 +131,7 @@ async def _console(args: argparse.Namespace, settings: Settings, interactive: bo
         return 2
     if interactive and not args.start:
         db = Database(args.db or settings.database_url)
-        return await _interactive(db, settings, zone=args.tz)
+        return await _interactive(db, settings, zone=args.tz, files=_files(args.files))
     try:
         start = datetime.fromisoformat(args.start or DEFAULT_START)
     except ValueError:
@@ -152,17 +157,17 @@ async def _console(args: argparse.Namespace, settings: Settings, interactive: bo
 
 
 def _files(folder: str | None) -> Path | None:
-    if folder is None:
-        return None
-    path = Path(folder)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return None if folder is None else Path(folder)
 
 
-async def _interactive(db: Database, settings: Settings, zone: str) -> int:
+async def _interactive(
+    db: Database, settings: Settings, zone: str, files: Path | None = None
+) -> int:
     from adapters.console import run_interactive
 
-    await run_interactive(db, default_timezone=settings.default_timezone, zone=zone)
+    await run_interactive(
+        db, default_timezone=settings.default_timezone, zone=zone, files_dir=files or DEFAULT_FILES
+    )
     await db.dispose()
     return 0
 

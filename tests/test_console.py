@@ -226,3 +226,27 @@ async def test_leaving_and_rejoining_keeps_one_membership() -> None:
         "[#cop] Welcome to Circle, cara!",
         "[private @ana] Circle: time zone UTC, language en; members: 2; facilitators: none yet.",
     ]
+
+
+async def test_attachments_are_saved_and_their_path_printed(tmp_path) -> None:
+    from datetime import UTC, datetime
+
+    from adapters.console import run_script
+    from bot.features.calendar_ics import parse_instants
+    from bot.ports import FakeClock
+    from storage.db import Database
+
+    lines: list[str] = []
+    db = Database("sqlite:///:memory:")
+    script = [
+        ":as ana admin",
+        "/cop setup Circle America/Chicago",
+        '/cop meeting series "once on 2026-12-08 at 18:30" title=CoP',
+        "/cop meeting ics next",
+    ]
+    clock = FakeClock(datetime(2026, 11, 2, 15, tzinfo=UTC))
+    await run_script(script, db, clock, write=lines.append, files_dir=tmp_path / "files")
+    await db.dispose()
+    saved = tmp_path / "files" / "meeting-1.ics"
+    assert f"  saved {saved}" in lines
+    assert parse_instants(saved.read_bytes()) == [datetime(2026, 12, 9, 0, 30, tzinfo=UTC)]

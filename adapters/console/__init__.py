@@ -43,10 +43,17 @@ async def run_script(
 
 
 async def run_interactive(
-    db: Database, *, default_timezone: str = "UTC", zone: str = "UTC"
+    db: Database,
+    *,
+    default_timezone: str = "UTC",
+    zone: str = "UTC",
+    files_dir: Path = Path("circlebot-files"),
 ) -> None:
-    """A REPL on the real clock; scheduled jobs and deliveries run in the background."""
-    adapter = ConsoleAdapter(print)
+    """A REPL on the real clock; scheduled jobs and deliveries run in the background.
+
+    Attachments (charts, calendar files, CSV) are saved under `files_dir` and their path printed.
+    """
+    adapter = ConsoleAdapter(print, files_dir)
     app = App(db, SystemClock(), [adapter], default_timezone=default_timezone)
     session = ConsoleSession(app, adapter, zone=zone)
     await app.start()

@@ -70,6 +70,7 @@ class ConsoleAdapter:
             return
         for block in msg.blocks:
             if isinstance(block, File):
+                self.files_dir.mkdir(parents=True, exist_ok=True)
                 path = self.files_dir / Path(block.filename).name
                 path.write_bytes(block.content)
                 self.write(f"  saved {path}")
