@@ -89,6 +89,7 @@ class Dispatcher:
                         Community.platform == conv.platform,
                         Community.workspace_id == conv.workspace_id,
                         Member.user_id == ctx.actor.user.user_id,
+                        Member.role != "left",
                     )
                 )
             ).scalars()
