@@ -123,8 +123,12 @@ class Context:
 
     def channel(self) -> ConversationRef:
         """The community's home channel."""
-        c = self.require_community()
-        return ConversationRef(c.platform, c.workspace_id, c.channel_id)
+        return channel_of(self.require_community())
+
+
+def channel_of(community: Community) -> ConversationRef:
+    """A community's home channel, where its polls, reminders and results are posted."""
+    return ConversationRef(community.platform, community.workspace_id, community.channel_id)
 
 
 async def find_member(session: AsyncSession, community_id: int, user_id: str) -> Member | None:

@@ -19,7 +19,7 @@ import logging
 from sqlalchemy import select
 
 from bot.commands import Command, Param, Registry, Role
-from bot.context import Context, UserError
+from bot.context import Context, UserError, channel_of
 from bot.events import Reply, Respond
 from bot.features import meetings_jobs
 from bot.features.communities import check_zone
@@ -31,7 +31,6 @@ from bot.features.meetings_core import (
     MAX_TOPIC,
     InputError,
     JobPlan,
-    channel_of,
     check_link,
     check_text,
     counts,

@@ -18,8 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.context import Services
-from bot.events import ConversationRef
+from bot.context import Services, channel_of
 from bot.features.schedule import Schedule, parse_schedule
 from bot.i18n import Translator
 from bot.outbox import Outbox
@@ -216,10 +215,6 @@ def items(raw: str) -> list[str]:
     except ValueError:
         return []
     return [str(v) for v in value] if isinstance(value, list) else []
-
-
-def channel_of(community: Community) -> ConversationRef:
-    return ConversationRef(community.platform, community.workspace_id, community.channel_id)
 
 
 async def counts(session: AsyncSession, meeting_id: int) -> dict[str, int]:

@@ -17,14 +17,13 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.context import Services
+from bot.context import Services, channel_of
 from bot.features.meetings_core import (
     LATE_FRACTION,
     JobPlan,
     Meeting,
     MeetingSeries,
     answered,
-    channel_of,
     ends_at,
     materialise,
     next_meeting_without_topic,

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands import Command, Param, Registry, Role
 from bot.context import Context, Services, UserError, require
-from bot.events import ConversationRef, Reply, Respond
+from bot.events import Reply, Respond
 from bot.features.deadlines import DeadlineError, parse_deadline, parse_offset
 from bot.features.tally import Method
 from bot.features.voting_ballots import (
@@ -73,10 +73,6 @@ async def member_count(session: AsyncSession, community_id: int) -> int:
             .where(Member.community_id == community_id, Member.role != "left")
         )
     ).scalar_one()
-
-
-def channel_of(community: Community) -> ConversationRef:
-    return ConversationRef(community.platform, community.workspace_id, community.channel_id)
 
 
 async def poll_for_command(ctx: Context, *, status: str | None = None) -> Poll:

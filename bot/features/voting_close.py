@@ -12,12 +12,11 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands import Role
-from bot.context import Context, Services, UserError
+from bot.context import Context, Services, UserError, channel_of
 from bot.events import Reply, Respond
 from bot.features.tally import IrvResult, Method, TotalsResult
 from bot.features.voting import (
     ballots_of,
-    channel_of,
     member_count,
     options_of,
     poll_for_command,

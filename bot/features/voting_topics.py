@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands import Command, Param, Registry, Role
-from bot.context import Context, Services, UserError, require
-from bot.events import ConversationRef, FormSubmitted, OpenForm, Reply, Respond, UserRef
+from bot.context import Context, Services, UserError, channel_of, require
+from bot.events import FormSubmitted, OpenForm, Reply, Respond, UserRef
 from bot.features.voting import (
     MAX_QUESTION,
     POLL_PARAMS,
@@ -49,8 +50,9 @@ async def open_intake(ctx: Context) -> TopicIntake | None:
     ).scalar_one_or_none()
 
 
-async def proposals(ctx: Context, intake: TopicIntake) -> list[Topic]:
-    rows = await ctx.session.execute(
+async def proposals(session: AsyncSession, intake: TopicIntake) -> list[Topic]:
+    """The intake's proposals still in play, in the order they were made."""
+    rows = await session.execute(
         select(Topic)
         .where(
             Topic.community_id == intake.community_id,
@@ -65,7 +67,7 @@ async def proposals(ctx: Context, intake: TopicIntake) -> list[Topic]:
 async def refresh_intake(ctx: Context, intake: TopicIntake) -> None:
     """Edit the intake message in place (proposals are rare enough to need no coalescing)."""
     community = ctx.require_community()
-    topics = await proposals(ctx, intake)
+    topics = await proposals(ctx.session, intake)
     message = intake_message(ctx.t, intake, topics, community.timezone, ctx.now)
     await ctx.services.outbox.enqueue_edit(
         ctx.session,
@@ -129,23 +131,11 @@ async def deadline_job(services: Services, intake_id: int) -> None:
         if community is None:
             return
         t = translator(community.language)
-        topics = list(
-            (
-                await session.execute(
-                    select(Topic)
-                    .where(
-                        Topic.community_id == intake.community_id,
-                        Topic.intake_id == intake.id,
-                        Topic.status.in_(("proposed", "voting")),  # type: ignore[attr-defined]
-                    )
-                    .order_by(Topic.id)
-                )
-            ).scalars()
-        )
+        topics = await proposals(session, intake)
         posted = await services.outbox.enqueue(
             session,
             key=f"intake:{intake.id}:deadline",
-            to=ConversationRef(community.platform, community.workspace_id, community.channel_id),
+            to=channel_of(community),
             message=Message(
                 text=t("voting.intake.deadline", prompt=intake.prompt, count=len(topics))
             ),
@@ -225,7 +215,7 @@ async def add_topic(ctx: Context, intake: TopicIntake, title: str, why: str) -> 
     title = " ".join(title.split())[:MAX_TITLE]
     if not title:
         raise UserError(ctx.t("voting.refuse.no_title"))
-    existing = await proposals(ctx, intake)
+    existing = await proposals(ctx.session, intake)
     for topic in existing:
         if topic.title.casefold() == title.casefold():
             raise UserError(ctx.t("voting.refuse.topic_twice", id=topic.id, title=topic.title))
@@ -286,7 +276,7 @@ async def list_(ctx: Context) -> Reply:
     intake = await open_intake(ctx)
     if intake is not None:
         lines.append(ctx.t("voting.topics.intake", prompt=intake.prompt))
-        topics = await proposals(ctx, intake)
+        topics = await proposals(ctx.session, intake)
         lines.extend(topic_line(ctx.t, t) for t in topics)
         if not topics:
             lines.append(ctx.t("voting.intake.none"))
@@ -397,7 +387,7 @@ async def carry(ctx: Context) -> Reply:
     if intake is None:
         raise UserError(ctx.t("voting.refuse.no_intake"))
     topic = await _topic(ctx, "topic", "backlog")
-    for other in await proposals(ctx, intake):
+    for other in await proposals(ctx.session, intake):
         if other.title.casefold() == topic.title.casefold():
             raise UserError(ctx.t("voting.refuse.topic_twice", id=other.id, title=other.title))
     topic.status = "proposed"
@@ -413,7 +403,7 @@ async def vote(ctx: Context) -> Reply:
     intake = await open_intake(ctx)
     if intake is None:
         raise UserError(ctx.t("voting.refuse.no_intake"))
-    topics = await proposals(ctx, intake)
+    topics = await proposals(ctx.session, intake)
     check_option_count(ctx, len(topics))
     question = ctx.params.get("question") or intake.prompt
     poll = build_poll(ctx, question, len(topics))
