@@ -19,11 +19,12 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot.scheduling import ManualScheduler, run_at
+
 from bot.app import App
 from bot.events import Actor, CommandInvoked, ConversationRef, Place, UserRef
 from bot.outbox import DeliveryWorker, Outbox
 from bot.ports import Capabilities, FakeClock
-from bot.scheduling import ManualScheduler, run_at
 from bot.ui import Message
 from storage.db import Database
 
@@ -211,7 +212,7 @@ def bench_tally(n: int) -> list[Row]:
     import random
     import tracemalloc
 
-    from bot.features.tally import Method, count_irv, count_totals
+    from bot.features.voting.tally import Method, count_irv, count_totals
 
     rng = random.Random(7)
     options = list(range(1, 26))  # the most a poll may have

@@ -1,25 +1,51 @@
-"""Wires the database, clock, scheduler, outbox, dispatcher and adapters into one running bot."""
+"""Wires the database, clock, job runner, outbox, dispatcher and adapters into one running bot."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from bot.commands import Registry
 from bot.context import Services
 from bot.dispatcher import Dispatcher
 from bot.features import build_registry
+from bot.jobs import Claimed, JobRunner
 from bot.outbox import DeliveryWorker, Outbox
 from bot.ports import ChatAdapter, Clock, FakeClock
-from bot.scheduling import APSchedulerScheduler, JobArg, ManualScheduler, Scheduler
 from storage.db import Database
 
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Limits:
+    """How many transactions each kind of work may hold at once.
+
+    On PostgreSQL the three add up to the pool's size (`storage.db.POOL_SIZE`), so a burst
+    of clicks, a thousand reminders due in one minute and a fan-out together never wait
+    for a connection longer than the pool timeout; they queue in the app instead. On
+    SQLite transactions run one at a time anyway; the limits only bound the queue.
+    """
+
+    interactions: int
+    jobs: int
+    delivery: int
+
+    @classmethod
+    def for_database(cls, db: Database) -> Limits:
+        if db.serialised:
+            return cls(interactions=8, jobs=4, delivery=2)
+        size = db.pool_size
+        jobs = max(1, size // 4)
+        delivery = max(1, size // 6)
+        return cls(interactions=max(1, size - jobs - delivery), jobs=jobs, delivery=delivery)
+
+
 class App:
-    """The bot. `manual=True` drives the scheduler and delivery by hand (console scripts, tests)."""
+    """The bot. `manual=True` runs jobs and delivery only when asked (console scripts, tests)."""
 
     def __init__(
         self,
@@ -31,65 +57,72 @@ class App:
         default_timezone: str = "UTC",
         registry: Registry | None = None,
         after_job: Callable[[str], Awaitable[None]] | None = None,
+        limits: Limits | None = None,
     ) -> None:
+        if manual and not isinstance(clock, FakeClock):
+            raise ValueError("manual mode needs a FakeClock")
         self.db = db
         self.clock = clock
         self.adapters = list(adapters)
         self.manual = manual
         self.registry = registry or build_registry()
-        self.after_job = after_job
+        self.limits = limits or Limits.for_database(db)
         self.outbox = Outbox(clock)
         self.worker = DeliveryWorker(db, {a.platform: a for a in self.adapters}, clock)
-        self.scheduler: Scheduler
-        if manual:
-            if not isinstance(clock, FakeClock):
-                raise ValueError("the manual scheduler needs a FakeClock")
-            self.scheduler = ManualScheduler(db, clock, self.run_job)
-        else:
-            self.scheduler = APSchedulerScheduler(self.run_job, db.url)
         self.services = Services(
             db=db,
             clock=clock,
             outbox=self.outbox,
-            scheduler=self.scheduler,
             registry=self.registry,
             wake_outbox=self.worker.wake,
             default_timezone=default_timezone,
+            capabilities={a.platform: a.capabilities for a in self.adapters},
         )
-        self.dispatcher = Dispatcher(self.services)
+        self.dispatcher = Dispatcher(self.services, concurrency=self.limits.interactions)
+        # Manual runs go one job at a time, so scripts and tests see a fixed order.
+        self.jobs = JobRunner(
+            db, clock, self.dispatcher.run_job, concurrency=1 if manual else self.limits.jobs
+        )
+        self.services.wake_jobs = self.jobs.wake
+        self.jobs.observers.append(self._after_job)
+        self.after_job = after_job
         self._stop = asyncio.Event()
-        self._worker_task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self.reconciled = asyncio.Event()
 
-    async def run_job(self, job_id: str, kind: str, args: list[JobArg]) -> None:
-        """The scheduler's runner: job kinds map to feature handlers in the registry."""
-        handler = self.registry.jobs.get(kind)
-        if handler is None:
-            log.warning("job %s has unknown kind %s; skipped", job_id, kind)
-            return
-        log.info("job %s running", job_id)
-        await handler(self.services, *args)
+    async def _after_job(self, job: Claimed) -> None:
         if self.manual:
             await self.worker.drain()
-        else:
-            self.worker.wake()
         if self.after_job is not None:
-            await self.after_job(job_id)
+            await self.after_job(job.id)
 
     async def reconcile(self) -> None:
-        """Re-create scheduled jobs from domain rows (idempotent: stable ids, replace_existing)."""
+        """Repair jobs from domain rows (idempotent, incremental; needed after upgrades)."""
         for reconciler in self.registry.reconcilers:
-            await reconciler(self.services)
+            try:
+                await reconciler(self.services)
+            except Exception:
+                log.exception("a reconciler failed; the others still run")
+        self.jobs.wake()
+        self.reconciled.set()
 
     async def start(self, *, migrate: bool = True) -> None:
-        """Migrate, reconcile jobs, start the scheduler, delivery and adapters."""
+        """Migrate, then serve at once: adapters, jobs and delivery; reconcile in the background.
+
+        Jobs are rows written with their cause, so nothing has to be re-planned before the
+        adapters answer; reconciling only repairs what an upgrade left missing.
+        """
         if migrate:
             await self.db.upgrade()
-        await self.reconcile()
-        await self.scheduler.start()
-        if not self.manual:
-            self._worker_task = asyncio.create_task(self.worker.run_forever(self._stop))
+        if self.manual:
+            await self.reconcile()
+        else:
+            self._tasks.append(asyncio.create_task(self.jobs.run_forever(self._stop)))
+            self._tasks.append(asyncio.create_task(self.worker.run_forever(self._stop)))
         for adapter in self.adapters:
             await adapter.start(self.dispatcher.handle)
+        if not self.manual:
+            self._tasks.append(asyncio.create_task(self.reconcile()))
 
     async def stop(self) -> None:
         for adapter in self.adapters:
@@ -98,6 +131,32 @@ class App:
             except Exception:
                 log.exception("stopping %s adapter failed", adapter.platform)
         self._stop.set()
-        if self._worker_task is not None:
-            await self._worker_task
-        await self.scheduler.shutdown()
+        self.jobs.wake()
+        self.worker.wake()
+        for task in self._tasks:
+            try:
+                await asyncio.wait_for(task, 10)
+            except Exception:
+                log.exception("a background task did not stop cleanly")
+        self._tasks.clear()
+
+    # -- manual driving (console scripts, tests) ---------------------------------------------
+
+    async def advance_to(self, when: datetime) -> int:
+        """Move the fake clock to `when`, running every job due on the way in time order."""
+        clock = self.clock
+        assert isinstance(clock, FakeClock), "advance_to needs a FakeClock"
+        fired = await self.jobs.advance_to(clock.set, when)
+        if self.manual:
+            await self.worker.drain()
+        return fired
+
+    async def advance(self, delta: timedelta) -> int:
+        return await self.advance_to(self.clock.now() + delta)
+
+    async def run_due(self) -> int:
+        """Run the jobs due now (manual mode), then deliver what they queued."""
+        fired = await self.jobs.run_due()
+        if self.manual:
+            await self.worker.drain()
+        return fired

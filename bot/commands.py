@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, Literal
@@ -21,7 +21,16 @@ from bot.events import Reply
 from bot.i18n import Translator
 
 if TYPE_CHECKING:
-    from bot.context import Context, Services
+    from bot.context import Context
+    from bot.feature import (
+        Action,
+        ActionHandler,
+        Feature,
+        FormHandler,
+        HookHandler,
+        JobHandler,
+        Reconciler,
+    )
 
 MAX_PATH = 2
 ParamKind = Literal["text", "int", "choice", "user", "zone", "when", "duration"]
@@ -82,12 +91,6 @@ class Command:
         return " ".join(parts)
 
 
-ActionHandler = Callable[["Context"], Awaitable[Reply]]
-FormHandler = Callable[["Context"], Awaitable[Reply]]
-JobHandler = Callable[..., Awaitable[None]]
-Reconciler = Callable[["Services"], Awaitable[None]]
-
-
 class ParseError(ValueError):
     """Command text that does not fit; `str()` is one user-facing sentence."""
 
@@ -105,14 +108,59 @@ def normalise_user(raw: str) -> str:
 
 @dataclass
 class Registry:
-    """All commands, actions, forms, job kinds and start-up reconcilers of the features."""
+    """Everything the features declared, gathered from their `Feature` objects."""
 
     commands: dict[tuple[str, ...], Command] = field(default_factory=dict)
-    actions: dict[tuple[str, str], tuple[ActionHandler, Role]] = field(default_factory=dict)
+    actions: dict[tuple[str, str], Action] = field(default_factory=dict)
     forms: dict[str, FormHandler] = field(default_factory=dict)
     jobs: dict[str, JobHandler] = field(default_factory=dict)
     reconcilers: list[Reconciler] = field(default_factory=list)
-    hooks: dict[str, list[Callable[..., Awaitable[None]]]] = field(default_factory=dict)
+    hooks: dict[str, list[HookHandler]] = field(default_factory=dict)
+    emits: set[str] = field(default_factory=set)
+    features: list[str] = field(default_factory=list)
+    home: ActionHandler | None = None
+
+    @classmethod
+    def of(cls, features: Sequence[Feature]) -> Registry:
+        registry = cls()
+        for feature in features:
+            registry.add(feature)
+        return registry
+
+    def add(self, feature: Feature) -> None:
+        """Take in one feature's declarations; a name declared twice is a programming error."""
+        from bot.hooks import HOOKS
+
+        if feature.name in self.features:
+            raise ValueError(f"feature {feature.name!r} added twice")
+        self.features.append(feature.name)
+        for cmd in feature.commands:
+            self.command(cmd)
+        for key, action in feature.actions.items():
+            name, _, verb = key.partition(":")
+            if not verb or (name, verb) in self.actions:
+                raise ValueError(f"{feature.name}: bad or repeated action {key!r}")
+            self.actions[(name, verb)] = action
+        for form_id, handler in feature.forms.items():
+            if form_id in self.forms:
+                raise ValueError(f"{feature.name}: form {form_id!r} registered twice")
+            self.forms[form_id] = handler
+        for kind, job in feature.jobs.items():
+            if kind in self.jobs:
+                raise ValueError(f"{feature.name}: job kind {kind!r} registered twice")
+            self.jobs[kind] = job
+        for hook in [*feature.hooks, *feature.emits]:
+            if hook not in HOOKS:
+                raise ValueError(f"{feature.name}: unknown hook {hook!r} (see bot.hooks)")
+        for hook, fn in feature.hooks.items():
+            self.hooks.setdefault(hook, []).append(fn)
+        self.emits.update(feature.emits)
+        if feature.reconcile is not None:
+            self.reconcilers.append(feature.reconcile)
+        if feature.home is not None:
+            if self.home is not None:
+                raise ValueError(f"{feature.name}: a second home view")
+            self.home = feature.home
 
     def command(self, cmd: Command) -> None:
         if not 1 <= len(cmd.path) <= MAX_PATH:
@@ -123,22 +171,6 @@ class Registry:
         if rests and cmd.params[-1] is not rests[0]:
             raise ValueError(f"{cmd.name}: only the last parameter may take the rest")
         self.commands[cmd.path] = cmd
-
-    def action(self, feature: str, verb: str, handler: ActionHandler, role: Role) -> None:
-        self.actions[(feature, verb)] = (handler, role)
-
-    def form(self, form_id: str, handler: FormHandler) -> None:
-        self.forms[form_id] = handler
-
-    def job(self, kind: str, handler: JobHandler) -> None:
-        self.jobs[kind] = handler
-
-    def reconciler(self, fn: Reconciler) -> None:
-        self.reconcilers.append(fn)
-
-    def on(self, hook: str, fn: Callable[..., Awaitable[None]]) -> None:
-        """Subscribe to a named hook (``meeting.start``, ``meeting.end``)."""
-        self.hooks.setdefault(hook, []).append(fn)
 
     def groups(self) -> dict[str, list[Command]]:
         """Commands by first word, for Discord's sub-command groups and for help."""

@@ -1,22 +1,38 @@
-"""What a feature handler gets: the shared services and the event it answers."""
+"""The one context that command, button, form, hook and job handlers all get.
+
+A `Context` is one transaction: ``ctx.session`` plus the effects a handler may have,
+all written in that session so they commit together or not at all:
+``ctx.schedule.at(...)`` / ``ctx.schedule.cancel(...)`` (durable jobs), ``ctx.outbox``
+(messages), ``ctx.emit(hook, payload)`` (other features), ``ctx.get(Model, id)``
+(an object of this community, or a one-sentence refusal). Joining a community is an
+explicit decision (`Context.enter` with ``join``), never a side effect of loading.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import Any, TypeVar
+from zoneinfo import available_timezones
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands import Registry, Role
 from bot.events import ActionClicked, Actor, ConversationRef, Event, Place
+from bot.hooks import HOOKS
 from bot.i18n import Translator, translator
-from bot.outbox import Outbox
-from bot.ports import Clock
-from bot.scheduling import Scheduler
+from bot.jobs import Claimed, Schedule
+from bot.outbox import BoundOutbox, Outbox
+from bot.ports import Capabilities, Clock
+from bot.ui import ActionId
 from storage.db import Database
-from storage.models import Community, Member
+from storage.models import Community, Member, MemberRole
+
+M = TypeVar("M")
 
 
 class UserError(Exception):
@@ -30,49 +46,83 @@ class Services:
     db: Database
     clock: Clock
     outbox: Outbox
-    scheduler: Scheduler
     registry: Registry
     wake_outbox: Callable[[], None] = lambda: None
+    wake_jobs: Callable[[], None] = lambda: None
     default_timezone: str = "UTC"
-
-    async def fire(self, hook: str, *args: Any) -> None:
-        """Run every subscriber of `hook` (e.g. ``meeting.start``) in registration order."""
-        for fn in self.registry.hooks.get(hook, []):
-            await fn(self, *args)
+    # What each platform can show, by platform name; features ask `ctx.capabilities`.
+    capabilities: dict[str, Capabilities] = field(default_factory=dict)
 
 
 @dataclass
 class Context:
-    """One event being handled; `community`/`member` are resolved by the dispatcher."""
+    """One event or one job being handled, inside one transaction."""
 
     services: Services
-    event: Event
     session: AsyncSession
+    event: Event | None = None
+    job: Claimed | None = None
     community: Community | None = None
     member: Member | None = None
     params: dict[str, str] = field(default_factory=dict)
     t: Translator = field(default_factory=Translator)
     just_joined: bool = False
-    # Run by the dispatcher after the transaction commits (scheduler writes: the job store
-    # uses its own connection, which a still-open SQLite write transaction would block).
-    after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # Set by the dispatcher from the action's declaration: may this press make a member?
+    may_join: bool = False
+    # Whether the handler checked the button's community (`enter`); actions must.
+    entered: bool = False
+    scheduled: bool = False
+    _schedule: Schedule | None = None
+    _outbox: BoundOutbox | None = None
 
     @property
     def actor(self) -> Actor:
+        if self.event is None:
+            raise RuntimeError("a job has no actor")
         return self.event.actor
 
     @property
     def place(self) -> Place:
+        if self.event is None:
+            raise RuntimeError("a job has no place")
         return self.event.place
 
     @property
-    def now(self):  # type: ignore[no-untyped-def]
+    def now(self) -> datetime:
         return self.services.clock.now()
 
     @property
-    def action(self):  # type: ignore[no-untyped-def]
+    def action(self) -> ActionId:
         assert isinstance(self.event, ActionClicked)
         return self.event.action
+
+    @property
+    def schedule(self) -> Schedule:
+        if self._schedule is None:
+            self._schedule = Schedule(
+                self.session,
+                self.services.clock,
+                lambda: self.community.id if self.community else None,
+                self._job_written,
+            )
+        return self._schedule
+
+    def _job_written(self, _when: datetime) -> None:
+        self.scheduled = True
+
+    @property
+    def outbox(self) -> BoundOutbox:
+        if self._outbox is None:
+            self._outbox = BoundOutbox(self.services.outbox, self.session)
+        return self._outbox
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """What the current community's platform can show (defaults when unknown)."""
+        platform = self.community.platform if self.community else None
+        if platform is None and self.event is not None:
+            platform = self.event.actor.user.platform
+        return self.services.capabilities.get(platform or "", Capabilities())
 
     def require_community(self) -> Community:
         if self.community is None:
@@ -81,31 +131,60 @@ class Context:
 
     def role(self) -> Role:
         """The actor's role in the resolved community."""
-        if self.actor.is_admin:
+        if self.event is not None and self.actor.is_admin:
             return Role.ADMIN
-        if self.member is not None and self.member.role == "facilitator":
+        if self.member is not None and self.member.role == MemberRole.FACILITATOR:
             return Role.FACILITATOR
-        if self.member is not None and self.member.role != "left":
+        if self.member is not None and self.member.role != MemberRole.LEFT:
             return Role.MEMBER
         return Role.ANYONE
 
-    async def enter(self, community_id: int, *, join: bool = True) -> Community:
-        """Switch to `community_id` (from a button's id or a form's metadata) and check membership.
+    def is_member(self) -> bool:
+        return self.member is not None and self.member.role != MemberRole.LEFT
 
-        Members join on first interaction; the community's language applies from here on.
+    async def get(self, model: type[M], object_id: int | str) -> M:
+        """The row of this community with that id, or a one-sentence refusal.
+
+        A row of another community is refused exactly like a missing one would be wrong to
+        use: the id may have been copied from somewhere else.
+        """
+        row = await self.session.get(model, object_id)
+        if row is None:
+            raise UserError(self.t("core.refuse.stale_button"))
+        owner = getattr(row, "community_id", None)
+        if self.community is not None and owner is not None and owner != self.community.id:
+            raise UserError(self.t("core.refuse.other_object"))
+        return row
+
+    async def enter(self, community_id: int, *, join: bool | None = None) -> Community:
+        """Switch to the community a button or form names, and check the actor may act there.
+
+        A button of community A works only for members of A, pressed in A's channel or in a
+        DM. A non-member may become a member by it only when the action declared so
+        (``joins``, or `join` here) and only in A's own channel.
         """
         community = await self.session.get(Community, community_id)
         if community is None:
             raise UserError(self.t("core.refuse.gone"))
+        self.t = translator(community.language)
         if community.platform != self.actor.user.platform or (
             community.workspace_id != self.actor.user.workspace_id
         ):
             raise UserError(self.t("core.refuse.other_community"))
-        self.community = community
-        self.t = translator(community.language)
-        self.member = await find_member(self.session, community.id, self.actor.user.user_id)
-        if join:
+        conv = self.place.conversation
+        at_home = not self.place.is_dm and conv.channel_id == community.channel_id
+        pressed = isinstance(self.event, ActionClicked)
+        if pressed and not self.place.is_dm and not at_home:
+            raise UserError(self.t("core.refuse.other_place", community=community.name))
+        member = await find_member(self.session, community.id, self.actor.user.user_id)  # type: ignore[arg-type]  # a stored row has an id
+        self.community, self.member = community, member
+        if not self.is_member():
+            may_join = self.may_join if join is None else join
+            if not (may_join and at_home):
+                self.community, self.member = None, None
+                raise UserError(self.t("core.refuse.not_member", community=community.name))
             await self.join()
+        self.entered = True
         return community
 
     async def join(self) -> None:
@@ -115,8 +194,8 @@ class Context:
         if self.member is None:
             self.member = await add_member(self.session, self.community, self.actor, self.now)
             self.just_joined = True
-        elif self.member.role == "left":
-            self.member.role = "member"
+        elif self.member.role == MemberRole.LEFT:
+            self.member.role = MemberRole.MEMBER
             self.member.joined_at = self.now
             self.session.add(self.member)
             self.just_joined = True
@@ -125,10 +204,44 @@ class Context:
         """The community's home channel."""
         return channel_of(self.require_community())
 
+    async def emit(self, hook: str, payload: object) -> list[Any]:
+        """Run every subscriber of `hook` in this transaction; returns their non-None results."""
+        expected = HOOKS.get(hook)
+        if expected is None or not isinstance(payload, expected):
+            raise TypeError(f"hook {hook!r} takes a {expected.__name__ if expected else '?'}")
+        results = []
+        for fn in self.services.registry.hooks.get(hook, []):
+            result = await fn(self, payload)
+            if result is not None:
+                results.append(result)
+        return results
+
+
+@asynccontextmanager
+async def background(services: Services) -> AsyncIterator[Context]:
+    """A context with no event, for work the app starts itself (reconcilers, benchmarks)."""
+    async with services.db.session() as session:
+        ctx = Context(services, session)
+        yield ctx
+    if ctx.scheduled:
+        services.wake_jobs()
+    services.wake_outbox()
+
 
 def channel_of(community: Community) -> ConversationRef:
     """A community's home channel, where its polls, reminders and results are posted."""
     return ConversationRef(community.platform, community.workspace_id, community.channel_id)
+
+
+def check_zone(t: Translator, zone: str) -> str:
+    """The zone's canonical IANA name, or a one-sentence refusal."""
+    zones = available_timezones()
+    if zone in zones:
+        return zone
+    lowered = {z.lower(): z for z in zones}
+    if zone.lower() in lowered:
+        return lowered[zone.lower()]
+    raise UserError(t("core.refuse.bad_zone", zone=zone[:60]))
 
 
 async def find_member(session: AsyncSession, community_id: int, user_id: str) -> Member | None:
@@ -139,16 +252,29 @@ async def find_member(session: AsyncSession, community_id: int, user_id: str) ->
     ).scalar_one_or_none()
 
 
-async def add_member(session: AsyncSession, community: Community, actor: Actor, now) -> Member:  # type: ignore[no-untyped-def]
-    member = Member(
-        community_id=community.id,  # type: ignore[arg-type]
-        user_id=actor.user.user_id,
-        display_name=actor.name[:100],
-        role="member",
-        joined_at=now,
+async def add_member(
+    session: AsyncSession, community: Community, actor: Actor, now: datetime
+) -> Member:
+    """Insert the member, or find the row a simultaneous first click just wrote (an upsert)."""
+    assert community.id is not None
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    await session.execute(
+        insert(Member)
+        .values(
+            community_id=community.id,
+            user_id=actor.user.user_id,
+            display_name=actor.name[:100],
+            role=MemberRole.MEMBER,
+            joined_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["community_id", "user_id"])
     )
-    session.add(member)
-    await session.flush()
+    member = await find_member(session, community.id, actor.user.user_id)
+    assert member is not None
+    if member.role == MemberRole.LEFT:
+        member.role = MemberRole.MEMBER
+        member.joined_at = now
+        session.add(member)
     return member
 
 

@@ -1,15 +1,21 @@
-"""Routes an adapter's event to the feature that handles it and returns the Reply.
+"""Routes an adapter's event to the feature that handles it and returns the Reply; runs jobs.
 
 The dispatcher resolves the community (from the channel, or from the one community
 a DM-ing member belongs to), checks the role the command requires, runs the handler
-in one database transaction, and turns refusals into one private sentence. Anything
-unexpected is logged by event kind and ids only (never message or reflection text)
-and answered with a generic apology; the transaction is rolled back, so nothing is
-half-done.
+in one database transaction, and turns refusals into one private sentence. A job is
+run the same way, in a context of its own. Work is bounded: at most `concurrency`
+events are in the database at once (sized to the pool by the app), so a burst of
+clicks queues instead of failing. A transient database error (a lock, a pool wait, a
+unique-key race of two first clicks) is retried on a fresh transaction before anyone
+is told anything; if it persists the person is told plainly that nothing was saved.
+Anything unexpected is logged by event kind and ids only (never message or reflection
+text) and answered with a generic apology; the transaction is rolled back, so nothing
+is half-done.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from sqlalchemy import select
@@ -27,45 +33,93 @@ from bot.events import (
     Reply,
     Respond,
 )
+from bot.hooks import MemberJoined as MemberJoinedHook
 from bot.i18n import Translator, load_catalog, translator
+from bot.jobs import Claimed, complete
 from bot.ui import ActionIdError, Message, Section
 from bot.ui import Context as Context_
-from storage.models import Community, Member
+from storage.db import is_transient
+from storage.models import Community, Member, MemberRole
 
 log = logging.getLogger(__name__)
 
+#: Pauses before retrying a transaction that hit a transient database error.
+RETRY_PAUSES = (0.02, 0.1, 0.4)
+
+
+class UnknownJobKind(RuntimeError):
+    """A job row names a kind no feature declares (e.g. after a feature was removed)."""
+
 
 class Dispatcher:
-    """`handle(event) -> Reply`, the single entry point adapters call."""
+    """`handle(event) -> Reply`, the single entry point adapters call; `run_job` for jobs."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, *, concurrency: int = 8) -> None:
         self.services = services
         self.registry = services.registry
+        self._gate = asyncio.Semaphore(max(1, concurrency))
 
     async def handle(self, event: Event) -> Reply:
         kind = type(event).__name__
+        user = event.actor.user.user_id
         t = Translator()
-        try:
-            async with self.services.db.session() as session:
-                ctx = Context(self.services, event, session, t=t)
-                await self._resolve(ctx)
-                t = ctx.t
-                reply = self._with_dm_hint(ctx, await self._route(ctx))
-            for fn in ctx.after_commit:
+        async with self._gate:
+            for attempt, pause in enumerate((*RETRY_PAUSES, None)):
                 try:
-                    await fn()
-                except Exception:
-                    log.exception(
-                        "%s from %s: after-commit step failed", kind, event.actor.user.user_id
-                    )
-        except (UserError, ParseError) as refusal:
-            log.info("%s refused for %s", kind, event.actor.user.user_id)
-            reply = Respond(Message(text=str(refusal)), private=True)
-        except Exception:
-            log.exception("%s from %s failed", kind, event.actor.user.user_id)
-            reply = Respond(Message(text=t("core.error.unexpected")), private=True)
+                    async with self.services.db.session() as session:
+                        ctx = Context(self.services, session, event=event, t=t)
+                        await self._resolve(ctx)
+                        t = ctx.t
+                        reply = self._with_dm_hint(ctx, await self._route(ctx))
+                    if ctx.scheduled:
+                        self.services.wake_jobs()
+                    break
+                except (UserError, ParseError) as refusal:
+                    log.info("%s refused for %s", kind, user)
+                    reply = Respond(Message(text=str(refusal)), private=True)
+                    break
+                except Exception as exc:
+                    if is_transient(exc) and pause is not None:
+                        log.info(
+                            "%s from %s: transient database error, retry %d",
+                            kind,
+                            user,
+                            attempt + 1,
+                        )
+                        await asyncio.sleep(pause)
+                        continue
+                    if is_transient(exc):
+                        log.error("%s from %s not saved: the database stayed busy", kind, user)
+                        reply = Respond(Message(text=t("core.error.not_saved")), private=True)
+                    else:
+                        log.exception("%s from %s failed", kind, user)
+                        reply = Respond(Message(text=t("core.error.unexpected")), private=True)
+                    break
         self.services.wake_outbox()
         return reply
+
+    async def run_job(self, job: Claimed) -> None:
+        """Run one claimed job in its own context and transaction, and complete it there.
+
+        Any error propagates to the runner, which rolls nothing forward and retries the job
+        later with backoff (a transient database error included).
+        """
+        handler = self.registry.jobs.get(job.kind)
+        if handler is None:
+            raise UnknownJobKind(job.kind)
+        async with self.services.db.session() as session:
+            ctx = Context(self.services, session, job=job)
+            if job.community_id is not None:
+                community = await session.get(Community, job.community_id)
+                if community is not None:
+                    ctx.community = community
+                    ctx.t = translator(community.language)
+            log.info("job %s running", job.id)
+            await handler(ctx, *job.args)
+            await complete(session, job)
+        if ctx.scheduled:
+            self.services.wake_jobs()
+        self.services.wake_outbox()
 
     async def _resolve(self, ctx: Context) -> None:
         conv = ctx.place.conversation
@@ -89,7 +143,7 @@ class Dispatcher:
                         Community.platform == conv.platform,
                         Community.workspace_id == conv.workspace_id,
                         Member.user_id == ctx.actor.user.user_id,
-                        Member.role != "left",
+                        Member.role != MemberRole.LEFT,
                     )
                 )
             ).scalars()
@@ -98,7 +152,8 @@ class Dispatcher:
         if community is not None:
             ctx.community = community
             ctx.t = translator(community.language)
-            ctx.member = await find_member(session, community.id, ctx.actor.user.user_id)  # type: ignore[arg-type]
+            assert community.id is not None
+            ctx.member = await find_member(session, community.id, ctx.actor.user.user_id)
 
     def _with_dm_hint(self, ctx: Context, reply: Reply) -> Reply:
         """Tell someone whose DMs failed, once and privately, how to open them.
@@ -149,17 +204,20 @@ class Dispatcher:
             entry = self.registry.actions.get((event.action.feature, event.action.verb))
             if entry is None:
                 raise UserError(ctx.t("core.refuse.stale_button"))
-            handler, role = entry
-            if role >= Role.MEMBER:
-                await ctx.join()
+            ctx.may_join = entry.joins
             # Kind only: the arguments can name a choice (vote:cast:POLL:OPTION), and an anonymous
             # poll's voter must never be linked to it, not even in logs.
             action = f"{event.action.feature}:{event.action.verb}"
             log.info("action %s by %s", action, ctx.actor.user.user_id)
             try:
-                return await handler(ctx)
+                reply = await entry.handler(ctx)
             except ActionIdError:
                 raise UserError(ctx.t("core.refuse.stale_button")) from None
+            # A button for members must have checked whose it is (an ANYONE button, such as
+            # a help button, needs no community).
+            if entry.role >= Role.MEMBER and not ctx.entered:
+                raise RuntimeError(f"action {action} never checked its community (ctx.enter)")
+            return reply
         if isinstance(event, FormSubmitted):
             form_handler = self.registry.forms.get(event.form_id)
             if form_handler is None:
@@ -167,12 +225,14 @@ class Dispatcher:
             log.info("form %s by %s", event.form_id, ctx.actor.user.user_id)
             return await form_handler(ctx)
         if isinstance(event, MemberJoined):
+            if ctx.community is None:
+                return Ack()
             await ctx.join()
-            for fn in self.registry.hooks.get("member.joined", []):
-                await fn(ctx)
+            if ctx.just_joined and ctx.member is not None and ctx.member.id is not None:
+                await ctx.emit(
+                    "member.joined", MemberJoinedHook(ctx.community.id or 0, ctx.member.id)
+                )
             return Ack()
-        if isinstance(event, HomeOpened):
-            home = self.registry.hooks.get("home", [])
-            if home:
-                return await home[0](ctx)
+        if isinstance(event, HomeOpened) and self.registry.home is not None:
+            return await self.registry.home(ctx)
         return Ack()

@@ -20,6 +20,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -200,6 +201,29 @@ class Outbox:
         if row is None or row.message_id is None or row.message_channel is None:
             return None
         return MessageRef(row.platform, row.message_channel, row.message_id)
+
+
+class BoundOutbox:
+    """``ctx.outbox``: the outbox's methods bound to the handler's own session."""
+
+    def __init__(self, outbox: Outbox, session: AsyncSession) -> None:
+        self._outbox = outbox
+        self._session = session
+
+    async def enqueue(self, **kwargs: Any) -> bool:
+        return await self._outbox.enqueue(self._session, **kwargs)
+
+    async def fan_out(self, **kwargs: Any) -> int:
+        return await self._outbox.fan_out(self._session, **kwargs)
+
+    async def enqueue_edit(self, **kwargs: Any) -> None:
+        await self._outbox.enqueue_edit(self._session, **kwargs)
+
+    async def enqueue_event(self, **kwargs: Any) -> None:
+        await self._outbox.enqueue_event(self._session, **kwargs)
+
+    async def sent_ref(self, key: str) -> MessageRef | None:
+        return await self._outbox.sent_ref(self._session, key)
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Core tables: communities, members, the outbox and the manual scheduler's jobs.
+"""Core tables: communities, members, the outbox and the job table.
 
 Every table that belongs to a community carries `community_id`, and every query
 on it is scoped by it.
@@ -7,8 +7,9 @@ on it is scoped by it.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 
-from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -38,6 +39,14 @@ class Community(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class MemberRole(StrEnum):
+    """A person's standing in a community; `LEFT` keeps the row so ballots stay attached."""
+
+    MEMBER = "member"
+    FACILITATOR = "facilitator"
+    LEFT = "left"
+
+
 class Member(SQLModel, table=True):
     """A person in a community, with their role there."""
 
@@ -49,7 +58,7 @@ class Member(SQLModel, table=True):
     user_id: str = Field(max_length=64)
     display_name: str = Field(max_length=100)
     # member | facilitator | left (kept, so ballots and answers stay attached on rejoin)
-    role: str = Field(default="member", max_length=20)
+    role: str = Field(default=MemberRole.MEMBER, max_length=20)
     timezone: str | None = Field(default=None, max_length=64)
     joined_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     # Set when a DM to this person failed because their DMs are closed; cleared once they
@@ -88,13 +97,34 @@ class OutboxMessage(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class ManualJob(SQLModel, table=True):
-    """A job of the manual (fake-clock) scheduler, so scripts and tests survive restarts too."""
+class JobStatus(StrEnum):
+    """Where a job is: waiting for its time, claimed by a runner, or given up after retries."""
 
-    __tablename__ = "manual_job"
+    PENDING = "pending"
+    RUNNING = "running"
+    FAILED = "failed"
+
+
+class Job(SQLModel, table=True):
+    """Scheduled work: kind K with args A at time T, written in the transaction that causes it.
+
+    The id is stable (``reminder:17:P1D``): scheduling it again replaces it and bumps
+    `version`, so a runner that claimed the old version never deletes the new one. A job
+    that ran is deleted in its own transaction; one that keeps failing is kept as
+    ``failed`` with the reason.
+    """
+
+    __tablename__ = "job"
+    __table_args__ = (Index("ix_job_due", "status", "due_at"),)
 
     id: str = Field(primary_key=True, max_length=200)
     kind: str = Field(max_length=50)
     args: str = Field(default="[]", max_length=500)
-    next_run_at: datetime = Field(sa_type=UTCDateTime, index=True)
-    trigger: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    community_id: int | None = Field(default=None, index=True)
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    status: str = Field(default=JobStatus.PENDING, max_length=10)
+    version: int = 1
+    attempts: int = 0
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = Field(default=None, max_length=200)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar
+from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar
 
 from adapters.console import run_script
 from bot.events import ConversationRef, MessageRef, UserRef
 from bot.ports import Capabilities, DeliveryError, FakeClock, Handler
 from bot.ui import Message
 from storage.db import Database
+
+if TYPE_CHECKING:
+    from bot.app import App
 
 
 @dataclass
@@ -72,3 +77,24 @@ async def transcript(
     if own:
         await database.dispose()
     return lines
+
+
+async def job_ids(db: Database) -> set[str]:
+    """The ids of the jobs waiting in the job table (pending or running)."""
+    from sqlalchemy import select
+
+    from storage.models import Job, JobStatus
+
+    async with db.session() as session:
+        rows = await session.execute(select(Job.id).where(Job.status != JobStatus.FAILED))
+        return set(rows.scalars())
+
+
+async def schedule_job(
+    app: App, job_id: str, when: datetime, kind: str, args: Sequence[int | str] = ()
+) -> None:
+    """Write one job the way a handler does: through ``ctx.schedule`` in a transaction."""
+    from bot.context import background
+
+    async with background(app.services) as ctx:
+        await ctx.schedule.at(job_id, when, kind, args)

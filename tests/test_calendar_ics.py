@@ -4,8 +4,8 @@ import pytest
 from dateutil.rrule import rruleset, rrulestr
 from icalendar import Calendar
 
-from bot.features.calendar_ics import meeting_ics, parse_instants, series_ics
-from bot.features.schedule import parse_schedule
+from bot.features.meetings.ics import meeting_ics, parse_instants, series_ics
+from bot.schedule import parse_schedule
 
 NY = "America/New_York"
 STAMP = datetime(2026, 9, 1, 12, tzinfo=UTC)

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.support import transcript
+from tests.support import schedule_job, transcript
 
 ROOT = Path(__file__).resolve().parent.parent
 CIRCLEBOT = Path(sys.executable).parent / "circlebot"
@@ -150,28 +150,25 @@ async def test_a_job_two_days_out_fires_once_on_advance_and_never_after_restart(
     from bot.events import ConversationRef
     from bot.features import build_registry
     from bot.ports import FakeClock
-    from bot.scheduling import run_at
     from bot.ui import Message
     from storage.db import Database
 
-    async def ping(services, n: int) -> None:  # type: ignore[no-untyped-def]
-        async with services.db.session() as s:
-            await services.outbox.enqueue(
-                s,
-                key=f"test:ping:{n}",
-                to=ConversationRef("console", "console", "cop"),
-                message=Message(text=f"ping {n}"),
-            )
+    async def ping(ctx, n: int) -> None:  # type: ignore[no-untyped-def]
+        await ctx.outbox.enqueue(
+            key=f"test:ping:{n}",
+            to=ConversationRef("console", "console", "cop"),
+            message=Message(text=f"ping {n}"),
+        )
 
     registry = build_registry()
-    registry.job("test.ping", ping)
+    registry.jobs["test.ping"] = ping
     url = f"sqlite:///{tmp_path / 'bot.db'}"
     clock = FakeClock(datetime(2026, 11, 2, 14, 0, tzinfo=UTC))
 
     db = Database(url)
     app = App(db, clock, [], manual=True, registry=registry)
     await app.start()
-    await run_at(app.scheduler, "test:ping:1", clock.now() + timedelta(days=2), "test.ping", [1])
+    await schedule_job(app, "test:ping:1", clock.now() + timedelta(days=2), "test.ping", [1])
     await db.dispose()
 
     first: list[str] = []
@@ -232,7 +229,7 @@ async def test_attachments_are_saved_and_their_path_printed(tmp_path) -> None:
     from datetime import UTC, datetime
 
     from adapters.console import run_script
-    from bot.features.calendar_ics import parse_instants
+    from bot.features.meetings.ics import parse_instants
     from bot.ports import FakeClock
     from storage.db import Database
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.features.deadlines import DeadlineError, parse_deadline, parse_offset
+from bot.deadlines import DeadlineError, parse_deadline, parse_offset
 
 NY = "America/New_York"
 # Monday 2 November 2026, 09:00 in New York (14:00 UTC; EST since 1 November).

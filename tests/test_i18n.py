@@ -40,7 +40,7 @@ def test_translator_formats_and_falls_back() -> None:
 
 def test_schedule_errors_are_in_the_catalog() -> None:
     """Schedule errors name catalog keys, so they reach members in their community's language."""
-    source = (ROOT / "bot" / "features" / "schedule.py").read_text()
+    source = (ROOT / "bot" / "schedule.py").read_text()
     keys = {f"schedule.{k}" for k in re.findall(r'ScheduleError\(\s*"(\w+)"', source)}
     assert len(keys) > 15
     assert sorted(keys - set(load_catalog("en"))) == []

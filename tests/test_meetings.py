@@ -13,10 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bot.app import App
+from bot.context import background
 from bot.events import ActionClicked, Actor, CommandInvoked, Place, Respond, UserRef
 from bot.events import ConversationRef as Conv
-from bot.features.calendar_ics import parse_instants
-from bot.features.meetings_core import InputError, offset_iso, parse_offsets, parse_when
+from bot.features.meetings.core import InputError, offset_iso, parse_offsets, parse_when
+from bot.features.meetings.ics import parse_instants
+from bot.hooks import TopicChosen
 from bot.ports import FakeClock
 from bot.ui import ActionId, File
 from storage.db import Database
@@ -42,11 +44,11 @@ class Bot:
         self.app = App(db, clock, [self.adapter], manual=True)
         self.hooks: list[tuple[str, int, datetime]] = []
         for hook in ("meeting.start", "meeting.end"):
-            self.app.registry.on(hook, self._recorder(hook))
+            self.app.registry.hooks.setdefault(hook, []).append(self._recorder(hook))
 
     def _recorder(self, hook: str):  # type: ignore[no-untyped-def]
-        async def record(services, meeting_id: int) -> None:  # type: ignore[no-untyped-def]
-            self.hooks.append((hook, meeting_id, services.clock.now()))
+        async def record(ctx, payload) -> None:  # type: ignore[no-untyped-def]
+            self.hooks.append((hook, payload.meeting_id, ctx.now))
 
         return record
 
@@ -74,7 +76,7 @@ class Bot:
         return reply.message.text
 
     async def advance_to(self, when: datetime) -> None:
-        await self.app.scheduler.advance_to(when)  # type: ignore[attr-defined]
+        await self.app.advance_to(when)
 
     def channel_texts(self) -> list[str]:
         return [s.message.text for s in self.adapter.sent if s.kind == "send"]
@@ -203,7 +205,8 @@ async def test_voted_topic_goes_on_the_next_meeting(memory_db) -> None:
         community.next_topic = "Outdoor play"
         session.add(community)
     await bot.cmd("ana", "meeting series", schedule="monthly on the first Tuesday at 18:30")
-    await bot.app.services.fire("topic.chosen", 1, "Transitions")
+    async with background(bot.app.services) as ctx:
+        await ctx.emit("topic.chosen", TopicChosen(1, "Transitions"))
     async with memory_db.session() as session:
         meetings = (await session.execute(select(Meeting).order_by(Meeting.starts_at))).scalars()
         assert [m.topic for m in meetings] == ["Outdoor play", "Transitions", None]

@@ -23,4 +23,4 @@ async def test_upgrade_twice_is_harmless(db: Database) -> None:
     await db.upgrade()
     async with db.engine.connect() as conn:
         tables = await conn.run_sync(lambda c: set(c.dialect.get_table_names(c)))
-    assert {"community", "member", "outbox", "manual_job", "alembic_version"} <= tables
+    assert {"community", "member", "outbox", "job", "alembic_version"} <= tables

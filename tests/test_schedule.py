@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.features.schedule import Schedule, ScheduleError, parse_schedule
+from bot.schedule import Schedule, ScheduleError, parse_schedule
 
 NY = "America/New_York"
 BERLIN = "Europe/Berlin"

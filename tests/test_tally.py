@@ -1,4 +1,4 @@
-"""Tests for bot.features.tally: known profiles, every tie-break rule, and counting properties."""
+"""Tests for bot.features.voting.tally: known profiles, every tie-break rule, and counting properties."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.features.tally import (
+from bot.features.voting.tally import (
     EXHAUSTED,
     IrvResult,
     Method,

@@ -9,8 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.features.tally import count_irv, describe_irv
-from bot.features.voting_ballots import (
+from bot.features.voting.ballots import (
     BallotError,
     decode,
     encode,
@@ -19,8 +18,9 @@ from bot.features.voting_ballots import (
     parse_scores,
     tally,
 )
-from bot.features.voting_chart import png_chart, poll_csv
-from bot.features.voting_render import irv_lines
+from bot.features.voting.chart import png_chart, poll_csv
+from bot.features.voting.render import irv_lines
+from bot.features.voting.tally import count_irv, describe_irv
 from bot.i18n import Translator
 
 OPTIONS = [(11, "Outdoor play"), (12, "Family engagement"), (13, "Transitions")]

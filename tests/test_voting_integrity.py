@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from bot.app import App
+from bot.context import background
 from bot.events import (
     ActionClicked,
     Actor,
@@ -25,13 +26,13 @@ from bot.events import (
     Respond,
     UserRef,
 )
-from bot.features.voting_close import close_job, remind_job
+from bot.features.voting.close import close_job, remind_job
 from bot.i18n import Translator
 from bot.ui import ActionId, File
 from storage.models import Community, Member
 from storage.models import OutboxMessage as Row
 from storage.voting import Ballot, Poll, PollOption
-from tests.support import RecordingAdapter
+from tests.support import RecordingAdapter, job_ids
 
 T = Translator()
 
@@ -79,7 +80,7 @@ class Bot:
         return _text(await self.handle(event))
 
     async def advance(self, delta: timedelta) -> None:
-        await self.app.scheduler.advance(delta)  # type: ignore[attr-defined]
+        await self.app.advance(delta)
 
     async def setup(self) -> None:
         await self.cmd("ana", 'setup "Finger Lakes CoP" America/New_York', admin=True)
@@ -161,7 +162,9 @@ async def test_refusals_are_one_sentence(bot: Bot) -> None:
     await bot.cmd("ana", "setup Other UTC", admin=True, channel="C2")
     await bot.cmd("yan", "join", channel="C2")
     outsider = await bot.press("yan", "vote:cast:1:1", channel="C2")
-    assert _text(outsider) == "Only members of this community can do that."
+    assert _text(outsider) == (
+        "That button belongs to Finger Lakes CoP; please use it in that community's channel."
+    )
     # A poll that does not exist (any more).
     assert _text(await bot.press("cara", "vote:cast:99:1")) == (
         "That button no longer works; please use the latest message."
@@ -187,7 +190,8 @@ async def test_deadline_close_posts_the_result_once_and_again_after_reopen(bot: 
     await bot.press("cara", "vote:cast:1:1")
     await bot.press("dan", "vote:cast:1:1")
     await bot.advance(timedelta(days=1))
-    await close_job(bot.app.services, 1)  # a job that fires twice
+    async with background(bot.app.services) as ctx:  # a job that fires twice
+        await close_job(ctx, 1)
     await bot.app.worker.drain()
     results = bot.sent("send", "Result of vote #1")
     assert len(results) == 1
@@ -201,12 +205,13 @@ async def test_deadline_close_posts_the_result_once_and_again_after_reopen(bot: 
     await bot.press("cara", "vote:cast:1:2")
     await bot.cmd("ben", "poll close 1")
     assert await bot.cmd("ben", "poll close 1") == "Poll #1 is already closed."
-    await close_job(bot.app.services, 1)
+    async with background(bot.app.services) as ctx:
+        await close_job(ctx, 1)
     await bot.app.worker.drain()
     results = bot.sent("send", "Result of vote #1")
     assert len(results) == 2
     assert "1 of 2 members" not in results[1] and "Apples" in results[1]
-    assert await bot.app.scheduler.job_ids() == set()
+    assert await job_ids(bot.app.db) == set()
 
 
 async def test_reminder_goes_privately_to_non_voters_once(bot: Bot) -> None:
@@ -220,7 +225,8 @@ async def test_reminder_goes_privately_to_non_voters_once(bot: Bot) -> None:
     assert sorted(s.target for s in dms) == ["ana", "ben", "dan"]  # not cara, who voted
     assert all(s.message.text.startswith("A reminder from Finger Lakes CoP") for s in dms)
     assert [s for s in bot.fake.sent[before:] if s.kind == "send"] == []  # nothing public
-    await remind_job(bot.app.services, 1)  # fired again: nothing more
+    async with background(bot.app.services) as ctx:  # fired again: nothing more
+        await remind_job(ctx, 1)
     await bot.app.worker.drain()
     # The reminder's own buttons vote, from the DM.
     [dan] = [s for s in dms if s.target == "dan"]
@@ -289,12 +295,13 @@ async def test_exports_show_ballots_only_when_not_anonymous(bot: Bot) -> None:
 async def test_winner_becomes_next_topic_and_meetings_hear_of_it(bot: Bot) -> None:
     heard: list[tuple[int, str]] = []
 
-    async def on_chosen(services, community_id: int, title: str) -> None:  # type: ignore[no-untyped-def]
-        heard.append((community_id, title))
-        async with services.db.session() as s:  # the hook may use the database itself
-            assert (await s.get(Community, community_id)).next_topic == title  # type: ignore[union-attr]
+    async def on_chosen(ctx, chosen) -> None:  # type: ignore[no-untyped-def]
+        heard.append((chosen.community_id, chosen.title))
+        # The hook runs inside the emitter's transaction and sees its change.
+        community = await ctx.session.get(Community, chosen.community_id)
+        assert community.next_topic == chosen.title
 
-    bot.app.registry.on("topic.chosen", on_chosen)
+    bot.app.registry.hooks.setdefault("topic.chosen", []).append(on_chosen)
     await bot.cmd("ben", 'poll new "Topic?" options="Outdoor play | Routines"')
     await bot.press("cara", "vote:cast:1:2")
     await bot.cmd("ben", "poll close")
@@ -312,13 +319,14 @@ async def test_open_polls_get_their_jobs_back_at_start(db, clock) -> None:  # ty
     await bot.setup()
     await bot.cmd("ben", 'poll new "Snack?" options="A | B" closes="in 3 days" remind="1d"')
     await bot.cmd("ben", 'poll new "Now?" options="A | B"')
-    assert await bot.app.scheduler.job_ids() == {"poll-close:1", "poll-remind:1"}
-    for job in ("poll-close:1", "poll-remind:1"):
-        await bot.app.scheduler.remove(job)  # e.g. a fresh job store
+    assert await job_ids(bot.app.db) == {"poll-close:1", "poll-remind:1"}
+    async with background(bot.app.services) as ctx:
+        for job in ("poll-close:1", "poll-remind:1"):
+            await ctx.schedule.cancel(job)  # e.g. upgraded from the old job store
     await bot.app.stop()
 
     again = await Bot(db, clock).start()
-    assert await again.app.scheduler.job_ids() == {"poll-close:1", "poll-remind:1"}
+    assert await job_ids(again.app.db) == {"poll-close:1", "poll-remind:1"}
     await again.advance(timedelta(days=3))
     assert len(again.sent("send", "Result of vote #1")) == 1
     await again.app.stop()

@@ -42,7 +42,7 @@ from bot.events import (
     UserRef,
 )
 from bot.i18n import Translator
-from bot.scheduling import ManualScheduler
+from bot.jobs import Claimed
 from bot.ui import ActionId, ActionIdError, Form, Message
 
 log = logging.getLogger(__name__)
@@ -267,14 +267,12 @@ class ConsoleSession:
         if self.forms.pop(self.user, None) is None:
             raise DirectiveError(f"@{self.user} has no open form")
 
-    def _manual(self) -> ManualScheduler:
-        scheduler = self.app.scheduler
-        if not isinstance(scheduler, ManualScheduler):
+    def _manual(self) -> None:
+        if not self.app.manual:
             raise DirectiveError("the clock only moves in script mode (or with --start)")
-        return scheduler
 
     async def _d_at(self, rest: str) -> None:
-        scheduler = self._manual()
+        self._manual()
         try:
             when = datetime.fromisoformat(rest)
         except ValueError:
@@ -283,24 +281,25 @@ class ConsoleSession:
             when = when.replace(tzinfo=self.zone)
         if when < self.app.clock.now():
             raise DirectiveError("the clock only moves forward")
-        await self._advance(scheduler, when)
+        await self._advance(when)
 
     async def _d_advance(self, rest: str) -> None:
-        scheduler = self._manual()
-        await self._advance(scheduler, self.app.clock.now() + parse_duration(rest))
+        self._manual()
+        await self._advance(self.app.clock.now() + parse_duration(rest))
 
-    async def _advance(self, scheduler: ManualScheduler, when: datetime) -> None:
+    async def _advance(self, when: datetime) -> None:
         # A header with the local time is printed before the first output of each due time.
-        runner = scheduler.runner
+        jobs = self.app.jobs
+        execute = jobs.execute
 
-        async def run(job_id: str, kind: str, args: list) -> None:  # type: ignore[type-arg]
+        async def run(job: Claimed) -> None:
             self._mark_time()
-            await runner(job_id, kind, args)
+            await execute(job)
 
-        scheduler.runner = run
+        jobs.execute = run
         try:
-            await scheduler.advance_to(when)
+            await self.app.advance_to(when)
         finally:
-            scheduler.runner = runner
+            jobs.execute = execute
             self._header_due = False
         self._last_header = None

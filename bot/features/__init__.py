@@ -1,22 +1,20 @@
-"""One module per job; each exposes `register(registry)`."""
+"""One package per job; each declares one `Feature` in its ``__init__``. The list is here."""
 
 from __future__ import annotations
 
-from types import ModuleType
-
 from bot.commands import Registry
+from bot.feature import Feature
+from bot.features import communities, home, meetings, voting
 
-
-def feature_modules() -> list[ModuleType]:
-    """The features, in the order their commands appear in help."""
-    from bot.features import communities, home, meetings, voting
-
-    return [communities, voting, meetings, home]
+#: The features, in the order their commands appear in help and their hooks run.
+FEATURES: tuple[Feature, ...] = (
+    communities.FEATURE,
+    voting.FEATURE,
+    meetings.FEATURE,
+    home.FEATURE,
+)
 
 
 def build_registry() -> Registry:
-    """A registry with every feature registered."""
-    registry = Registry()
-    for module in feature_modules():
-        module.register(registry)
-    return registry
+    """A registry with every feature's declarations."""
+    return Registry.of(FEATURES)

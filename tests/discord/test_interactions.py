@@ -14,6 +14,7 @@ from sqlalchemy import select
 from bot.commands import Command, Registry, Role
 from bot.context import Context
 from bot.events import ActionClicked, FormErrors, FormSubmitted, OpenForm, Respond
+from bot.feature import Action, Feature
 from bot.features import build_registry
 from bot.ui import ActionId, Actions, Button, Form, Input, Message, Option, Section
 from storage.models import Member, OutboxMessage
@@ -107,11 +108,20 @@ def feature_registry(seen: list[Any]) -> Registry:
         )
         return Respond(Message(text="check your DMs"))
 
-    registry.action("test", "ping", ping, Role.MEMBER)
-    registry.action("test", "propose", propose, Role.MEMBER)
-    registry.form("test_propose", submitted)
-    registry.command(Command(("testpost",), "communities.help.help", post, Role.MEMBER))
-    registry.command(Command(("testdm",), "communities.help.help", dm, Role.MEMBER))
+    registry.add(
+        Feature(
+            name="test",
+            commands=(
+                Command(("testpost",), "communities.help.help", post, Role.MEMBER),
+                Command(("testdm",), "communities.help.help", dm, Role.MEMBER),
+            ),
+            actions={
+                "test:ping": Action(ping, joins=True),
+                "test:propose": Action(propose, joins=True),
+            },
+            forms={"test_propose": submitted},
+        )
+    )
     return registry
 
 

@@ -45,7 +45,7 @@ async def test_reminder_goes_to_the_channel_and_by_dm_with_rsvp_buttons(
         assert series.status == 200 and series.json["type"] == 4
         await app.worker.drain()
         before = len(fake.calls_to("POST", channel_posts))
-        await app.scheduler.advance(timedelta(days=1))
+        await app.advance(timedelta(days=1))
         await app.worker.drain()
 
         reminders = fake.calls_to("POST", channel_posts)[before:]
@@ -66,7 +66,7 @@ async def test_reminder_goes_to_the_channel_and_by_dm_with_rsvp_buttons(
         if press.json["type"] == 4:
             assert press.json["data"]["flags"] == EPHEMERAL
         await app.worker.drain()
-        await app.scheduler.advance(timedelta(hours=23))
+        await app.advance(timedelta(hours=23))
         await app.worker.drain()
         bob_dm = fake.dm_channels.get(int(bob["id"]))
         assert bob_dm is not None, "bob got no DM"

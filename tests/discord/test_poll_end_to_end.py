@@ -69,7 +69,7 @@ async def test_poll_by_slash_command_votes_by_button_edit_in_place_and_deadline(
         )
 
         before = len(fake.calls_to("POST", channel_posts))
-        await app.scheduler.advance(timedelta(days=2, minutes=1))
+        await app.advance(timedelta(days=2, minutes=1))
         await app.worker.drain()
         after_close = fake.calls_to("POST", channel_posts)[before:]
         assert len(after_close) == 1, "the result is posted once"
@@ -78,6 +78,6 @@ async def test_poll_by_slash_command_votes_by_button_edit_in_place_and_deadline(
         closing = fake.calls_to("PATCH", rf"/channels/{fake.channel_id}/messages/{poll_id}")
         assert closing[-1].json["components"] == []  # the poll's buttons are gone
 
-        await app.scheduler.advance(timedelta(days=3))
+        await app.advance(timedelta(days=3))
         await app.worker.drain()
         assert fake.calls_to("POST", channel_posts)[before:] == after_close

@@ -73,7 +73,7 @@ async def running_bot(
     """Start App + SlackAdapter (HTTP mode on an ephemeral port unless `config` says otherwise).
 
     The scheduler and the outbox are manual: tests call ``bot.app.worker.drain()`` and
-    ``bot.app.scheduler.advance(...)``.
+    ``bot.app.advance(...)``.
     """
     database = db or Database("sqlite:///:memory:")
     clock = FakeClock(START)

@@ -6,6 +6,7 @@ import json
 
 from bot.commands import Role
 from bot.events import FormErrors, OpenForm, Respond
+from bot.feature import Action, Feature
 from bot.features import build_registry
 from bot.ui import Form, Input, Message
 from tests.fakes.slack_fake import (
@@ -44,8 +45,13 @@ def proposal_registry(submitted: list):  # type: ignore[no-untyped-def]
         submitted.append((ctx.event.metadata, values, ctx.place.conversation.channel_id))
         return Respond(Message(text=f"Thanks! “{values['topic']}” is on the list."))
 
-    registry.action("topic", "propose", open_form, Role.ANYONE)
-    registry.form("topic:propose", submit)
+    registry.add(
+        Feature(
+            name="test",
+            actions={"topic:propose": Action(open_form, Role.ANYONE)},
+            forms={"topic:propose": submit},
+        )
+    )
     return registry
 
 

@@ -30,7 +30,7 @@ MANIFEST = Path(__file__).resolve().parents[2] / "adapters" / "slack" / "manifes
 
 async def test_home_falls_back_to_help_when_no_feature_answers(slack_api):
     registry = build_registry()
-    registry.hooks.pop("home", None)
+    registry.home = None
     async with running_bot(slack_api, registry=registry) as bot:
         await bot.post(event_payload("app_home_opened"))
         [publish] = await slack_api.wait_for("views.publish")
@@ -57,7 +57,7 @@ async def test_home_shows_what_the_home_hook_answers(slack_api):
             )
         )
 
-    registry.hooks["home"] = [home]
+    registry.home = home
     async with running_bot(slack_api, registry=registry) as bot:
         await bot.post(event_payload("app_home_opened"))
         [publish] = await slack_api.wait_for("views.publish")

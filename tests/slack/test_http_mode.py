@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from bot.commands import Command, Role
 from bot.events import Respond
+from bot.feature import Action, Feature
 from bot.features import build_registry
 from bot.ui import Message
 from storage.models import Community, Member
@@ -127,7 +128,7 @@ async def test_replayed_button_click_has_one_effect(slack_api):
         pressed.append(str(ctx.action))
         return Respond(Message(text=f"pressed {len(pressed)}"))
 
-    registry.action("test", "press", press, Role.ANYONE)
+    registry.add(Feature(name="test", actions={"test:press": Action(press, Role.ANYONE)}))
     async with running_bot(slack_api, registry=registry) as bot:
         payload = block_actions_payload("test:press:1", "", fake=slack_api)
         first = await bot.post(payload)

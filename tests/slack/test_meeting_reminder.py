@@ -56,7 +56,7 @@ async def test_reminder_goes_to_the_channel_and_by_dm_to_those_who_answered(slac
         before = len(slack_api.calls)
 
         # The 1-day reminder for Tue 3 Nov 18:30 EST is due Mon 2 Nov 23:30 UTC.
-        await bot.app.scheduler.advance(timedelta(hours=10))
+        await bot.app.advance(timedelta(hours=10))
         await bot.app.worker.drain()
         after = slack_api.calls[before:]
 

@@ -86,7 +86,7 @@ async def test_poll_by_slash_command_votes_by_button_closed_by_deadline(slack_ap
         updates = slack_api.calls_to("chat.update")
         live = texts(updates[-1].json_param("blocks"))
 
-        await bot.app.scheduler.advance(timedelta(days=3))
+        await bot.app.advance(timedelta(days=3))
         await bot.app.worker.drain()
         final_updates = slack_api.calls_to("chat.update")
         posts = slack_api.calls_to("chat.postMessage")

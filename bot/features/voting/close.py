@@ -12,10 +12,14 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands import Role
-from bot.context import Context, Services, UserError, channel_of
+from bot.context import Context, Services, UserError, background, channel_of
 from bot.events import Reply, Respond
-from bot.features.tally import IrvResult, Method, TotalsResult
-from bot.features.voting import (
+from bot.features.voting.ballots import (
+    decode,
+    tally,
+)
+from bot.features.voting.chart import png_chart, poll_csv
+from bot.features.voting.polls import (
     ballots_of,
     member_count,
     options_of,
@@ -24,23 +28,19 @@ from bot.features.voting import (
     read_deadline,
     refresh_poll_message,
     schedule_jobs,
-    schedule_later,
     unschedule,
 )
-from bot.features.voting_ballots import (
-    decode,
-    tally,
-)
-from bot.features.voting_chart import png_chart, poll_csv
-from bot.features.voting_render import (
+from bot.features.voting.render import (
     counts_of,
     reminder_message,
     result_lines,
     result_message,
 )
+from bot.features.voting.tally import IrvResult, Method, TotalsResult
+from bot.hooks import TopicChosen
 from bot.i18n import Translator, translator
 from bot.ui import File, Message, Section
-from storage.models import Community, Member
+from storage.models import Community, Member, MemberRole
 from storage.voting import Ballot, Poll, PollOption, Topic
 
 log = logging.getLogger(__name__)
@@ -48,14 +48,14 @@ log = logging.getLogger(__name__)
 # -- closing -----------------------------------------------------------------------------------
 
 
-async def close_poll(services: Services, session: AsyncSession, poll_id: int) -> bool:
+async def close_poll(ctx: Context, poll_id: int) -> bool:
     """Close an open poll and post its result once; False (and nothing done) if it was closed.
 
     The conditional update lets exactly one closer win, whether job, command or a job that
     fires twice; the result's outbox key carries the close number, so a reopened poll gets
     a new result when it closes again and a repeated close never a second one.
     """
-    now = services.clock.now()
+    now, session = ctx.now, ctx.session
     won = await session.execute(
         update(Poll)
         .where(Poll.id == poll_id, Poll.status == "open")
@@ -81,14 +81,13 @@ async def close_poll(services: Services, session: AsyncSession, poll_id: int) ->
     await _to_backlog(session, options, result)
     members = max(await member_count(session, community.id), len(ballots))  # type: ignore[arg-type]
     chart = chart_png(t, poll, options, result)
-    await services.outbox.enqueue(
-        session,
+    await ctx.outbox.enqueue(
         key=f"poll:{poll_id}:result:{number}",
         to=channel_of(community),
         message=result_message(t, poll, options, result, len(ballots), members, chart),
         community_id=community.id,
     )
-    await refresh_poll_message(services, session, poll, community, delay=timedelta(0))
+    await refresh_poll_message(ctx, poll, community, delay=timedelta(0))
     log.info("poll %s closed (close %d, %d ballots)", poll_id, number, len(ballots))
     return True
 
@@ -124,83 +123,76 @@ async def _to_backlog(
             session.add(topic)
 
 
-async def close_job(services: Services, poll_id: int) -> None:
+async def close_job(ctx: Context, poll_id: int) -> None:
     """Scheduled at the poll's deadline; harmless when the poll is already closed."""
-    async with services.db.session() as session:
-        closed = await close_poll(services, session, int(poll_id))
-    if closed:
-        await services.scheduler.remove(f"poll-remind:{poll_id}")
+    if await close_poll(ctx, int(poll_id)):
+        await ctx.schedule.cancel(f"poll-remind:{poll_id}")
 
 
-async def remind_job(services: Services, poll_id: int) -> None:
+async def remind_job(ctx: Context, poll_id: int) -> None:
     """Once, privately, to members who have not voted; nobody is named anywhere."""
-    async with services.db.session() as session:
-        marked = await session.execute(
-            update(Poll)
-            .where(Poll.id == int(poll_id), Poll.status == "open", Poll.reminded.is_(False))  # type: ignore[attr-defined]
-            .values(reminded=True)
-            .returning(Poll.id)
-        )
-        if marked.scalar_one_or_none() is None:
-            return
-        poll = await session.get(Poll, int(poll_id))
-        assert poll is not None
-        community = await session.get(Community, poll.community_id)
-        assert community is not None
-        voted = select(Ballot.member_id).where(
-            Ballot.poll_id == poll.id, Ballot.member_id.is_not(None)
-        )  # type: ignore[union-attr]
-        waiting = (
-            await session.execute(
-                select(Member)
-                .where(
-                    Member.community_id == community.id,
-                    Member.role != "left",
-                    Member.id.not_in(voted),  # type: ignore[union-attr]
-                )
-                .order_by(Member.id)
+    session = ctx.session
+    marked = await session.execute(
+        update(Poll)
+        .where(Poll.id == int(poll_id), Poll.status == "open", Poll.reminded.is_(False))  # type: ignore[attr-defined]
+        .values(reminded=True)
+        .returning(Poll.id)
+    )
+    if marked.scalar_one_or_none() is None:
+        return
+    poll = await session.get(Poll, int(poll_id))
+    assert poll is not None
+    community = await session.get(Community, poll.community_id)
+    assert community is not None
+    voted = select(Ballot.member_id).where(Ballot.poll_id == poll.id, Ballot.member_id.is_not(None))  # type: ignore[union-attr]
+    waiting = (
+        await session.execute(
+            select(Member)
+            .where(
+                Member.community_id == community.id,
+                Member.role != MemberRole.LEFT,
+                Member.id.not_in(voted),  # type: ignore[union-attr]
             )
-        ).scalars()
-        t = translator(community.language)
-        options = await options_of(session, poll.id)  # type: ignore[arg-type]
-        message = reminder_message(t, poll, options, community.name, community.timezone)
-        sent = await services.outbox.fan_out(
-            session,
-            key=f"poll:{poll.id}:remind",
-            community=community,
-            members=waiting,
-            message=message,
+            .order_by(Member.id)
         )
-        log.info("poll %s: reminded %d members", poll.id, sent)
+    ).scalars()
+    t = translator(community.language)
+    options = await options_of(session, poll.id)  # type: ignore[arg-type]
+    message = reminder_message(t, poll, options, community.name, community.timezone)
+    sent = await ctx.outbox.fan_out(
+        key=f"poll:{poll.id}:remind",
+        community=community,
+        members=waiting,
+        message=message,
+    )
+    log.info("poll %s: reminded %d members", poll.id, sent)
 
 
 async def reconcile(services: Services) -> None:
-    """At start: re-create close and reminder jobs of every open poll with a deadline."""
-    async with services.db.session() as session:
+    """After start, in the background: re-create the missing jobs of open polls with a deadline."""
+    async with background(services) as ctx:
         polls = list(
             (
-                await session.execute(
-                    select(Poll).where(Poll.status == "open", Poll.closes_at.is_not(None))
-                )  # type: ignore[union-attr]
+                await ctx.session.execute(
+                    select(Poll).where(Poll.status == "open", Poll.closes_at.is_not(None))  # type: ignore[union-attr]  # SQL expression
+                )
             ).scalars()
         )
-    for poll in polls:
-        await schedule_jobs(services, poll)
-    if polls:
-        log.info("reconciled jobs of %d open polls", len(polls))
+        have = await ctx.schedule.exists([f"poll-close:{p.id}" for p in polls])
+        missing = [p for p in polls if f"poll-close:{p.id}" not in have]
+        for poll in missing:
+            await schedule_jobs(ctx, poll)
+    if missing:
+        log.info("re-created the jobs of %d open polls", len(missing))
 
 
 async def close(ctx: Context) -> Reply:
     poll = await poll_for_command(ctx, status="open")
     if poll.status != "open":
         raise UserError(ctx.t("voting.refuse.already_closed", id=poll.id))
-    await close_poll(ctx.services, ctx.session, poll.id)  # type: ignore[arg-type]
-    services, poll_id = ctx.services, poll.id
-
-    async def later() -> None:
-        await unschedule(services, poll_id)  # type: ignore[arg-type]
-
-    ctx.after_commit.append(later)
+    assert poll.id is not None
+    await close_poll(ctx, poll.id)
+    await unschedule(ctx, poll.id)
     return Respond(Message(text=ctx.t("voting.closed_now", id=poll.id)))
 
 
@@ -221,8 +213,8 @@ async def reopen(ctx: Context) -> Reply:
             ctx.session.add(topic)
     await ctx.session.flush()
     community = ctx.require_community()
-    await refresh_poll_message(ctx.services, ctx.session, poll, community, delay=timedelta(0))
-    schedule_later(ctx, poll)
+    await refresh_poll_message(ctx, poll, community, delay=timedelta(0))
+    await schedule_jobs(ctx, poll)
     log.info("poll %s reopened", poll.id)
     return Respond(
         Message(text=ctx.t("voting.reopened", id=poll.id, question=poll.question)), private=False
@@ -333,12 +325,8 @@ async def send_to_agenda(ctx: Context, poll: Poll) -> Reply:
         if topic is not None:
             topic.status = "chosen"
             ctx.session.add(topic)
-    services, community_id = ctx.services, community.id
-
-    async def later() -> None:
-        await services.fire("topic.chosen", community_id, title)
-
-    ctx.after_commit.append(later)
+    assert community.id is not None
+    await ctx.emit("topic.chosen", TopicChosen(community.id, title))
     log.info("poll %s winner sent to the agenda of community %s", poll.id, community.id)
     return Respond(
         Message(text=ctx.t("voting.next_topic_set", name=community.name, title=title)),

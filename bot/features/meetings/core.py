@@ -1,8 +1,7 @@
 """Meetings domain: input parsing, materialising occurrences, planning jobs, notifying members.
 
-Shared by the commands (`meetings.py`) and the scheduled jobs (`meetings_jobs.py`). Scheduler
-writes are collected in a `JobPlan` and applied after the domain transaction commits, because
-the job store writes through its own connection.
+Shared by the commands (`commands.py`) and the scheduled jobs (`jobs.py`). Jobs are written
+through ``ctx.schedule`` in the same transaction as the meeting rows they follow from.
 """
 
 from __future__ import annotations
@@ -10,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
@@ -18,14 +17,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.context import Services, channel_of
-from bot.features.schedule import Schedule, parse_schedule
+from bot.context import Context, channel_of
 from bot.i18n import Translator
+from bot.jobs import Schedule as Jobs
 from bot.outbox import Outbox
-from bot.scheduling import JobArg, Scheduler, run_at
+from bot.schedule import Schedule, parse_schedule
 from bot.ui import CalendarEvent
 from storage.meetings import Meeting, MeetingRsvp, MeetingSeries
-from storage.models import Community, Member, OutboxMessage
+from storage.models import Community, Member, MemberRole, OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -242,7 +241,7 @@ async def answered(
                 .where(
                     MeetingRsvp.meeting_id == meeting_id,
                     MeetingRsvp.answer.in_(answers),
-                    Member.role != "left",
+                    Member.role != MemberRole.LEFT,
                 )
                 .order_by(Member.display_name)
             )
@@ -356,28 +355,6 @@ def reminder_key(meeting: Meeting, iso: str) -> str:
     return f"{key}:r{meeting.revision}" if meeting.revision else key
 
 
-@dataclass
-class JobPlan:
-    """Scheduler changes decided inside a transaction and applied after it commits."""
-
-    adds: dict[str, tuple[datetime, str, list[JobArg]]] = field(default_factory=dict)
-    removes: set[str] = field(default_factory=set)
-
-    def at(self, job_id: str, when: datetime, kind: str, args: list[JobArg]) -> None:
-        self.removes.discard(job_id)
-        self.adds[job_id] = (when, kind, args)
-
-    def remove(self, job_id: str) -> None:
-        self.adds.pop(job_id, None)
-        self.removes.add(job_id)
-
-    async def apply(self, scheduler: Scheduler) -> None:
-        for job_id in sorted(self.removes):
-            await scheduler.remove(job_id)
-        for job_id, (when, kind, args) in sorted(self.adds.items()):
-            await run_at(scheduler, job_id, when, kind, args)
-
-
 async def _sent_keys(session: AsyncSession, keys: list[str]) -> set[str]:
     if not keys:
         return set()
@@ -418,12 +395,12 @@ async def mirror_meeting(
 
 async def plan_meeting(
     session: AsyncSession,
-    plan: JobPlan,
+    plan: Jobs,
     meeting: Meeting,
     series: MeetingSeries,
     now: datetime,
     *,
-    old_offsets: list[str] = (),  # type: ignore[assignment]
+    old_offsets: Sequence[str] = (),
     mirror: tuple[Outbox, Community] | None = None,
 ) -> None:
     """Reminder, start and end jobs for one meeting, from its row (idempotent).
@@ -437,12 +414,12 @@ async def plan_meeting(
         await mirror_meeting(session, mirror[0], meeting, series, mirror[1])
     isos = [offset_iso(o) for o in offsets_of(series)]
     for iso in set(old_offsets) - set(isos):
-        plan.remove(reminder_job(meeting.id, iso))
+        await plan.cancel(reminder_job(meeting.id, iso))
     if meeting.status != "scheduled" or meeting.ended:
         for iso in set(isos) | set(old_offsets):
-            plan.remove(reminder_job(meeting.id, iso))
-        plan.remove(f"meeting-start:{meeting.id}")
-        plan.remove(f"meeting-end:{meeting.id}")
+            await plan.cancel(reminder_job(meeting.id, iso))
+        await plan.cancel(f"meeting-start:{meeting.id}")
+        await plan.cancel(f"meeting-end:{meeting.id}")
         return
     past_due: dict[str, datetime] = {}
     # Once a meeting has begun its reminder jobs are left alone: any still in the job store
@@ -450,29 +427,53 @@ async def plan_meeting(
     for iso in isos if meeting.starts_at > now else []:
         due = reminder_due(meeting, series.tz, parse_iso(iso))
         if due < meeting.timing_set_at or meeting.started:
-            plan.remove(reminder_job(meeting.id, iso))
+            await plan.cancel(reminder_job(meeting.id, iso))
         elif due <= now:
             past_due[iso] = due
         else:
-            plan.at(reminder_job(meeting.id, iso), due, "meeting.remind", [meeting.id, iso])
+            await plan.at(
+                reminder_job(meeting.id, iso),
+                due,
+                "meeting.remind",
+                [meeting.id, iso],
+                community_id=meeting.community_id,
+            )
     sent = await _sent_keys(session, [reminder_key(meeting, iso) for iso in past_due])
     for iso, due in past_due.items():
         if reminder_key(meeting, iso) in sent:
-            plan.remove(reminder_job(meeting.id, iso))
+            await plan.cancel(reminder_job(meeting.id, iso))
         else:
-            plan.at(reminder_job(meeting.id, iso), due, "meeting.remind", [meeting.id, iso])
+            await plan.at(
+                reminder_job(meeting.id, iso),
+                due,
+                "meeting.remind",
+                [meeting.id, iso],
+                community_id=meeting.community_id,
+            )
     if not meeting.started:
-        plan.at(f"meeting-start:{meeting.id}", meeting.starts_at, "meeting.start", [meeting.id])
-    plan.at(f"meeting-end:{meeting.id}", ends_at(meeting), "meeting.end", [meeting.id])
+        await plan.at(
+            f"meeting-start:{meeting.id}",
+            meeting.starts_at,
+            "meeting.start",
+            [meeting.id],
+            community_id=meeting.community_id,
+        )
+    await plan.at(
+        f"meeting-end:{meeting.id}",
+        ends_at(meeting),
+        "meeting.end",
+        [meeting.id],
+        community_id=meeting.community_id,
+    )
 
 
 async def plan_series(
     session: AsyncSession,
-    plan: JobPlan,
+    plan: Jobs,
     series: MeetingSeries,
     now: datetime,
     *,
-    old_offsets: list[str] = (),  # type: ignore[assignment]
+    old_offsets: Sequence[str] = (),
     mirror: tuple[Outbox, Community] | None = None,
 ) -> None:
     """Jobs for every meeting of the series that has not ended, plus the top-up job."""
@@ -483,16 +484,23 @@ async def plan_series(
         )
     future = [m.starts_at for m in upcoming if m.starts_at > now]
     if future:
-        plan.at(f"meeting-ahead:{series.id}", min(future), "meeting.ahead", [series.id])  # type: ignore[list-item]
+        assert series.id is not None
+        await plan.at(
+            f"meeting-ahead:{series.id}",
+            min(future),
+            "meeting.ahead",
+            [series.id],
+            community_id=series.community_id,
+        )
     else:
-        plan.remove(f"meeting-ahead:{series.id}")
+        await plan.cancel(f"meeting-ahead:{series.id}")
 
 
 # -- notifying --------------------------------------------------------------------------------
 
 
 async def notify_answered(
-    services: Services,
+    ctx: Context,
     session: AsyncSession,
     community: Community,
     meeting: Meeting,
@@ -502,7 +510,5 @@ async def notify_answered(
 ) -> int:
     """DM `message` to everyone whose answer is in `answers`; returns how many."""
     people = await answered(session, meeting.id, answers)  # type: ignore[arg-type]
-    await services.outbox.fan_out(
-        session, key=key, community=community, members=people, message=message
-    )
+    await ctx.outbox.fan_out(key=key, community=community, members=people, message=message)
     return len(people)

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.features.tally import (
+from bot.features.voting.tally import (
     EXHAUSTED,
     IrvResult,
     Method,

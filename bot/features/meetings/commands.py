@@ -1,7 +1,7 @@
 """Meetings: DST-correct series, agendas, RSVP, reminders, attendance and calendar files.
 
 A facilitator creates a series from a schedule written the way people say it (see
-`bot.features.schedule`); the next occurrences are materialised with a default CoP agenda;
+`bot.schedule`); the next occurrences are materialised with a default CoP agenda;
 members are reminded at the series' offsets in the community channel (and by DM if they
 answered going or maybe) and answer with buttons; hooks ``meeting.start`` and ``meeting.end``
 fire for the agreements and reflections features. Commands::
@@ -18,19 +18,16 @@ import logging
 
 from sqlalchemy import select
 
-from bot.commands import Command, Param, Registry, Role
-from bot.context import Context, UserError, channel_of
+from bot.commands import Command, Param, Role
+from bot.context import Context, UserError, channel_of, check_zone
 from bot.events import Reply, Respond
-from bot.features import meetings_jobs
-from bot.features.communities import check_zone
-from bot.features.meetings_core import (
+from bot.features.meetings.core import (
     ANSWERS,
     DEFAULT_REMINDERS,
     MAX_LOCATION,
     MAX_TITLE,
     MAX_TOPIC,
     InputError,
-    JobPlan,
     check_link,
     check_text,
     counts,
@@ -48,8 +45,7 @@ from bot.features.meetings_core import (
     series_meetings,
     split_items,
 )
-from bot.features.meetings_find import (
-    after_commit,
+from bot.features.meetings.find import (
     find_meeting,
     find_series,
     friendly,
@@ -58,9 +54,9 @@ from bot.features.meetings_find import (
     series_of_meeting,
     upcoming_parts,
 )
-from bot.features.meetings_members import attend_button, attendance, attended, ics, rsvp
-from bot.features.meetings_render import agenda_sections, card, when
-from bot.features.schedule import Schedule, parse_schedule
+from bot.features.meetings.members import attendance, attended, ics
+from bot.features.meetings.render import agenda_sections, card, when
+from bot.schedule import Schedule, parse_schedule
 from bot.ui import Inline, Message, Section, Time, plain
 from storage.meetings import Meeting, MeetingSeries
 
@@ -75,7 +71,9 @@ def _series_values(ctx: Context, series: MeetingSeries | None) -> dict[str, obje
     p, out = ctx.params, {}  # type: ignore[var-annotated]
     community = ctx.require_community()
     zone = (
-        check_zone(ctx, p["zone"]) if "zone" in p else (series.tz if series else community.timezone)
+        check_zone(ctx.t, p["zone"])
+        if "zone" in p
+        else (series.tz if series else community.timezone)
     )
     if "zone" in p:
         out["tz"] = zone
@@ -128,14 +126,13 @@ async def series_create(ctx: Context) -> Reply:
     ctx.session.add(series)
     await ctx.session.flush()
     await materialise(ctx.session, series, community, ctx.t, now)
-    plan = JobPlan()
-    await plan_series(ctx.session, plan, series, now, mirror=(ctx.services.outbox, community))
-    after_commit(ctx, plan)
+    await plan_series(
+        ctx.session, ctx.schedule, series, now, mirror=(ctx.services.outbox, community)
+    )
     upcoming = [m for m in await series_meetings(ctx.session, series.id) if m.starts_at > now]  # type: ignore[arg-type]
     first = upcoming[0]
     key = f"meeting:{first.id}:announce"
-    await ctx.services.outbox.enqueue(
-        ctx.session,
+    await ctx.outbox.enqueue(
         key=key,
         to=channel_of(community),
         message=await card(ctx.session, ctx.t, first, series, "announce"),
@@ -227,16 +224,14 @@ async def series_edit(ctx: Context) -> Reply:
                 m.duration_minutes = series.duration_minutes
                 ctx.session.add(m)
     await materialise(ctx.session, series, community, ctx.t, now)
-    plan = JobPlan()
     await plan_series(
         ctx.session,
-        plan,
+        ctx.schedule,
         series,
         now,
         old_offsets=old_offsets,
         mirror=(ctx.services.outbox, community),
     )
-    after_commit(ctx, plan)
     for meeting, old_start in moved:
         await _tell_moved(ctx, meeting, series, old_start)
     for meeting in dropped:
@@ -255,8 +250,7 @@ async def series_edit(ctx: Context) -> Reply:
             minutes=series.duration_minutes,
         )
         parts: list[Inline] = [note, when(upcoming[0], series), "."]
-        await ctx.services.outbox.enqueue(
-            ctx.session,
+        await ctx.outbox.enqueue(
             key=f"meeting-series:{series.id}:edit:{series.sequence}",
             to=channel_of(community),
             message=Message(text=plain(parts), blocks=[Section(parts=parts)]),
@@ -283,10 +277,10 @@ async def _tell_cancelled(ctx: Context, meeting: Meeting, series: MeetingSeries)
     ]
     message = Message(text=plain(parts), blocks=[Section(parts=parts)])
     key = f"meeting:{meeting.id}:cancelled"
-    await ctx.services.outbox.enqueue(
-        ctx.session, key=key, to=channel_of(community), message=message, community_id=community.id
+    await ctx.outbox.enqueue(
+        key=key, to=channel_of(community), message=message, community_id=community.id
     )
-    told = await notify_answered(ctx.services, ctx.session, community, meeting, key, message)
+    told = await notify_answered(ctx, ctx.session, community, meeting, key, message)
     await refresh_card(ctx, meeting, series, "cancelled")
     return told
 
@@ -302,13 +296,11 @@ async def _tell_moved(ctx: Context, meeting: Meeting, series: MeetingSeries, old
     ]
     message = Message(text=plain(parts), blocks=[Section(parts=parts)])
     key = f"meeting:{meeting.id}:moved:{meeting.revision}"
-    await ctx.services.outbox.enqueue(
-        ctx.session, key=key, to=channel_of(community), message=message, community_id=community.id
+    await ctx.outbox.enqueue(
+        key=key, to=channel_of(community), message=message, community_id=community.id
     )
     # Everyone who answered hears of a move: someone who couldn't come may be able to now.
-    told = await notify_answered(
-        ctx.services, ctx.session, community, meeting, key, message, ANSWERS
-    )
+    told = await notify_answered(ctx, ctx.session, community, meeting, key, message, ANSWERS)
     await refresh_card(ctx, meeting, series)
     return told
 
@@ -327,16 +319,14 @@ async def cancel(ctx: Context) -> Reply:
     series = await series_of_meeting(ctx, meeting)
     meeting.status = "cancelled"
     ctx.session.add(meeting)
-    plan = JobPlan()
     await plan_meeting(
         ctx.session,
-        plan,
+        ctx.schedule,
         meeting,
         series,
         ctx.now,
         mirror=(ctx.services.outbox, ctx.require_community()),
     )
-    after_commit(ctx, plan)
     told = await _tell_cancelled(ctx, meeting, series)
     log.info("meeting %s cancelled", meeting.id)
     text = ctx.t("meetings.cancelled_done", id=meeting.id, title=series.title, count=told)
@@ -354,16 +344,14 @@ async def move(ctx: Context) -> Reply:
     meeting.revision += 1
     meeting.timing_set_at = ctx.now
     ctx.session.add(meeting)
-    plan = JobPlan()
     await plan_meeting(
         ctx.session,
-        plan,
+        ctx.schedule,
         meeting,
         series,
         ctx.now,
         mirror=(ctx.services.outbox, ctx.require_community()),
     )
-    after_commit(ctx, plan)
     told = await _tell_moved(ctx, meeting, series, old_start)
     log.info("meeting %s moved", meeting.id)
     text = ctx.t("meetings.moved_done", id=meeting.id, title=series.title, count=told)
@@ -463,7 +451,7 @@ async def list_meetings(ctx: Context) -> Reply:
 # -- registration -----------------------------------------------------------------------------
 
 
-def register(registry: Registry) -> None:
+def commands() -> tuple[Command, ...]:
     """Adds this feature's commands, buttons, jobs, hooks and start-up reconciler."""
 
     def p(name: str, **kw) -> Param:  # type: ignore[no-untyped-def]
@@ -482,7 +470,7 @@ def register(registry: Registry) -> None:
         opt("dm", choices=("yes", "no")),
     )
     meeting = p("meeting", max_length=12)
-    for cmd in (
+    return (
         Command(
             ("meeting", "series"),
             "meetings.help.series",
@@ -556,14 +544,4 @@ def register(registry: Registry) -> None:
             Role.FACILITATOR,
             (opt("meeting", max_length=12),),
         ),
-    ):
-        registry.command(cmd)
-    for answer in ANSWERS:
-        registry.action("rsvp", answer, rsvp, Role.MEMBER)
-    registry.action("attend", "mark", attend_button, Role.MEMBER)
-    registry.job("meeting.remind", meetings_jobs.remind)
-    registry.job("meeting.start", meetings_jobs.start)
-    registry.job("meeting.end", meetings_jobs.end)
-    registry.job("meeting.ahead", meetings_jobs.ahead)
-    registry.reconciler(meetings_jobs.reconcile)
-    registry.on("topic.chosen", meetings_jobs.topic_chosen)
+    )

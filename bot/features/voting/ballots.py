@@ -1,7 +1,7 @@
 """Ballots: reading what a voter typed into a form, storing it, and counting stored ballots.
 
 Pure: no I/O. Voters name options by their number on the poll (1, 2, 3 in listing order) or
-by label. Counting delegates to `bot.features.tally`, so a result is a pure function of the
+by label. Counting delegates to `bot.features.voting.tally`, so a result is a pure function of the
 stored ballots.
 """
 
@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from bot.features.tally import IrvResult, Method, TotalsResult, count_irv, count_totals
+from bot.features.voting.tally import IrvResult, Method, TotalsResult, count_irv, count_totals
 
 __all__ = [
     "MAX_SCORE",

@@ -17,24 +17,23 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.commands import Command, Param, Registry, Role
-from bot.context import Context, Services, UserError, require
+from bot.commands import Param, Role
+from bot.context import Context, UserError, require
+from bot.deadlines import DeadlineError, parse_deadline, parse_offset
 from bot.events import Reply, Respond
-from bot.features.deadlines import DeadlineError, parse_deadline, parse_offset
-from bot.features.tally import Method
-from bot.features.voting_ballots import (
+from bot.features.voting.ballots import (
     Choice,
     decode,
     tally,
 )
-from bot.features.voting_render import (
+from bot.features.voting.render import (
     Standing,
     poll_message,
 )
+from bot.features.voting.tally import Method
 from bot.i18n import translator
-from bot.scheduling import run_at
 from bot.ui import Message
-from storage.models import Community, Member
+from storage.models import Community, Member, MemberRole
 from storage.voting import Ballot, Poll, PollOption
 
 log = logging.getLogger(__name__)
@@ -70,7 +69,7 @@ async def member_count(session: AsyncSession, community_id: int) -> int:
         await session.execute(
             select(func.count())
             .select_from(Member)
-            .where(Member.community_id == community_id, Member.role != "left")
+            .where(Member.community_id == community_id, Member.role != MemberRole.LEFT)
         )
     ).scalar_one()
 
@@ -102,13 +101,13 @@ async def poll_for_command(ctx: Context, *, status: str | None = None) -> Poll:
 async def poll_for_interaction(ctx: Context, poll_id: int, role: Role = Role.MEMBER) -> Poll:
     """Load a poll from a button or form, enter its community (never the channel's) and check role.
 
-    Nobody becomes a member here: the dispatcher already joined people who press in the
-    community's own channel, so anyone else is refused.
+    Whether a non-member pressing in the community's channel joins is the action's own
+    declaration (`Action.joins`); anyone else is refused.
     """
     poll = await ctx.session.get(Poll, poll_id)
     if poll is None:
         raise UserError(ctx.t("core.refuse.stale_button"))
-    await ctx.enter(poll.community_id, join=False)
+    await ctx.enter(poll.community_id)
     require(ctx, role)
     return poll
 
@@ -137,15 +136,14 @@ async def render_poll(session: AsyncSession, poll: Poll, community: Community) -
 
 
 async def refresh_poll_message(
-    services: Services, session: AsyncSession, poll: Poll, community: Community, *, delay=EDIT_DELAY
+    ctx: Context, poll: Poll, community: Community, *, delay: timedelta = EDIT_DELAY
 ) -> None:
     """Queue an in-place edit of the poll message; a burst within `delay` becomes one edit."""
-    await services.outbox.enqueue_edit(
-        session,
+    await ctx.outbox.enqueue_edit(
         edit_of=f"poll:{poll.id}:message",
         platform=community.platform,
         workspace_id=community.workspace_id,
-        message=await render_poll(session, poll, community),
+        message=await render_poll(ctx.session, poll, community),
         community_id=community.id,
         delay=delay,
     )
@@ -278,47 +276,44 @@ async def open_poll(
             )
         )
     await ctx.session.flush()
-    await ctx.services.outbox.enqueue(
-        ctx.session,
+    await ctx.outbox.enqueue(
         key=f"poll:{poll.id}:message",
         to=ctx.channel(),
         message=await render_poll(ctx.session, poll, community),
         community_id=community.id,
     )
-    schedule_later(ctx, poll)
+    await schedule_jobs(ctx, poll)
     log.info("poll %s opened in community %s (%s)", poll.id, community.id, poll.method)
     return poll
 
 
-def schedule_later(ctx: Context, poll: Poll) -> None:
-    """Schedule the poll's jobs once this transaction has committed."""
-    services = ctx.services
-    snapshot = Poll.model_validate(poll.model_dump())
-
-    async def later() -> None:
-        await schedule_jobs(services, snapshot)
-
-    ctx.after_commit.append(later)
-
-
-async def schedule_jobs(services: Services, poll: Poll) -> None:
+async def schedule_jobs(ctx: Context, poll: Poll) -> None:
     """(Re)create the close and reminder jobs of an open poll; stable ids make this idempotent."""
     if poll.status != "open" or poll.closes_at is None:
         return
-    await run_at(
-        services.scheduler, f"poll-close:{poll.id}", poll.closes_at, "poll.close", [poll.id]
-    )  # type: ignore[list-item]
+    assert poll.id is not None
+    await ctx.schedule.at(
+        f"poll-close:{poll.id}",
+        poll.closes_at,
+        "poll.close",
+        [poll.id],
+        community_id=poll.community_id,
+    )
     if poll.remind_before and not poll.reminded:
         when = poll.closes_at - timedelta(minutes=poll.remind_before)
-        if when > services.clock.now():
-            await run_at(
-                services.scheduler, f"poll-remind:{poll.id}", when, "poll.remind", [poll.id]
-            )  # type: ignore[list-item]
+        if when > ctx.now:
+            await ctx.schedule.at(
+                f"poll-remind:{poll.id}",
+                when,
+                "poll.remind",
+                [poll.id],
+                community_id=poll.community_id,
+            )
 
 
-async def unschedule(services: Services, poll_id: int) -> None:
-    await services.scheduler.remove(f"poll-close:{poll_id}")
-    await services.scheduler.remove(f"poll-remind:{poll_id}")
+async def unschedule(ctx: Context, poll_id: int) -> None:
+    await ctx.schedule.cancel(f"poll-close:{poll_id}")
+    await ctx.schedule.cancel(f"poll-remind:{poll_id}")
 
 
 async def new_poll(ctx: Context) -> Reply:
@@ -326,103 +321,3 @@ async def new_poll(ctx: Context) -> Reply:
     poll = build_poll(ctx, ctx.params["question"], len(labels))
     await open_poll(ctx, poll, labels)
     return Respond(Message(text=ctx.t("voting.opened", id=poll.id)))
-
-
-# -- registration ------------------------------------------------------------------------------
-
-
-def register(registry: Registry) -> None:
-    """Adds polls and topic intake: commands, buttons, forms, jobs and the start-up reconciler."""
-    from bot.features import voting_topics
-    from bot.features.voting_cast import (
-        FORM_IDS,
-        cast,
-        open_ballot_form,
-        submit_ballot,
-        unapprove,
-    )
-    from bot.features.voting_close import (
-        agenda,
-        agenda_button,
-        close,
-        close_job,
-        export,
-        list_polls,
-        reconcile,
-        remind_job,
-        reopen,
-        results,
-    )
-
-    poll_id = Param("poll", "voting.param.poll", kind="int", required=False)
-    for cmd in (
-        Command(
-            ("poll", "new"),
-            "voting.help.new",
-            new_poll,
-            Role.FACILITATOR,
-            (
-                Param("question", "voting.param.question", max_length=MAX_QUESTION),
-                Param("options", "voting.param.options", keyword=True, max_length=2600),
-                *POLL_PARAMS,
-            ),
-            "voting.example.new",
-        ),
-        Command(
-            ("poll", "list"), "voting.help.list", list_polls, Role.MEMBER, (), "voting.example.list"
-        ),
-        Command(
-            ("poll", "results"),
-            "voting.help.results",
-            results,
-            Role.MEMBER,
-            (poll_id,),
-            "voting.example.results",
-        ),
-        Command(
-            ("poll", "close"),
-            "voting.help.close",
-            close,
-            Role.FACILITATOR,
-            (poll_id,),
-            "voting.example.close",
-        ),
-        Command(
-            ("poll", "reopen"),
-            "voting.help.reopen",
-            reopen,
-            Role.FACILITATOR,
-            (
-                poll_id,
-                Param("closes", "voting.param.closes", required=False, keyword=True, max_length=60),
-            ),
-            "voting.example.reopen",
-        ),
-        Command(
-            ("poll", "export"),
-            "voting.help.export",
-            export,
-            Role.FACILITATOR,
-            (poll_id,),
-            "voting.example.export",
-        ),
-        Command(
-            ("poll", "agenda"),
-            "voting.help.agenda",
-            agenda,
-            Role.FACILITATOR,
-            (poll_id,),
-            "voting.example.agenda",
-        ),
-    ):
-        registry.command(cmd)
-    registry.action("vote", "cast", cast, Role.MEMBER)
-    registry.action("vote", "unapprove", unapprove, Role.MEMBER)
-    registry.action("vote", "form", open_ballot_form, Role.MEMBER)
-    registry.action("vote", "agenda", agenda_button, Role.FACILITATOR)
-    for form_id in FORM_IDS.values():
-        registry.form(form_id, submit_ballot)
-    registry.job("poll.close", close_job)
-    registry.job("poll.remind", remind_job)
-    registry.reconciler(reconcile)
-    voting_topics.register(registry)

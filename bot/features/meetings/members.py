@@ -1,7 +1,7 @@
 """What members do with meetings: answer (RSVP), mark attendance, get calendar files.
 
 Attendance is stored per member and meeting with the meeting's length, for a later
-professional-development hours report; calendar files come from `bot.features.calendar_ics`.
+professional-development hours report; calendar files come from `bot.features.meetings.ics`.
 """
 
 from __future__ import annotations
@@ -14,14 +14,13 @@ from sqlalchemy import select
 from bot.commands import Role, normalise_user
 from bot.context import Context, UserError, find_member
 from bot.events import Reply, Respond
-from bot.features.calendar_ics import meeting_ics, series_ics
-from bot.features.meetings_core import (
+from bot.features.meetings.core import (
     ANSWERS,
     ends_at,
     schedule_of,
     series_meetings,
 )
-from bot.features.meetings_find import (
+from bot.features.meetings.find import (
     find_meeting,
     find_series,
     friendly,
@@ -31,7 +30,8 @@ from bot.features.meetings_find import (
     respond,
     series_of_meeting,
 )
-from bot.features.meetings_render import agenda_sections, when
+from bot.features.meetings.ics import meeting_ics, series_ics
+from bot.features.meetings.render import agenda_sections, when
 from bot.ui import File, Message, Section, plain
 from storage.meetings import Meeting, MeetingAttendance, MeetingRsvp, MeetingSeries
 from storage.models import Community, Member

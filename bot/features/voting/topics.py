@@ -13,10 +13,10 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.commands import Command, Param, Registry, Role
-from bot.context import Context, Services, UserError, channel_of, require
+from bot.commands import Command, Param, Role
+from bot.context import Context, Services, UserError, background, channel_of, require
 from bot.events import FormSubmitted, OpenForm, Reply, Respond, UserRef
-from bot.features.voting import (
+from bot.features.voting.polls import (
     MAX_QUESTION,
     POLL_PARAMS,
     build_poll,
@@ -24,9 +24,8 @@ from bot.features.voting import (
     open_poll,
     read_deadline,
 )
-from bot.features.voting_render import intake_message, topic_line
+from bot.features.voting.render import intake_message, topic_line
 from bot.i18n import translator
-from bot.scheduling import run_at
 from bot.ui import Form, Input, Message, Section
 from storage.models import Community
 from storage.voting import Topic, TopicIntake
@@ -69,8 +68,7 @@ async def refresh_intake(ctx: Context, intake: TopicIntake) -> None:
     community = ctx.require_community()
     topics = await proposals(ctx.session, intake)
     message = intake_message(ctx.t, intake, topics, community.timezone, ctx.now)
-    await ctx.services.outbox.enqueue_edit(
-        ctx.session,
+    await ctx.outbox.enqueue_edit(
         edit_of=f"intake:{intake.id}:message",
         platform=community.platform,
         workspace_id=community.workspace_id,
@@ -93,8 +91,7 @@ async def open_(ctx: Context) -> Reply:
         intake.closes_at = read_deadline(ctx, ctx.params["closes"])
     ctx.session.add(intake)
     await ctx.session.flush()
-    await ctx.services.outbox.enqueue(
-        ctx.session,
+    await ctx.outbox.enqueue(
         key=f"intake:{intake.id}:message",
         to=ctx.channel(),
         message=intake_message(ctx.t, intake, [], community.timezone),
@@ -102,16 +99,7 @@ async def open_(ctx: Context) -> Reply:
     )
     log.info("intake %s opened in community %s", intake.id, community.id)
     if intake.closes_at is not None:
-        services, intake_id, closes_at = ctx.services, intake.id, intake.closes_at
-        ctx.after_commit.append(
-            lambda: run_at(
-                services.scheduler,
-                deadline_job_id(intake_id),
-                closes_at,
-                "intake.deadline",
-                [intake_id],
-            )
-        )
+        await _schedule_deadline(ctx, intake)
     return Respond(Message(text=ctx.t("voting.intake.opened")))
 
 
@@ -119,61 +107,64 @@ def deadline_job_id(intake_id: int) -> str:
     return f"intake-deadline:{intake_id}"
 
 
-async def deadline_job(services: Services, intake_id: int) -> None:
+async def _schedule_deadline(ctx: Context, intake: TopicIntake) -> None:
+    assert intake.id is not None and intake.closes_at is not None
+    await ctx.schedule.at(
+        deadline_job_id(intake.id),
+        intake.closes_at,
+        "intake.deadline",
+        [intake.id],
+        community_id=intake.community_id,
+    )
+
+
+async def deadline_job(ctx: Context, intake_id: int) -> None:
     """The intake's deadline passed: say so once in the channel and take the button away."""
-    async with services.db.session() as session:
-        intake = await session.get(TopicIntake, int(intake_id))
-        if intake is None or intake.status != "open" or intake.closes_at is None:
-            return
-        if intake.closes_at > services.clock.now():
-            return  # the deadline was moved later; its own job will come
-        community = await session.get(Community, intake.community_id)
-        if community is None:
-            return
-        t = translator(community.language)
-        topics = await proposals(session, intake)
-        posted = await services.outbox.enqueue(
-            session,
-            key=f"intake:{intake.id}:deadline",
-            to=channel_of(community),
-            message=Message(
-                text=t("voting.intake.deadline", prompt=intake.prompt, count=len(topics))
-            ),
+    session = ctx.session
+    intake = await session.get(TopicIntake, int(intake_id))
+    if intake is None or intake.status != "open" or intake.closes_at is None:
+        return
+    if intake.closes_at > ctx.now:
+        return  # the deadline was moved later; its own job will come
+    community = await session.get(Community, intake.community_id)
+    if community is None:
+        return
+    t = translator(community.language)
+    topics = await proposals(session, intake)
+    posted = await ctx.outbox.enqueue(
+        key=f"intake:{intake.id}:deadline",
+        to=channel_of(community),
+        message=Message(text=t("voting.intake.deadline", prompt=intake.prompt, count=len(topics))),
+        community_id=community.id,
+    )
+    if posted:
+        await ctx.outbox.enqueue_edit(
+            edit_of=f"intake:{intake.id}:message",
+            platform=community.platform,
+            workspace_id=community.workspace_id,
+            message=intake_message(t, intake, topics, community.timezone, ctx.now),
             community_id=community.id,
         )
-        if posted:
-            await services.outbox.enqueue_edit(
-                session,
-                edit_of=f"intake:{intake.id}:message",
-                platform=community.platform,
-                workspace_id=community.workspace_id,
-                message=intake_message(t, intake, topics, community.timezone, services.clock.now()),
-                community_id=community.id,
-            )
-            log.info("intake %s reached its deadline", intake.id)
+        log.info("intake %s reached its deadline", intake.id)
 
 
 async def reconcile_deadlines(services: Services) -> None:
-    """At start: re-arm deadline jobs of open intakes (a passed one runs at once, posts once)."""
-    async with services.db.session() as session:
+    """After start: re-arm missing deadline jobs of open intakes (a passed one runs at once)."""
+    async with background(services) as ctx:
         intakes = list(
             (
-                await session.execute(
+                await ctx.session.execute(
                     select(TopicIntake).where(
                         TopicIntake.status == "open",
-                        TopicIntake.closes_at.is_not(None),  # type: ignore[union-attr]
+                        TopicIntake.closes_at.is_not(None),  # type: ignore[union-attr]  # SQL expression
                     )
                 )
             ).scalars()
         )
-    for intake in intakes:
-        await run_at(
-            services.scheduler,
-            deadline_job_id(intake.id),  # type: ignore[arg-type]
-            intake.closes_at,  # type: ignore[arg-type]
-            "intake.deadline",
-            [intake.id],  # type: ignore[list-item]
-        )
+        have = await ctx.schedule.exists([deadline_job_id(i.id or 0) for i in intakes])
+        for intake in intakes:
+            if deadline_job_id(intake.id or 0) not in have:
+                await _schedule_deadline(ctx, intake)
 
 
 def _accepting(ctx: Context, intake: TopicIntake | None) -> TopicIntake:
@@ -250,7 +241,7 @@ async def propose_button(ctx: Context) -> Reply:
     intake = await ctx.session.get(TopicIntake, ctx.action.int_arg(0))
     if intake is None:
         raise UserError(ctx.t("core.refuse.stale_button"))
-    await ctx.enter(intake.community_id, join=False)
+    await ctx.enter(intake.community_id)
     require(ctx, Role.MEMBER)
     return propose_form(ctx, _accepting(ctx, intake))
 
@@ -310,8 +301,7 @@ async def _topic(ctx: Context, param: str, *statuses: str) -> Topic:
 async def _tell_proposer(ctx: Context, topic: Topic, key: str, text: str) -> None:
     """A private note to whoever proposed `topic` (nobody else sees why it changed)."""
     community = ctx.require_community()
-    await ctx.services.outbox.enqueue(
-        ctx.session,
+    await ctx.outbox.enqueue(
         key=key,
         to=UserRef(community.platform, community.workspace_id, topic.proposer_id),
         message=Message(text=text),
@@ -418,16 +408,15 @@ async def vote(ctx: Context) -> Reply:
     await ctx.session.flush()
     await refresh_intake(ctx, intake)
     if intake.closes_at is not None:
-        scheduler, job_id = ctx.services.scheduler, deadline_job_id(intake.id)  # type: ignore[arg-type]
-        ctx.after_commit.append(lambda: scheduler.remove(job_id))
+        await ctx.schedule.cancel(deadline_job_id(intake.id or 0))
     log.info("intake %s became poll %s", intake.id, poll.id)
     return Respond(Message(text=ctx.t("voting.opened", id=poll.id)))
 
 
-def register(registry: Registry) -> None:
+def commands() -> tuple[Command, ...]:
     topic = Param("topic", "voting.param.topic", kind="int")
     closes = Param("closes", "voting.param.closes", required=False, keyword=True, max_length=60)
-    for cmd in (
+    return (
         Command(
             ("topics", "open"),
             "voting.help.topics_open",
@@ -504,9 +493,4 @@ def register(registry: Registry) -> None:
             ),
             "voting.example.topics_vote",
         ),
-    ):
-        registry.command(cmd)
-    registry.action("topics", "propose", propose_button, Role.MEMBER)
-    registry.job("intake.deadline", deadline_job)
-    registry.reconciler(reconcile_deadlines)
-    registry.form("topics.propose", propose_submitted)
+    )

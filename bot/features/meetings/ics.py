@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vRecur
 
-from bot.features.schedule import Schedule
+from bot.schedule import Schedule
 
 __all__ = ["meeting_ics", "parse_instants", "series_ics"]
 

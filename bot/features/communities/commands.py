@@ -7,28 +7,17 @@ join explicitly or on their first interaction.
 from __future__ import annotations
 
 import logging
-from zoneinfo import available_timezones
 
 from sqlalchemy import func, select
 
-from bot.commands import Command, Param, Registry, Role
-from bot.context import Context, UserError, find_member
+from bot.commands import Command, Param, Role
+from bot.context import Context, UserError, check_zone, find_member
 from bot.events import Reply, Respond
 from bot.i18n import available_languages, translator
 from bot.ui import Mention, Message, Section
-from storage.models import Community, Member
+from storage.models import Community, Member, MemberRole
 
 log = logging.getLogger(__name__)
-
-
-def check_zone(ctx: Context, zone: str) -> str:
-    """The zone's canonical IANA name, or a one-sentence refusal."""
-    if zone in available_timezones():
-        return zone
-    lowered = {z.lower(): z for z in available_timezones()}
-    if zone.lower() in lowered:
-        return lowered[zone.lower()]
-    raise UserError(ctx.t("communities.bad_zone", zone=zone[:60]))
 
 
 def check_language(ctx: Context, language: str) -> str:
@@ -48,7 +37,7 @@ async def setup(ctx: Context) -> Reply:
         raise UserError(ctx.t("communities.already", name=ctx.community.name))
     if ctx.place.is_dm:
         raise UserError(ctx.t("core.refuse.no_community_dm"))
-    zone = check_zone(ctx, ctx.params.get("timezone") or ctx.services.default_timezone)
+    zone = check_zone(ctx.t, ctx.params.get("timezone") or ctx.services.default_timezone)
     language = check_language(ctx, ctx.params.get("language") or "en")
     conv = ctx.place.conversation
     community = Community(
@@ -64,7 +53,8 @@ async def setup(ctx: Context) -> Reply:
     )
     ctx.session.add(community)
     await ctx.session.flush()
-    await ctx.enter(community.id)  # type: ignore[arg-type]
+    assert community.id is not None
+    await ctx.enter(community.id, join=True)
     log.info("community %s set up on %s", community.id, conv.platform)
     text = ctx.t("communities.setup_done", name=community.name, timezone=zone, language=language)
     return Respond(Message(text=text), private=False)
@@ -75,7 +65,7 @@ async def settings(ctx: Context) -> Reply:
     if "name" in ctx.params:
         community.name = ctx.params["name"][:100]
     if "timezone" in ctx.params:
-        community.timezone = check_zone(ctx, ctx.params["timezone"])
+        community.timezone = check_zone(ctx.t, ctx.params["timezone"])
     if "language" in ctx.params:
         community.language = check_language(ctx, ctx.params["language"])
     ctx.session.add(community)
@@ -98,14 +88,14 @@ async def about(ctx: Context) -> Reply:
         await ctx.session.execute(
             select(func.count())
             .select_from(Member)
-            .where(Member.community_id == community.id, Member.role != "left")
+            .where(Member.community_id == community.id, Member.role != MemberRole.LEFT)
         )
     ).scalar_one()
     facilitators = (
         (
             await ctx.session.execute(
                 select(Member.display_name)
-                .where(Member.community_id == community.id, Member.role == "facilitator")
+                .where(Member.community_id == community.id, Member.role == MemberRole.FACILITATOR)
                 .order_by(Member.display_name)
             )
         )
@@ -136,11 +126,11 @@ async def join(ctx: Context) -> Reply:
 
 async def leave(ctx: Context) -> Reply:
     community = ctx.require_community()
-    if ctx.member is None or ctx.member.role == "left":
+    if ctx.member is None or ctx.member.role == MemberRole.LEFT:
         raise UserError(ctx.t("communities.not_member", name=community.name))
     # The row stays (role "left") so ballots and RSVPs stay attached: rejoining never
     # yields a second vote in a poll that is still open.
-    ctx.member.role = "left"
+    ctx.member.role = MemberRole.LEFT
     ctx.session.add(ctx.member)
     log.info("member %s left community %s", ctx.member.id, community.id)
     return Respond(Message(text=ctx.t("communities.left", name=community.name)))
@@ -152,7 +142,7 @@ async def members(ctx: Context) -> Reply:
         (
             await ctx.session.execute(
                 select(Member)
-                .where(Member.community_id == community.id, Member.role != "left")
+                .where(Member.community_id == community.id, Member.role != MemberRole.LEFT)
                 .order_by(Member.display_name)
             )
         )
@@ -188,13 +178,13 @@ async def facilitator_add(ctx: Context) -> Reply:
             role="member",
             joined_at=ctx.now,
         )
-    if member.role == "facilitator":
+    if member.role == MemberRole.FACILITATOR:
         raise UserError(
             ctx.t(
                 "communities.facilitator_already", member=member.display_name, name=community.name
             )
         )
-    member.role = "facilitator"
+    member.role = MemberRole.FACILITATOR
     ctx.session.add(member)
     await ctx.session.flush()
     log.info("member %s made facilitator of community %s", member.id, community.id)
@@ -208,7 +198,7 @@ async def facilitator_remove(ctx: Context) -> Reply:
     if member is None or member.role != "facilitator":
         name = member.display_name if member else ctx.params["user"]
         raise UserError(ctx.t("communities.facilitator_not", member=name, name=community.name))
-    member.role = "member"
+    member.role = MemberRole.MEMBER
     ctx.session.add(member)
     text = ctx.t("communities.facilitator_removed", member=member.display_name, name=community.name)
     return Respond(Message(text=text), private=False)
@@ -241,13 +231,13 @@ async def help_(ctx: Context) -> Reply:
     return Respond(Message(text=text, blocks=[Section.of(text)]))
 
 
-def register(registry: Registry) -> None:
+def commands() -> tuple[Command, ...]:
     """Adds this feature's commands to the registry."""
     name = Param("name", "communities.param.name", max_length=100)
     zone = Param("timezone", "communities.param.timezone", kind="zone", required=False)
     lang = Param("language", "communities.param.language", required=False, max_length=8)
     user = Param("user", "communities.param.user", kind="user", max_length=100)
-    for cmd in (
+    return (
         Command(("help",), "communities.help.help", help_, Role.ANYONE, needs_community=False),
         Command(
             ("setup",),
@@ -285,5 +275,4 @@ def register(registry: Registry) -> None:
             Role.ADMIN,
             (user,),
         ),
-    ):
-        registry.command(cmd)
+    )

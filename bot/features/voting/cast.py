@@ -15,14 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Context, UserError
 from bot.events import OpenForm, Reply, Respond
-from bot.features.tally import Method
-from bot.features.voting import (
-    check_open,
-    options_of,
-    poll_for_interaction,
-    refresh_poll_message,
-)
-from bot.features.voting_ballots import (
+from bot.features.voting.ballots import (
     BallotError,
     Choice,
     decode,
@@ -31,6 +24,13 @@ from bot.features.voting_ballots import (
     parse_ranking,
     parse_scores,
 )
+from bot.features.voting.polls import (
+    check_open,
+    options_of,
+    poll_for_interaction,
+    refresh_poll_message,
+)
+from bot.features.voting.tally import Method
 from bot.i18n import Translator
 from bot.ui import Form, Input, Message, Section
 from storage.voting import Ballot, Poll, PollOption
@@ -95,7 +95,7 @@ async def store_ballot(ctx: Context, poll: Poll, choice: Choice) -> bool:
 async def _after_ballot(ctx: Context, poll: Poll) -> None:
     log.info("ballot on poll %s", poll.id)
     community = ctx.require_community()
-    await refresh_poll_message(ctx.services, ctx.session, poll, community)
+    await refresh_poll_message(ctx, poll, community)
 
 
 def _confirm(ctx: Context, changed: bool, poll: Poll, what: str) -> Reply:

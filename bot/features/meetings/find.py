@@ -16,12 +16,9 @@ from sqlalchemy import select
 from bot.commands import Role
 from bot.context import Context, UserError, require
 from bot.events import Reply, Respond
-from bot.features.meetings_core import (
-    InputError,
-    JobPlan,
-)
-from bot.features.meetings_render import card, when
-from bot.features.schedule import Schedule, ScheduleError
+from bot.features.meetings.core import InputError
+from bot.features.meetings.render import card, when
+from bot.schedule import Schedule, ScheduleError
 from bot.ui import Context as Small
 from bot.ui import Inline, Message, Section, plain
 from storage.meetings import Meeting, MeetingSeries
@@ -50,10 +47,6 @@ def respond(parts: list[Inline], *more: Section | Small, private: bool = True) -
     blocks = [Section(parts=parts), *more]
     text = "\n".join(plain(b.parts) for b in blocks)
     return Respond(Message(text=text, blocks=blocks), private=private)
-
-
-def after_commit(ctx: Context, plan: JobPlan) -> None:
-    ctx.after_commit.append(lambda: plan.apply(ctx.services.scheduler))
 
 
 # -- finding rows -----------------------------------------------------------------------------
@@ -132,8 +125,7 @@ async def refresh_card(
     if not meeting.card_key:
         return
     community = ctx.require_community()
-    await ctx.services.outbox.enqueue_edit(
-        ctx.session,
+    await ctx.outbox.enqueue_edit(
         edit_of=meeting.card_key,
         platform=community.platform,
         workspace_id=community.workspace_id,

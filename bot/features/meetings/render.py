@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.features.meetings_core import (
+from bot.features.meetings.core import (
     answered,
     counts,
     items,

@@ -1,0 +1,6 @@
+"""The member's home view, drawn from every feature's ``home.sections``."""
+
+from bot.feature import Feature
+from bot.features.home.render import home
+
+FEATURE = Feature(name="home", home=home, catalog="home")

@@ -1,0 +1,28 @@
+"""Meetings and reminders: series in the community's zone, agendas, RSVP, attendance, .ics."""
+
+from bot.feature import Action, Feature
+from bot.features.meetings import jobs
+from bot.features.meetings.commands import commands
+from bot.features.meetings.core import ANSWERS
+from bot.features.meetings.home import home_sections
+from bot.features.meetings.members import attend_button, rsvp
+
+FEATURE = Feature(
+    name="meetings",
+    commands=commands(),
+    # A reminder in the channel may be answered by anyone in it: answering joins them.
+    actions={
+        **{f"rsvp:{answer}": Action(rsvp, joins=True) for answer in ANSWERS},
+        "attend:mark": Action(attend_button, joins=True),
+    },
+    jobs={
+        "meeting.remind": jobs.remind,
+        "meeting.start": jobs.start,
+        "meeting.end": jobs.end,
+        "meeting.ahead": jobs.ahead,
+    },
+    hooks={"topic.chosen": jobs.topic_chosen, "home.sections": home_sections},
+    emits=("meeting.start", "meeting.end"),
+    reconcile=jobs.reconcile,
+    catalog="meetings",
+)

@@ -1,0 +1,89 @@
+"""The ``/cop poll`` and ``/cop topics`` commands, declared in one place."""
+
+from __future__ import annotations
+
+from bot.commands import Command, Param, Role
+from bot.context import Context
+from bot.events import Reply, Respond
+from bot.features.voting import topics
+from bot.features.voting.close import agenda, close, export, list_polls, reopen, results
+from bot.features.voting.polls import (
+    MAX_QUESTION,
+    POLL_PARAMS,
+    build_poll,
+    open_poll,
+    split_options,
+)
+from bot.ui import Message
+
+
+async def new_poll(ctx: Context) -> Reply:
+    labels = split_options(ctx, ctx.params["options"])
+    poll = build_poll(ctx, ctx.params["question"], len(labels))
+    await open_poll(ctx, poll, labels)
+    return Respond(Message(text=ctx.t("voting.opened", id=poll.id)))
+
+
+def commands() -> tuple[Command, ...]:
+    poll_id = Param("poll", "voting.param.poll", kind="int", required=False)
+    return (
+        Command(
+            ("poll", "new"),
+            "voting.help.new",
+            new_poll,
+            Role.FACILITATOR,
+            (
+                Param("question", "voting.param.question", max_length=MAX_QUESTION),
+                Param("options", "voting.param.options", keyword=True, max_length=2600),
+                *POLL_PARAMS,
+            ),
+            "voting.example.new",
+        ),
+        Command(
+            ("poll", "list"), "voting.help.list", list_polls, Role.MEMBER, (), "voting.example.list"
+        ),
+        Command(
+            ("poll", "results"),
+            "voting.help.results",
+            results,
+            Role.MEMBER,
+            (poll_id,),
+            "voting.example.results",
+        ),
+        Command(
+            ("poll", "close"),
+            "voting.help.close",
+            close,
+            Role.FACILITATOR,
+            (poll_id,),
+            "voting.example.close",
+        ),
+        Command(
+            ("poll", "reopen"),
+            "voting.help.reopen",
+            reopen,
+            Role.FACILITATOR,
+            (
+                poll_id,
+                Param("closes", "voting.param.closes", required=False, keyword=True, max_length=60),
+            ),
+            "voting.example.reopen",
+        ),
+        Command(
+            ("poll", "export"),
+            "voting.help.export",
+            export,
+            Role.FACILITATOR,
+            (poll_id,),
+            "voting.example.export",
+        ),
+        Command(
+            ("poll", "agenda"),
+            "voting.help.agenda",
+            agenda,
+            Role.FACILITATOR,
+            (poll_id,),
+            "voting.example.agenda",
+        ),
+        *topics.commands(),
+    )
