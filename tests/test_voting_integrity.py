@@ -28,6 +28,7 @@ from bot.events import (
 )
 from bot.features.voting.close import close_job, remind_job
 from bot.i18n import Translator
+from bot.ports import Capabilities
 from bot.ui import ActionId, File
 from storage.models import Community, Member
 from storage.models import OutboxMessage as Row
@@ -379,3 +380,20 @@ async def test_leaving_and_rejoining_does_not_give_a_second_vote() -> None:
         "  2. Cheese  ██████████ 1 (100%)",
         "  (Turnout: 1 of 2 members voted.)",
     ]
+
+
+async def test_a_platform_with_fewer_buttons_gets_fewer_button_options(bot: Bot) -> None:
+    # The feature asks the platform's Capabilities instead of assuming 25 buttons.
+    bot.app.services.capabilities["fake"] = Capabilities(max_buttons=5)
+    six = "A | B | C | D | E | F"
+    refused = await bot.cmd("ben", f'poll new "Snack?" options="{six}"')
+    assert refused == (
+        "Here a poll voted by button can have at most 5 options, not 6; "
+        "try method=ranked or method=score, which use a form."
+    )
+    assert await bot.count(Poll) == 0
+    opened = await bot.cmd("ben", f'poll new "Snack?" options="{six}" method=ranked')
+    assert opened == "Poll #1 is posted in the channel."
+    five = await bot.cmd("ben", 'poll new "Fruit?" options="A | B | C | D | E"')
+    assert five == "Poll #2 is posted in the channel."
+    assert await bot.count(Poll) == 2

@@ -119,15 +119,15 @@ async def cast(ctx: Context) -> Reply:
     check_open(ctx, poll)
     method = Method(poll.method)
     if method is Method.SINGLE:
-        changed = await store_ballot(ctx, poll, {option.id: 1})  # type: ignore[dict-item]
+        changed = await store_ballot(ctx, poll, {option.id: 1})
         return _confirm(ctx, changed, poll, option.label)
     if method is not Method.APPROVAL:
         raise UserError(ctx.t("core.refuse.stale_button"))
-    existing = await _existing(ctx.session, poll, ctx.member.id)  # type: ignore[union-attr,arg-type]
-    approved = dict(decode(existing.choices)) if existing else {}  # type: ignore[arg-type]
+    existing = await _existing(ctx.session, poll, ctx.member.id)
+    approved = dict(decode(existing.choices)) if existing else {}
     if option.id not in approved and poll.max_choices and len(approved) >= poll.max_choices:
         raise UserError(ctx.t("voting.refuse.approval_max", max=poll.max_choices))
-    approved[option.id] = 1  # type: ignore[index]
+    approved[option.id] = 1
     changed = await store_ballot(ctx, poll, approved)
     return await _approval_reply(ctx, poll, approved, changed)
 
@@ -137,13 +137,13 @@ async def unapprove(ctx: Context) -> Reply:
     poll = await poll_for_interaction(ctx, ctx.action.int_arg(0))
     option = await _option(ctx, poll, ctx.action.int_arg(1))
     check_open(ctx, poll)
-    existing = await _existing(ctx.session, poll, ctx.member.id)  # type: ignore[union-attr,arg-type]
-    approved = dict(decode(existing.choices)) if existing else {}  # type: ignore[arg-type]
+    existing = await _existing(ctx.session, poll, ctx.member.id)
+    approved = dict(decode(existing.choices)) if existing else {}
     if option.id not in approved:
         return await _approval_reply(ctx, poll, approved, False)
     if not poll.allow_change:
         raise UserError(ctx.t("voting.refuse.final"))
-    del approved[option.id]  # type: ignore[arg-type]
+    del approved[option.id]
     if approved:
         await store_ballot(ctx, poll, approved)
     else:
@@ -153,10 +153,10 @@ async def unapprove(ctx: Context) -> Reply:
     return await _approval_reply(ctx, poll, approved, True)
 
 
-async def _approval_reply(ctx: Context, poll: Poll, approved: dict, changed: bool) -> Reply:  # type: ignore[type-arg]
+async def _approval_reply(ctx: Context, poll: Poll, approved: dict, changed: bool) -> Reply:
     from bot.ui import ActionId, Actions, Button
 
-    options = await options_of(ctx.session, poll.id)  # type: ignore[arg-type]
+    options = await options_of(ctx.session, poll.id)
     chosen = [o for o in options if o.id in approved]
     names = ", ".join(o.label for o in chosen) or ctx.t("voting.vote.nothing")
     reply = _confirm(ctx, changed, poll, names)
@@ -188,19 +188,17 @@ async def open_ballot_form(ctx: Context) -> Reply:
     method = Method(poll.method)
     if method not in FORM_IDS:
         raise UserError(ctx.t("core.refuse.stale_button"))
-    options = await options_of(ctx.session, poll.id)  # type: ignore[arg-type]
-    existing = await _existing(ctx.session, poll, ctx.member.id)  # type: ignore[union-attr,arg-type]
+    options = await options_of(ctx.session, poll.id)
+    existing = await _existing(ctx.session, poll, ctx.member.id)
     initial = ""
     if existing is not None:
         initial = _as_typed(method, decode(existing.choices), options)
-    # The numbers to type, in the placeholder: Discord caps it at 100 characters, labels at 45.
+    # The numbers to type, in the placeholder; the adapter cuts it to its platform's length.
     listing = "; ".join(f"{i} {o.label}" for i, o in enumerate(options, 1))
-    if len(listing) > 100:
-        listing = listing[:99] + "…"
     name = method.value
     field = Input(
         name="ballot",
-        label=ctx.t(f"voting.form.{name}_label", dots=poll.dots or 0)[:45],
+        label=ctx.t(f"voting.form.{name}_label", dots=poll.dots or 0),
         kind="long",
         max_length=300,
         placeholder=listing,
@@ -208,7 +206,7 @@ async def open_ballot_form(ctx: Context) -> Reply:
     )
     form = Form(
         form_id=FORM_IDS[method],
-        title=ctx.t(f"voting.form.{name}_title")[:45],
+        title=ctx.t(f"voting.form.{name}_title"),
         inputs=[field],
         submit_label=ctx.t("voting.form.submit"),
         metadata=str(poll.id),
@@ -239,16 +237,16 @@ async def submit_ballot(ctx: Context) -> Reply:
     method = Method(poll.method)
     if FORM_IDS.get(method) != event.form_id:
         raise UserError(ctx.t("core.refuse.stale_form"))
-    options = await options_of(ctx.session, poll.id)  # type: ignore[arg-type]
+    options = await options_of(ctx.session, poll.id)
     pairs = [(o.id, o.label) for o in options]
     typed = (event.values.get("ballot") or "")[:300]
     try:
         if method is Method.RANKED:
-            choice: Choice = parse_ranking(typed, pairs)  # type: ignore[arg-type]
+            choice: Choice = parse_ranking(typed, pairs)
         elif method is Method.DOT:
-            choice = parse_dots(typed, pairs, poll.dots or 1)  # type: ignore[arg-type]
+            choice = parse_dots(typed, pairs, poll.dots or 1)
         else:
-            choice = parse_scores(typed, pairs)  # type: ignore[arg-type]
+            choice = parse_scores(typed, pairs)
     except BallotError as err:
         return FormErrors({"ballot": ctx.t(f"voting.ballot.{err.code}", **err.values)})
     changed = await store_ballot(ctx, poll, choice)

@@ -20,7 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.commands import Param, Role
 from bot.context import Context, UserError, require
 from bot.deadlines import DeadlineError, parse_deadline, parse_offset
-from bot.events import Reply, Respond
 from bot.features.voting.ballots import (
     Choice,
     decode,
@@ -42,6 +41,7 @@ MAX_OPTIONS = 25
 MIN_OPTIONS = 2
 MAX_LABEL = 100
 MAX_QUESTION = 300
+BUTTON_METHODS = (Method.SINGLE, Method.APPROVAL)  # one button per option
 EDIT_DELAY = timedelta(seconds=2)  # ballots arriving within it become one edit of the poll
 
 
@@ -125,12 +125,12 @@ async def standing(session: AsyncSession, poll: Poll, options: Sequence[PollOpti
     ballots = await ballots_of(session, poll)
     members = await member_count(session, poll.community_id)
     shown = poll.live or poll.status == "closed"
-    result = tally(Method(poll.method), [o.id for o in options], ballots) if shown else None  # type: ignore[misc]
+    result = tally(Method(poll.method), [o.id for o in options], ballots) if shown else None
     return Standing(voted=len(ballots), members=max(members, len(ballots)), result=result)
 
 
 async def render_poll(session: AsyncSession, poll: Poll, community: Community) -> Message:
-    options = await options_of(session, poll.id)  # type: ignore[arg-type]
+    options = await options_of(session, poll.id)
     now = await standing(session, poll, options)
     return poll_message(translator(community.language), poll, options, now, community.timezone)
 
@@ -193,7 +193,7 @@ def check_option_count(ctx: Context, n: int) -> None:
         raise UserError(ctx.t("voting.refuse.option_count", min=MIN_OPTIONS, max=MAX_OPTIONS, n=n))
 
 
-def read_deadline(ctx: Context, text: str):  # type: ignore[no-untyped-def]
+def read_deadline(ctx: Context, text: str):
     """`text` as an instant in the community's zone, or one sentence saying why not."""
     community = ctx.require_community()
     try:
@@ -211,8 +211,11 @@ def build_poll(ctx: Context, question: str, n_options: int) -> Poll:
     # Live counts of an anonymous poll could tie a vote to a voter by timing, so they are hidden
     # unless asked for.
     live = p.get("results", "hidden" if anonymous else "live") == "live"
+    if method in BUTTON_METHODS and n_options > ctx.capabilities.max_buttons:
+        most = ctx.capabilities.max_buttons
+        raise UserError(ctx.t("voting.refuse.too_many_buttons", max=most, n=n_options))
     poll = Poll(
-        community_id=community.id,  # type: ignore[arg-type]
+        community_id=community.id,
         question=question[:MAX_QUESTION],
         method=method.value,
         anonymous=anonymous,
@@ -268,8 +271,8 @@ async def open_poll(
     for position, (label, topic_id) in enumerate(zip(labels, topics, strict=True), 1):
         ctx.session.add(
             PollOption(
-                poll_id=poll.id,  # type: ignore[arg-type]
-                community_id=community.id,  # type: ignore[arg-type]
+                poll_id=poll.id,
+                community_id=community.id,
                 position=position,
                 label=label[:MAX_LABEL],
                 topic_id=topic_id,
@@ -314,10 +317,3 @@ async def schedule_jobs(ctx: Context, poll: Poll) -> None:
 async def unschedule(ctx: Context, poll_id: int) -> None:
     await ctx.schedule.cancel(f"poll-close:{poll_id}")
     await ctx.schedule.cancel(f"poll-remind:{poll_id}")
-
-
-async def new_poll(ctx: Context) -> Reply:
-    labels = split_options(ctx, ctx.params["options"])
-    poll = build_poll(ctx, ctx.params["question"], len(labels))
-    await open_poll(ctx, poll, labels)
-    return Respond(Message(text=ctx.t("voting.opened", id=poll.id)))

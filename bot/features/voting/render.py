@@ -32,8 +32,8 @@ from bot.ui import (
 )
 from storage.voting import Poll, PollOption, Topic, TopicIntake
 
-MAX_BUTTONS = 25  # Discord: 5 rows of 5 buttons; Slack allows 25 elements per actions block.
-BUTTON_LABEL = 75  # Slack caps button text at 75 characters (Discord at 80).
+# Methods voted on in a form; the others get one button per option, and `build_poll` keeps
+# their option count within the platform's `Capabilities.max_buttons`. Adapters cut labels.
 FORM_METHODS = (Method.RANKED, Method.DOT, Method.SCORE)
 
 
@@ -48,11 +48,11 @@ class Standing:
 
 def numbered(options: Sequence[PollOption]) -> dict[int, str]:
     """Option id -> ``1. label`` (the numbers voters type into forms)."""
-    return {o.id: f"{i}. {o.label}" for i, o in enumerate(options, 1)}  # type: ignore[misc]
+    return {o.id: f"{i}. {o.label}" for i, o in enumerate(options, 1)}
 
 
 def _labels(options: Sequence[PollOption]) -> dict[int, str]:
-    return {o.id: o.label for o in options}  # type: ignore[misc]
+    return {o.id: o.label for o in options}
 
 
 def method_line(t: Translator, poll: Poll) -> str:
@@ -90,12 +90,12 @@ def counts_of(
 ) -> dict[int, int]:
     """Per-option numbers to draw: totals, or for ranked polls the final (or first) round's."""
     if isinstance(result, TotalsResult):
-        return {o.id: result.totals.get(o.id, 0) for o in options}  # type: ignore[misc]
+        return {o.id: result.totals.get(o.id, 0) for o in options}
     if not final:
         first = result.rounds[0].counts if result.rounds else {}
-        return {o.id: first.get(o.id, 0) for o in options}  # type: ignore[misc]
+        return {o.id: first.get(o.id, 0) for o in options}
     last = result.rounds[-1].counts if result.rounds else {}
-    return {o.id: last.get(o.id, 0) for o in options if o.id in last}  # type: ignore[misc]
+    return {o.id: last.get(o.id, 0) for o in options if o.id in last}
 
 
 def vote_buttons(t: Translator, poll: Poll, options: Sequence[PollOption]) -> list[Button]:
@@ -104,10 +104,7 @@ def vote_buttons(t: Translator, poll: Poll, options: Sequence[PollOption]) -> li
     if method in FORM_METHODS:
         label = t(f"voting.button.{method.value}")
         return [Button(action=ActionId("vote", "form", poll.id), label=label, style="primary")]
-    return [
-        Button(action=ActionId("vote", "cast", poll.id, o.id), label=o.label[:BUTTON_LABEL])
-        for o in options[:MAX_BUTTONS]
-    ]
+    return [Button(action=ActionId("vote", "cast", poll.id, o.id), label=o.label) for o in options]
 
 
 def poll_message(
@@ -139,9 +136,7 @@ def poll_message(
         blocks.append(Actions(elements=vote_buttons(t, poll, options)))
     else:
         blocks.append(Context(parts=[t("voting.poll.closed_note")]))
-    text = "\n".join(
-        [head, method_line(t, poll) + " " + plain(deadline), *lines, turnout]  # type: ignore[arg-type]
-    )
+    text = "\n".join([head, method_line(t, poll) + " " + plain(deadline), *lines, turnout])
     return Message(text=text, blocks=blocks)
 
 
@@ -348,7 +343,7 @@ def intake_message(
                 ]
             )
         )
-    text = "\n".join([head, plain(when), *lines, count])  # type: ignore[arg-type]
+    text = "\n".join([head, plain(when), *lines, count])
     return Message(text=text, blocks=blocks)
 
 
@@ -363,6 +358,6 @@ def reminder_message(
         ".",
     ]
     return Message(
-        text=plain(parts),  # type: ignore[arg-type]
+        text=plain(parts),
         blocks=[Section(parts=parts), Actions(elements=vote_buttons(t, poll, options))],
     )

@@ -56,7 +56,7 @@ async def proposals(session: AsyncSession, intake: TopicIntake) -> list[Topic]:
         .where(
             Topic.community_id == intake.community_id,
             Topic.intake_id == intake.id,
-            Topic.status.in_(("proposed", "voting")),  # type: ignore[attr-defined]
+            Topic.status.in_(("proposed", "voting")),
         )
         .order_by(Topic.id)
     )
@@ -82,7 +82,7 @@ async def open_(ctx: Context) -> Reply:
     if await open_intake(ctx) is not None:
         raise UserError(ctx.t("voting.refuse.intake_open"))
     intake = TopicIntake(
-        community_id=community.id,  # type: ignore[arg-type]
+        community_id=community.id,
         prompt=ctx.params["prompt"][:MAX_QUESTION],
         opened_by=ctx.actor.user.user_id,
         created_at=ctx.now,
@@ -156,7 +156,7 @@ async def reconcile_deadlines(services: Services) -> None:
                 await ctx.session.execute(
                     select(TopicIntake).where(
                         TopicIntake.status == "open",
-                        TopicIntake.closes_at.is_not(None),  # type: ignore[union-attr]  # SQL expression
+                        TopicIntake.closes_at.is_not(None),
                     )
                 )
             ).scalars()
@@ -179,16 +179,16 @@ def propose_form(ctx: Context, intake: TopicIntake) -> OpenForm:
     return OpenForm(
         Form(
             form_id="topics.propose",
-            title=ctx.t("voting.form.propose_title")[:45],
+            title=ctx.t("voting.form.propose_title"),
             inputs=[
                 Input(
                     name="title",
-                    label=ctx.t("voting.form.propose_label")[:45],
+                    label=ctx.t("voting.form.propose_label"),
                     max_length=MAX_TITLE,
                 ),
                 Input(
                     name="why",
-                    label=ctx.t("voting.form.why_label")[:45],
+                    label=ctx.t("voting.form.why_label"),
                     kind="long",
                     required=False,
                     max_length=MAX_WHY,
@@ -275,7 +275,7 @@ async def list_(ctx: Context) -> Reply:
         await ctx.session.execute(
             select(Topic)
             .where(Topic.community_id == community.id, Topic.status == "backlog")
-            .order_by(Topic.support.desc(), Topic.id)  # type: ignore[attr-defined]
+            .order_by(Topic.support.desc(), Topic.id)
             .limit(25)
         )
     ).scalars()
