@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 __all__ = ["WORKSPACE", "DiscordAdapter", "build_discord_adapter"]
 
 
-def build_discord_adapter(settings: Settings, registry: Registry | None = None) -> DiscordAdapter:
+def build_discord_adapter(settings: Settings, registry: Registry) -> DiscordAdapter:
     """The adapter for `settings` (token, dev guild, REST and gateway URLs) and the app's registry."""
     if settings.discord_token is None:
         raise ValueError("DISCORD_TOKEN is not set")

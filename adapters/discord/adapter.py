@@ -203,7 +203,7 @@ class DiscordAdapter:
         self,
         token: str,
         *,
-        registry: Registry | None = None,
+        registry: Registry,
         dev_guild_id: int | None = None,
         api_url: str = DEFAULT_API_URL,
         gateway_url: str = DEFAULT_GATEWAY_URL,
@@ -211,10 +211,6 @@ class DiscordAdapter:
         limiter: RateLimiter | None = None,
         ack_budget: float = ACK_BUDGET,
     ) -> None:
-        if registry is None:
-            from bot.features import build_registry
-
-            registry = build_registry()
         self._token = token
         self.registry = registry
         self.dev_guild_id = dev_guild_id
@@ -546,7 +542,7 @@ class DiscordAdapter:
         """Modal submits are handled here (not by the Modal object) so they survive restarts."""
         if interaction.type is not discord.InteractionType.modal_submit:
             return
-        data: dict[str, Any] = interaction.data or {}  # type: ignore[assignment]
+        data: dict[str, Any] = interaction.data or {}
         custom_id = str(data.get("custom_id", ""))
         if custom_id.startswith("form:"):
             _, form_id, metadata = (custom_id.split(":", 2) + [""])[:3]

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 __all__ = ["BOT_SCOPES", "SlackAdapter", "SlackConfig", "build_slack_adapter"]
 
 
-def build_slack_adapter(settings: Settings, registry: Registry | None = None) -> SlackAdapter:
+def build_slack_adapter(settings: Settings, registry: Registry) -> SlackAdapter:
     """The adapter for the configured mode; a missing token stops start-up with one line.
 
     `registry` is the app's, so `/cop` text parses against exactly what the dispatcher routes.

@@ -20,7 +20,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
@@ -87,6 +88,22 @@ BOT_SCOPES = (
 ACK_WINDOW = 3.0
 DEFAULT_ACK_BUDGET = 2.5
 
+# When the request reached circlebot (event-loop time). The ack budget runs from here, not
+# from when our listener starts: under load the two can be seconds apart, and bolt's own
+# 3-second limit (which answers 404 when it runs out) counts from the start of its dispatch.
+_arrived: ContextVar[float | None] = ContextVar("slack_request_arrived", default=None)
+
+
+@web.middleware
+async def stamp_arrival(request: web.Request, handler: Any) -> web.StreamResponse:
+    """aiohttp middleware: note the arrival time before bolt reads and verifies the body."""
+    token = _arrived.set(asyncio.get_running_loop().time())
+    try:
+        return await handler(request)
+    finally:
+        _arrived.reset(token)
+
+
 _T = Translator()
 SLOW_FORM = _T("adapters.form_slow")
 FORM_FAILED = _T("adapters.form_failed")
@@ -152,7 +169,7 @@ class SlackAdapter:
         self,
         config: SlackConfig,
         *,
-        registry: Registry | None = None,
+        registry: Registry,
         engine: AsyncEngine | None = None,
         ack_budget: float = DEFAULT_ACK_BUDGET,
         workspace_interval: float = 0.2,
@@ -162,12 +179,11 @@ class SlackAdapter:
         self.config = config
         self.mode = config.mode
         self.ack_budget = ack_budget
-        self._registry = registry
         self._engine = engine
         self._own_engine = False
         self._handlers = retry_handlers(max_rate_limit_wait=max_rate_limit_wait)
         self.client = web_client(config.bot_token, config.api_url, self._handlers)
-        self.registry: Registry | None = registry
+        self.registry = registry
         self.handle: Handler | None = None
         self.bolt: AsyncApp | None = None
         self.installation_store: AsyncSQLAlchemyInstallationStore | None = None
@@ -188,10 +204,6 @@ class SlackAdapter:
 
     async def start(self, handle: Handler) -> None:
         self.handle = handle
-        if self.registry is None:
-            from bot.features import build_registry
-
-            self.registry = build_registry()
         if self.config.oauth:
             await self._open_stores()
         self.bolt = self.build_bolt()
@@ -207,6 +219,7 @@ class SlackAdapter:
                 app=self.bolt,
                 host=self.config.http_host,
             )
+            server.web_app.middlewares.append(stamp_arrival)
             self._runner = web.AppRunner(server.web_app, access_log=None, shutdown_timeout=2.0)
             await self._runner.setup()
             site = web.TCPSite(self._runner, self.config.http_host, self.config.http_port)
@@ -285,30 +298,37 @@ class SlackAdapter:
             kwargs["client"] = self.client
         app = AsyncApp(**kwargs)
 
+        @app.middleware
+        async def stamp_socket_arrival(next: Callable[[], Awaitable[Any]]) -> Any:  # noqa: A002
+            # A Socket Mode request has no HTTP arrival; it starts when bolt takes it up.
+            if _arrived.get() is None:
+                _arrived.set(asyncio.get_running_loop().time())
+            return await next()
+
         @app.command(COMMAND)
-        async def on_command(ack, body, client, respond):  # type: ignore[no-untyped-def]
+        async def on_command(ack, body, client, respond):
             await self._on_command(ack, body, client, respond)
 
         @app.action(re.compile(".*"))
-        async def on_action(ack, body, client, respond):  # type: ignore[no-untyped-def]
+        async def on_action(ack, body, client, respond):
             await self._on_action(ack, body, client, respond)
 
         @app.view(re.compile(".*"))
-        async def on_view(ack, body, client):  # type: ignore[no-untyped-def]
+        async def on_view(ack, body, client):
             await self._on_view(ack, body, client)
 
         @app.view_closed(re.compile(".*"))
-        async def on_view_closed(ack, body):  # type: ignore[no-untyped-def]
+        async def on_view_closed(ack, body):
             # The core has no "form closed" event: nothing to undo, so only acknowledge.
             await ack()
             log.info("slack: form %s closed", (body.get("view") or {}).get("callback_id"))
 
         @app.event("app_home_opened")
-        async def on_home(body, event, client):  # type: ignore[no-untyped-def]
+        async def on_home(body, event, client):
             await self._on_home(body, event, client)
 
         @app.event("member_joined_channel")
-        async def on_joined(body, event, client, context):  # type: ignore[no-untyped-def]
+        async def on_joined(body, event, client, context):
             await self._on_joined(body, event, client, context)
 
         return app
@@ -341,7 +361,10 @@ class SlackAdapter:
         return parse.actor(team, user_id, info.name, info.is_admin)
 
     def _deadline(self) -> float:
-        return asyncio.get_running_loop().time() + self.ack_budget
+        """When the ack budget of the request being handled runs out (event-loop time)."""
+        now = asyncio.get_running_loop().time()
+        arrived = _arrived.get()
+        return (now if arrived is None else arrived) + self.ack_budget
 
     async def _core(self, event: Event, deadline: float | None) -> Reply | _Late:
         """The core's reply, or `_Late` when it is not ready by `deadline`."""
@@ -364,7 +387,7 @@ class SlackAdapter:
 
     # -- slash command -----------------------------------------------------------------------------
 
-    async def _on_command(self, ack, body, client, respond) -> None:  # type: ignore[no-untyped-def]
+    async def _on_command(self, ack, body, client, respond) -> None:
         deadline = self._deadline()
         team, user = parse.team_of(body), body.get("user_id", "")
         if not self.seen.first(("command", body.get("trigger_id") or id(body))):
@@ -373,7 +396,6 @@ class SlackAdapter:
             return
         self._remember(body.get("channel_id"), team)
         placeholder = parse.actor(team, user, body.get("user_name", ""))
-        assert self.registry is not None
         try:
             event = parse.command_event(body, self.registry, self._t(), placeholder)
         except ParseError as err:
@@ -389,7 +411,7 @@ class SlackAdapter:
             return
         await self._answer_command(reply, ack, body, client, respond, event)
 
-    async def _answer_command(self, reply: Reply, ack, body, client, respond, event: Event) -> None:  # type: ignore[no-untyped-def]
+    async def _answer_command(self, reply: Reply, ack, body, client, respond, event: Event) -> None:
         if isinstance(reply, Respond):
             rendered = render_message(reply.message, files_allowed=not reply.private)
             await ack(
@@ -409,7 +431,7 @@ class SlackAdapter:
 
     # -- block_actions -----------------------------------------------------------------------------
 
-    async def _on_action(self, ack, body, client, respond) -> None:  # type: ignore[no-untyped-def]
+    async def _on_action(self, ack, body, client, respond) -> None:
         deadline = self._deadline()
         # Acknowledge at once; the trigger_id stays valid for 3 s from the click regardless.
         await ack()
@@ -441,7 +463,7 @@ class SlackAdapter:
             return
         await self._answer_interaction(reply, event, body, client, respond)
 
-    async def _answer_interaction(self, reply: Reply, event: Event, body, client, respond) -> None:  # type: ignore[no-untyped-def]
+    async def _answer_interaction(self, reply: Reply, event: Event, body, client, respond) -> None:
         team, user = event.actor.user.workspace_id, event.actor.user.user_id
         view = body.get("view") or {}
         if isinstance(reply, Respond):
@@ -465,7 +487,7 @@ class SlackAdapter:
             # A button on the App Home tab: show the home as it is now (RSVP state, votes).
             await self._publish_home(client, event.actor, event.place)
 
-    async def _late_interaction(self, late: _Late, event: Event, body, client, respond) -> None:  # type: ignore[no-untyped-def]
+    async def _late_interaction(self, late: _Late, event: Event, body, client, respond) -> None:
         """Deliver a reply that missed the ack budget; too late for a form."""
         try:
             reply = await late.task
@@ -491,7 +513,7 @@ class SlackAdapter:
     async def _say_privately(
         self,
         client: AsyncWebClient,
-        respond,  # type: ignore[no-untyped-def]
+        respond,
         body: dict[str, Any],
         team: str,
         user: str,
@@ -521,7 +543,7 @@ class SlackAdapter:
     async def _say_publicly(
         self,
         client: AsyncWebClient,
-        respond,  # type: ignore[no-untyped-def]
+        respond,
         body: dict[str, Any],
         where: Place,
         message: Message,
@@ -546,7 +568,7 @@ class SlackAdapter:
         trigger_id: str | None,
         form: Form,
         where: Place,
-        respond,  # type: ignore[no-untyped-def]
+        respond,
         *,
         push: bool = False,
     ) -> None:
@@ -571,7 +593,7 @@ class SlackAdapter:
 
     # -- view_submission -------------------------------------------------------------------------
 
-    async def _on_view(self, ack, body, client) -> None:  # type: ignore[no-untyped-def]
+    async def _on_view(self, ack, body, client) -> None:
         deadline = self._deadline()
         team = parse.team_of(body)
         user = (body.get("user") or {}).get("id", "")
@@ -676,7 +698,7 @@ class SlackAdapter:
         message: Message | None = None
         if isinstance(reply, Respond):
             message = reply.message
-        elif self.registry is not None and ("help",) in self.registry.commands:
+        elif ("help",) in self.registry.commands:
             fallback = await self._core(CommandInvoked(who, where, ("help",), {}), None)
             if isinstance(fallback, Respond):
                 message = fallback.message
@@ -689,7 +711,7 @@ class SlackAdapter:
                 "slack: views.publish for %s failed: %s", who.user.user_id, type(err).__name__
             )
 
-    async def _on_joined(self, body, event, client, context) -> None:  # type: ignore[no-untyped-def]
+    async def _on_joined(self, body, event, client, context) -> None:
         user = event.get("user", "")
         if user and user == context.get("bot_user_id"):
             return  # the bot itself was added to a channel

@@ -7,6 +7,7 @@ import pytest
 from adapters.discord import WORKSPACE
 from adapters.discord.adapter import RateLimiter, delivery_error
 from bot.events import ConversationRef, MessageRef, UserRef
+from bot.features import build_registry
 from bot.ports import DeliveryError
 from bot.ui import ActionId, Actions, Button, Mention, Message, Section
 from tests.discord.helpers import custom_ids, running_adapter
@@ -137,7 +138,7 @@ async def test_rate_limited_send_is_retried_by_discord_py(fake_discord: FakeDisc
 async def test_send_before_start_is_a_transient_failure() -> None:
     from adapters.discord import DiscordAdapter
 
-    adapter = DiscordAdapter("token", registry=None)
+    adapter = DiscordAdapter("token", registry=build_registry())
     with pytest.raises(DeliveryError) as err:
         await adapter.send(ConversationRef("discord", WORKSPACE, "1"), Message(text="x"))
     assert err.value.reason == "not_connected" and err.value.transient

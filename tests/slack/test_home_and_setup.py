@@ -127,12 +127,17 @@ def test_manifest_declares_the_command_events_interactivity_and_exact_scopes():
 def test_modes_from_settings(monkeypatch):
     for key in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_CLIENT_ID"):
         monkeypatch.delenv(key, raising=False)
+    registry = build_registry()
     socket = build_slack_adapter(
-        load_settings(_env_file=None, slack_bot_token="xoxb-1", slack_app_token="xapp-1")
+        load_settings(_env_file=None, slack_bot_token="xoxb-1", slack_app_token="xapp-1"),
+        registry,
     )
     assert socket.mode == "socket"
     http = build_slack_adapter(
-        load_settings(_env_file=None, slack_bot_token="xoxb-1", slack_signing_secret=SIGNING_SECRET)
+        load_settings(
+            _env_file=None, slack_bot_token="xoxb-1", slack_signing_secret=SIGNING_SECRET
+        ),
+        registry,
     )
     assert http.mode == "http" and not http.config.oauth
     oauth = build_slack_adapter(
@@ -141,11 +146,12 @@ def test_modes_from_settings(monkeypatch):
             slack_signing_secret=SIGNING_SECRET,
             slack_client_id="1.2",
             slack_client_secret="s",
-        )
+        ),
+        registry,
     )
     assert oauth.mode == "http" and oauth.config.oauth
     with pytest.raises(SettingsError, match="SLACK_APP_TOKEN"):
-        build_slack_adapter(load_settings(_env_file=None, slack_bot_token="xoxb-1"))
+        build_slack_adapter(load_settings(_env_file=None, slack_bot_token="xoxb-1"), registry)
 
 
 def test_make_run_picks_slack_when_its_tokens_are_set(monkeypatch):

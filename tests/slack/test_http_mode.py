@@ -174,6 +174,36 @@ async def test_slow_core_is_acked_empty_and_answers_through_the_response_url(sla
     assert post.params["response_type"] == "ephemeral"
 
 
+async def test_the_ack_budget_runs_from_the_request_arrival(slack_api):
+    # Work before our listener (here a slow bolt middleware, in production a busy event
+    # loop) counts against the budget: the answer then goes through the response_url rather
+    # than inside an ack that bolt's own 3-second limit would cut off.
+    registry = build_registry()
+
+    async def quick(ctx):  # type: ignore[no-untyped-def]
+        await asyncio.sleep(0.2)
+        return Respond(Message(text="done"))
+
+    registry.command(
+        Command(("quick",), "communities.help.help", quick, Role.ANYONE, needs_community=False)
+    )
+    async with running_bot(slack_api, registry=registry, ack_budget=0.6) as bot:
+        inline = await bot.post(slash_command_payload("quick", fake=slack_api))
+
+        async def busy(next):  # type: ignore[no-untyped-def]
+            await asyncio.sleep(0.5)
+            return await next()
+
+        bot.adapter.bolt.use(busy)
+        late = await bot.post(slash_command_payload("quick", fake=slack_api))
+        [post] = await slack_api.wait_for("@response_url")
+
+    assert inline[0] == 200 and ack_json(inline[1])["text"] == "done"
+    # 0.5 s before the listener + 0.2 s of work > 0.6 s from arrival: acked empty, then sent.
+    assert late == (200, "")
+    assert post.params["text"] == "done"
+
+
 async def test_member_joined_channel_makes_a_member(slack_api):
     slack_api.add_user(ADMIN_ID, is_admin=True)
     async with running_bot(slack_api) as bot:
