@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from tests.discord.helpers import (
     ADMIN_PERMISSIONS,
     EPHEMERAL,
@@ -16,8 +14,6 @@ from tests.discord.helpers import (
     shown_text,
 )
 from tests.fakes.discord_fake import FakeDiscord
-
-pytest.importorskip("bot.features.meetings")
 
 
 async def test_reminder_goes_to_the_channel_and_by_dm_with_rsvp_buttons(

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from tests.discord.helpers import (
     ADMIN_PERMISSIONS,
     EPHEMERAL,
@@ -19,8 +17,6 @@ from tests.discord.helpers import (
     shown_text,
 )
 from tests.fakes.discord_fake import FakeDiscord
-
-pytest.importorskip("bot.features.voting")
 
 
 async def test_poll_by_slash_command_votes_by_button_edit_in_place_and_deadline(

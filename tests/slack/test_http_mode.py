@@ -114,10 +114,13 @@ async def test_retried_event_has_one_effect(slack_api):
         await slack_api.wait_for("views.publish")
         retry = await bot.post(payload, headers=retry_headers(1))
         retry2 = await bot.post(payload, headers=retry_headers(2, "timeout"))
-        await asyncio.sleep(0.2)
+        # A fresh event after the retries is the signal that they were taken up too.
+        await bot.post(event_payload("app_home_opened", event={"user": "U0LATER001"}))
+        await slack_api.wait_for("views.publish", count=2)
 
     assert first[0] == retry[0] == retry2[0] == 200
-    assert len(slack_api.calls_to("views.publish")) == 1
+    published_for = [c.params["user_id"] for c in slack_api.calls_to("views.publish")]
+    assert published_for == [USER_ID, "U0LATER001"]  # the first event and the fresh one
 
 
 async def test_replayed_button_click_has_one_effect(slack_api):
@@ -134,7 +137,6 @@ async def test_replayed_button_click_has_one_effect(slack_api):
         first = await bot.post(payload)
         await slack_api.wait_for("@response_url")
         replay = await bot.post(payload)
-        await asyncio.sleep(0.2)
         # A second, real click (new action_ts) counts again.
         again = await bot.post(block_actions_payload("test:press:1", "", fake=slack_api))
         await slack_api.wait_for("@response_url", count=2)
