@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -98,6 +99,7 @@ class App:
 
     async def reconcile(self) -> None:
         """Repair jobs from domain rows (idempotent, incremental; needed after upgrades)."""
+        started = time.monotonic()
         for reconciler in self.registry.reconcilers:
             try:
                 await reconciler(self.services)
@@ -105,6 +107,7 @@ class App:
                 log.exception("a reconciler failed; the others still run")
         self.jobs.wake()
         self.reconciled.set()
+        log.info("reconcile finished in %.1f s", time.monotonic() - started)
 
     async def start(self, *, migrate: bool = True) -> None:
         """Migrate, then serve at once: adapters, jobs and delivery; reconcile in the background.
