@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot import jobs
 from bot.app import App
 from bot.commands import Registry
 from bot.config import Settings, SettingsError, load_settings
@@ -44,6 +45,11 @@ def _parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"], help="apply migrations")
     db.add_argument("--db", help="database URL (default DATABASE_URL)")
+    jobs_cmd = sub.add_parser("jobs", help="scheduled jobs: counts, the failed ones, retrying them")
+    jobs_cmd.add_argument("action", nargs="?", choices=["list", "retry"], default="list")
+    jobs_cmd.add_argument("ids", nargs="*", help="job ids to retry (see `circlebot jobs`)")
+    jobs_cmd.add_argument("--all", action="store_true", help="retry every failed job")
+    jobs_cmd.add_argument("--db", help="database URL (default DATABASE_URL)")
     return parser
 
 
@@ -56,13 +62,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     interactive_console = args.command == "console" and not args.script
     logging.basicConfig(
-        level="WARNING" if args.command == "console" else settings.log_level,
+        level="WARNING" if args.command in ("console", "jobs") else settings.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
     try:
         if args.command == "db":
             return asyncio.run(_upgrade(args.db or settings.database_url))
+        if args.command == "jobs":
+            return asyncio.run(_jobs(args, args.db or settings.database_url))
         if args.command == "console":
             return asyncio.run(_console(args, settings, interactive_console))
         return asyncio.run(_run(settings))
@@ -71,6 +79,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as err:
         print(f"circlebot: {err}", file=sys.stderr)
         return 2
+
+
+async def _jobs(args: argparse.Namespace, url: str) -> int:
+    """`circlebot jobs`: what is waiting and what failed; `jobs retry` queues failed ones again.
+
+    A running circlebot picks retried jobs up within its poll interval (30 s)."""
+    if args.action == "retry" and not (args.ids or args.all):
+        print("circlebot: say which jobs to retry (their ids) or --all", file=sys.stderr)
+        return 2
+    db = Database(url)
+    try:
+        await db.upgrade()
+        async with db.session() as session:
+            if args.action == "retry":
+                wanted = None if args.all else list(args.ids)
+                retried = await jobs.retry_failed(session, SystemClock().now(), wanted)
+                missing = sorted(set(args.ids) - set(retried))
+                print(f"circlebot: {len(retried)} failed job(s) will run again now")
+                for job_id in missing:
+                    print(f"circlebot: {job_id} is not a failed job; left alone")
+                return 1 if missing else 0
+            counts = await jobs.counts(session)
+            failed = await jobs.failed_jobs(session)
+    finally:
+        await db.dispose()
+    summary = ", ".join(f"{counts.get(s, 0)} {s}" for s in ("pending", "running", "failed"))
+    print(f"jobs: {summary}")
+    for job in failed:
+        when = job.updated_at.isoformat(timespec="seconds")
+        print(f"  {job.id}  {job.kind}  {job.attempts} attempts, last at {when}: {job.last_error}")
+    if failed:
+        print("retry with: circlebot jobs retry ID ... (or --all)")
+    return 0
 
 
 async def _upgrade(url: str) -> int:

@@ -32,6 +32,8 @@ from apscheduler.triggers.date import DateTrigger
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import ColumnElement
+from sqlmodel import col
 
 from bot.ports import Clock
 from storage.db import Database, is_transient
@@ -66,7 +68,7 @@ class Claimed:
     attempt: int
 
 
-def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]  # dialect-specific Insert
+def _insert(session: AsyncSession) -> postgresql.Insert | sqlite.Insert:
     dialect = session.get_bind().dialect.name
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Job)
 
@@ -112,20 +114,22 @@ class Schedule:
         }
         stmt = _insert(self._session).values(id=job_id, version=1, **values)
         stmt = stmt.on_conflict_do_update(
-            index_elements=[Job.id], set_={**values, "version": Job.version + 1}
+            index_elements=[col(Job.id)], set_={**values, "version": col(Job.version) + 1}
         )
         await self._session.execute(stmt)
         self._notify(when)
 
     async def cancel(self, job_id: str) -> None:
         """Forget the job (a no-op when there is none); a runner holding it will not repeat it."""
-        await self._session.execute(delete(Job).where(Job.id == job_id))
+        await self._session.execute(delete(Job).where(col(Job.id) == job_id))
 
     async def next_run(self, job_id: str) -> datetime | None:
         """When a pending job is due (None when there is no such job)."""
         return (
             await self._session.execute(
-                select(Job.due_at).where(Job.id == job_id, Job.status != JobStatus.FAILED)
+                select(col(Job.due_at)).where(
+                    col(Job.id) == job_id, col(Job.status) != JobStatus.FAILED
+                )
             )
         ).scalar_one_or_none()
 
@@ -134,13 +138,47 @@ class Schedule:
         if not job_ids:
             return set()
         return set(
-            (await self._session.execute(select(Job.id).where(Job.id.in_(job_ids)))).scalars()
+            (
+                await self._session.execute(select(col(Job.id)).where(col(Job.id).in_(job_ids)))
+            ).scalars()
         )
 
 
 async def complete(session: AsyncSession, job: Claimed) -> None:
     """Delete the job inside the transaction that did its work (a newer version stays)."""
-    await session.execute(delete(Job).where(Job.id == job.id, Job.version == job.version))
+    await session.execute(delete(Job).where(col(Job.id) == job.id, col(Job.version) == job.version))
+
+
+async def counts(session: AsyncSession) -> dict[str, int]:
+    """How many jobs are in each status (an operator's first look)."""
+    rows = await session.execute(select(col(Job.status), func.count()).group_by(col(Job.status)))
+    return {str(status): int(n) for status, n in rows.all()}
+
+
+async def failed_jobs(session: AsyncSession) -> list[Job]:
+    """Jobs given up after their last attempt, oldest first."""
+    query = select(Job).where(col(Job.status) == JobStatus.FAILED).order_by(col(Job.updated_at))
+    return list((await session.execute(query)).scalars())
+
+
+async def retry_failed(
+    session: AsyncSession, now: datetime, job_ids: Sequence[str] | None = None
+) -> list[str]:
+    """Put failed jobs (all of them when `job_ids` is None) back as due now, with fresh
+    attempts; returns the ids that were failed and now wait again."""
+    where = [col(Job.status) == JobStatus.FAILED]
+    if job_ids is not None:
+        where.append(col(Job.id).in_(job_ids))
+    ids = list((await session.execute(select(col(Job.id)).where(*where))).scalars())
+    if ids:
+        await session.execute(
+            update(Job)
+            .where(col(Job.id).in_(ids))
+            .values(
+                status=JobStatus.PENDING, due_at=now, attempts=0, lease_until=None, updated_at=now
+            )
+        )
+    return ids
 
 
 def failure_reason(exc: BaseException) -> str:
@@ -229,17 +267,22 @@ class JobRunner:
     def max_attempts(self) -> int:
         return len(self.backoff) + 1
 
-    def _due(self, now: datetime):  # type: ignore[no-untyped-def]  # a SQL boolean clause
+    def _due(self, now: datetime) -> ColumnElement[bool]:
         return or_(
-            and_(Job.status == JobStatus.PENDING, Job.due_at <= now),
-            and_(Job.status == JobStatus.RUNNING, Job.lease_until <= now),
+            and_(col(Job.status) == JobStatus.PENDING, col(Job.due_at) <= now),
+            and_(col(Job.status) == JobStatus.RUNNING, col(Job.lease_until) <= now),
         )
 
     async def claim(self, limit: int) -> list[Claimed]:
         """Take up to `limit` due jobs (and jobs whose runner's lease ran out), oldest first."""
         now = self.clock.now()
         async with self.db.session() as session:
-            query = select(Job).where(self._due(now)).order_by(Job.due_at, Job.id).limit(limit)
+            query = (
+                select(Job)
+                .where(self._due(now))
+                .order_by(col(Job.due_at), col(Job.id))
+                .limit(limit)
+            )
             if self.db.dialect == "postgresql":
                 query = query.with_for_update(skip_locked=True)
             rows = list((await session.execute(query)).scalars())
@@ -304,7 +347,7 @@ class JobRunner:
                 async with self.db.session() as session:
                     await session.execute(
                         update(Job)
-                        .where(Job.id == job.id, Job.version == job.version)
+                        .where(col(Job.id) == job.id, col(Job.version) == job.version)
                         .values(lease_until=None, last_error=reason, updated_at=now, **values)
                     )
                 return
@@ -320,12 +363,14 @@ class JobRunner:
         async with self.db.session() as session:
             pending = (
                 await session.execute(
-                    select(func.min(Job.due_at)).where(Job.status == JobStatus.PENDING)
+                    select(func.min(col(Job.due_at))).where(col(Job.status) == JobStatus.PENDING)
                 )
             ).scalar_one_or_none()
             lapsed = (
                 await session.execute(
-                    select(func.min(Job.lease_until)).where(Job.status == JobStatus.RUNNING)
+                    select(func.min(col(Job.lease_until))).where(
+                        col(Job.status) == JobStatus.RUNNING
+                    )
                 )
             ).scalar_one_or_none()
         times = [t for t in (pending, lapsed) if t is not None]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -17,6 +19,8 @@ from bot.ports import FakeClock, SystemClock
 from storage.db import Database
 from storage.models import Job, JobStatus
 from tests.support import RecordingAdapter, job_ids, schedule_job
+
+CIRCLEBOT = Path(sys.executable).parent / "circlebot"
 
 
 def _app(db: Database, clock: FakeClock, **jobs) -> App:  # type: ignore[no-untyped-def]
@@ -263,3 +267,51 @@ async def test_the_production_runner_wakes_at_the_due_time(db_url) -> None:
         leftover = (await session.execute(select(Job.status))).scalars().all()
     assert leftover == [JobStatus.PENDING]
     await db.dispose()
+
+
+async def _circlebot(*args: str) -> tuple[int, str]:
+    process = await asyncio.create_subprocess_exec(
+        str(CIRCLEBOT), *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
+    out, _ = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode is not None
+    return process.returncode, out.decode()
+
+
+async def test_an_operator_sees_failed_jobs_and_runs_them_again(db, db_url, clock) -> None:
+    broken = True
+    ran: list[int] = []
+
+    async def remind(ctx: Context, meeting: int) -> None:
+        if broken:
+            raise ValueError("the channel text must never reach the log")
+        ran.append(meeting)
+
+    app = _app(db, clock, **{"test.remind": remind})
+    await schedule_job(app, "remind:7", clock.now(), "test.remind", [7])
+    await schedule_job(app, "remind:8", clock.now() + timedelta(days=30), "test.remind", [8])
+    await app.advance(timedelta(days=1))
+
+    code, listing = await _circlebot("jobs", "--db", db_url)
+    assert code == 0
+    lines = listing.splitlines()
+    assert lines[0] == "jobs: 1 pending, 0 running, 1 failed"
+    assert lines[1].startswith("  remind:7  test.remind  6 attempts, last at ")
+    assert lines[1].endswith(": ValueError")
+    assert "channel text" not in listing
+
+    code, answer = await _circlebot("jobs", "retry", "remind:7", "remind:8", "--db", db_url)
+    assert code == 1  # remind:8 is waiting, not failed: said so, and left alone
+    assert answer.splitlines() == [
+        "circlebot: 1 failed job(s) will run again now",
+        "circlebot: remind:8 is not a failed job; left alone",
+    ]
+    broken = False
+    await app.advance_to(datetime.now(UTC) + timedelta(minutes=1))
+    assert ran == [7]
+    assert await job_ids(db) == {"remind:8"}
+
+
+async def test_retrying_needs_ids_or_all(db_url) -> None:
+    code, answer = await _circlebot("jobs", "retry", "--db", db_url)
+    assert (code, answer.strip()) == (2, "circlebot: say which jobs to retry (their ids) or --all")
