@@ -1,7 +1,8 @@
 """Core tables: communities, members, the outbox and the job table.
 
 Every table that belongs to a community carries `community_id`, and every query
-on it is scoped by it.
+on it is scoped by it. Primary keys are typed `int` although they are None until the
+row is flushed: rows are handed around only once they are stored.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ class Community(SQLModel, table=True):
     __tablename__ = "community"
     __table_args__ = (UniqueConstraint("platform", "workspace_id", "channel_id"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     platform: str = Field(max_length=20)
     workspace_id: str = Field(max_length=64)
     channel_id: str = Field(max_length=64)
@@ -53,7 +54,7 @@ class Member(SQLModel, table=True):
     __tablename__ = "member"
     __table_args__ = (UniqueConstraint("community_id", "user_id"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     community_id: int = Field(foreign_key="community.id", index=True, ondelete="CASCADE")
     user_id: str = Field(max_length=64)
     display_name: str = Field(max_length=100)
@@ -77,7 +78,7 @@ class OutboxMessage(SQLModel, table=True):
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_due", "status", "not_before"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     key: str = Field(max_length=200, unique=True)
     community_id: int | None = Field(default=None, foreign_key="community.id", index=True)
     platform: str = Field(max_length=20)
@@ -128,3 +129,14 @@ class Job(SQLModel, table=True):
     lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_error: str | None = Field(default=None, max_length=200)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class SeenRequest(SQLModel, table=True):
+    """A platform request already handled (a Slack event id, a click's fingerprint, a
+    Discord interaction id), written in the transaction of its effect; kept for longer
+    than the platforms retry or replay a request, then expired."""
+
+    __tablename__ = "seen_request"
+
+    key: str = Field(primary_key=True, max_length=200)
+    seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
