@@ -125,9 +125,11 @@ async def test_reminder_due_during_downtime_is_sent_once_and_marked_late(tmp_pat
     sent = [s for s in bot.adapter.sent if s.kind == "send"]
     assert len(sent) == 1
     reminder = sent[0].message
-    assert reminder.text.startswith("Reminder: Monthly CoP starts in 1 hour.")
+    # Sent at 17:50 for 18:30: the time to the start as it is, and late in the headline.
+    late = "Reminder: Monthly CoP starts in 40 minutes — sent late because circlebot was offline."
+    assert reminder.text.startswith(late)
     rendered = str(reminder.blocks)
-    assert "This reminder is late: circlebot was offline when it was due." in rendered
+    assert late in rendered
     assert "Going: " in rendered and "cara" in rendered
     assert "superseded by the PT1H reminder" in caplog.text  # the 1-day one is not sent late
     await bot.advance_to(ny(2026, 12, 1, 18, 29))

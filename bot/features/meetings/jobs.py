@@ -5,9 +5,11 @@ Job ids (stable, arguments are ids): ``reminder:{meeting}:{offset}`` -> ``meetin
 (which emit the hooks of the same names inside their transaction), and
 ``meeting-ahead:{series}`` -> ``meeting.ahead`` keeping `AHEAD` occurrences materialised.
 
-A reminder job decides for itself whether it is still useful: after the meeting has started it
-is skipped and logged; when a shorter reminder is also already due (the bot was down through
-both) only the shorter one goes out; more than a tenth of its offset late, it says it is late.
+A reminder job decides for itself whether it is still useful: more than `STARTED_GRACE` after
+the meeting has started it is skipped and logged; when a shorter reminder is also already due
+(the bot was down through both) only the shorter one goes out. Late by more than `late_after`
+of its offset, it says so in its headline with the true time to the start ("starts in 12
+minutes — sent late because circlebot was offline", "started 4 minutes ago — ...").
 """
 
 from __future__ import annotations
@@ -18,12 +20,11 @@ from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.context import Context, Services, background, channel_of
 from bot.features.meetings.core import (
     LATE_FRACTION,
-    Meeting,
-    MeetingSeries,
     answered,
     ends_at,
     materialise,
@@ -35,13 +36,28 @@ from bot.features.meetings.core import (
     reminder_due,
     reminder_key,
 )
-from bot.features.meetings.render import card
+from bot.features.meetings.render import card, late_kind
 from bot.hooks import MeetingEnded, MeetingStarted, TopicChosen
 from bot.i18n import translator
 from bot.ui import ActionId, Actions, Button, Message, Section
+from storage.meetings import Meeting, MeetingSeries
 from storage.models import Community
 
 log = logging.getLogger(__name__)
+
+# Within this long after the start, the last reminder still goes out (saying how long ago the
+# meeting started): a member who missed the start can still join. Later, it is skipped.
+STARTED_GRACE = timedelta(minutes=10)
+# A reminder this late says so whatever its offset: past it, "starts in 1 week" is no longer
+# true enough. The runner's normal delay is far below `ON_TIME_FLOOR`, which keeps a short
+# reminder that ran a second late from calling itself late.
+MAX_ON_TIME = timedelta(minutes=10)
+ON_TIME_FLOOR = timedelta(seconds=30)
+
+
+def late_after(offset: timedelta) -> timedelta:
+    """How late reminder `offset` may go out and still say "starts in <offset>"."""
+    return max(ON_TIME_FLOOR, min(offset / LATE_FRACTION, MAX_ON_TIME))
 
 
 async def _load(
@@ -70,7 +86,7 @@ async def remind(ctx: Context, meeting_id: int, iso: str) -> None:
     if iso not in offsets:
         log.info("%s skipped: series %s no longer reminds at %s", job, series.id, iso)
         return
-    if now >= meeting.starts_at:
+    if now >= meeting.starts_at + STARTED_GRACE:
         log.warning(
             "%s skipped: meeting %s started %s ago (bot was down)",
             job,
@@ -89,8 +105,8 @@ async def remind(ctx: Context, meeting_id: int, iso: str) -> None:
     if shorter_due:
         log.warning("%s skipped: superseded by the %s reminder", job, offset_iso(shorter_due[0]))
         return
-    late = now - due > offset / LATE_FRACTION
-    kind = f"{iso}:late" if late else iso
+    late = now - due > late_after(offset)
+    kind = late_kind(iso, meeting.starts_at - now) if late else iso
     t = translator(community.language)
     message = await card(session, t, meeting, series, kind)
     key = reminder_key(meeting, iso)
@@ -105,7 +121,7 @@ async def remind(ctx: Context, meeting_id: int, iso: str) -> None:
         await ctx.outbox.fan_out(
             key=key,
             community=community,
-            members=await answered(session, meeting.id),  # type: ignore[arg-type]
+            members=await answered(session, meeting.id),
             message=message,
         )
     if late:
@@ -173,46 +189,59 @@ async def _top_up(ctx: Context, series: MeetingSeries, community: Community) -> 
     )
 
 
-RECONCILE_BATCH = 100
+RECONCILE_BATCH = 500  # series looked at per read; each repair is its own transaction
+
+
+def _ahead_job(series_id: int) -> str:
+    return f"meeting-ahead:{series_id}"
 
 
 async def reconcile(services: Services) -> None:
     """After start, in the background: repair series whose top-up job is missing.
 
     Jobs are written with the changes that cause them, so normally there is nothing to do;
-    after an upgrade from the old job store every series is re-planned once. Batches of
-    `RECONCILE_BATCH` series, each its own transaction, so interactions interleave.
+    after an upgrade from the old job store every series is re-planned once. Series are
+    looked at `RECONCILE_BATCH` at a time in short reads, and each repair is its own small
+    transaction: on SQLite, where transactions run one at a time, an interaction then waits
+    for one series' repair at most, never for a whole batch of them.
     """
     last_id, repaired = 0, 0
     while True:
         async with background(services) as ctx:
-            batch = list(
+            ids = list(
                 (
                     await ctx.session.execute(
-                        select(MeetingSeries)
-                        .where(MeetingSeries.id > last_id)  # type: ignore[operator]  # SQL expression
-                        .order_by(MeetingSeries.id)
+                        select(col(MeetingSeries.id))
+                        .where(col(MeetingSeries.id) > last_id)
+                        .order_by(col(MeetingSeries.id))
                         .limit(RECONCILE_BATCH)
                     )
-                )
-                .scalars()
-                .all()
+                ).scalars()
             )
-            if not batch:
-                break
-            last_id = batch[-1].id or last_id
-            have = await ctx.schedule.exists([f"meeting-ahead:{s.id}" for s in batch])
-            for series in batch:
-                if f"meeting-ahead:{series.id}" in have:
-                    continue
-                community = await ctx.session.get(Community, series.community_id)
-                if community is None:
-                    continue
-                await _top_up(ctx, series, community)
-                repaired += 1
-        await asyncio.sleep(0)
+            have = await ctx.schedule.exists([_ahead_job(i) for i in ids])
+        if not ids:
+            break
+        last_id = ids[-1]
+        for series_id in ids:
+            if _ahead_job(series_id) in have:
+                continue
+            async with background(services) as ctx:
+                repaired += await _repair(ctx, series_id)
+            await asyncio.sleep(0)
     if repaired:
         log.info("meetings: re-planned %d series", repaired)
+
+
+async def _repair(ctx: Context, series_id: int) -> int:
+    """Top up one series unless it is gone or was planned meanwhile (another instance)."""
+    series = await ctx.session.get(MeetingSeries, series_id)
+    if series is None or await ctx.schedule.exists([_ahead_job(series_id)]):
+        return 0
+    community = await ctx.session.get(Community, series.community_id)
+    if community is None:
+        return 0
+    await _top_up(ctx, series, community)
+    return 1
 
 
 async def topic_chosen(ctx: Context, chosen: TopicChosen) -> None:

@@ -3,9 +3,16 @@
 The card shows the time as `Time` (each viewer's own zone where the platform can), the agenda,
 the join link, RSVP counts and the going / maybe / can't buttons; the same function renders it
 for the first post and for in-place edits when answers change.
+
+A reminder sent late says so in its headline (and so in the notification text), with the time
+to the start as it was when the reminder went out ("starts in 12 minutes — sent late because
+circlebot was offline"), never the planned offset. That time rides in the card kind
+(``PT1H:late:720``: seconds to the start), so an in-place edit repeats the same headline.
 """
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +28,7 @@ from bot.i18n import Translator
 from bot.ui import (
     ActionId,
     Actions,
+    Block,
     Button,
     Context,
     Inline,
@@ -71,6 +79,49 @@ def agenda_sections(t: Translator, meeting: Meeting, series: MeetingSeries) -> l
     return out
 
 
+LATE = "late"
+
+
+def late_kind(iso: str, to_start: timedelta) -> str:
+    """The card kind of reminder `iso` sent late, `to_start` before the meeting (negative after).
+
+    >>> late_kind("PT1H", timedelta(minutes=12, seconds=5))
+    'PT1H:late:725'
+    """
+    return f"{iso}:{LATE}:{int(to_start.total_seconds())}"
+
+
+def span_words(t: Translator, span: timedelta) -> str:
+    """`span` in its two largest units, rounded down (``2 days 3 hours``, ``1 hour 5 minutes``).
+
+    Rounding down keeps a "starts in" phrase from promising more time than there is.
+    """
+    minutes = int(span.total_seconds()) // 60
+    for size in (10080, 1440, 60):
+        if minutes >= size:
+            # Keep this unit and the next one down: drop anything smaller.
+            smaller = {10080: 1440, 1440: 60, 60: 1}[size]
+            minutes -= minutes % smaller
+            break
+    return offset_words(t, timedelta(minutes=minutes))
+
+
+def reminder_headline(t: Translator, title: str, offset: timedelta, flag: str) -> str:
+    """The reminder's first sentence; `flag` is ``""``, ``late`` or ``late:<seconds to start>``."""
+    late, _, seconds = flag.partition(":")
+    if late != LATE:
+        return t("meetings.card.reminder", title=title, offset=offset_words(t, offset))
+    # A card stored before the time to the start was recorded: the planned offset is all we know.
+    to_start = timedelta(seconds=int(seconds)) if seconds else offset
+    if to_start >= timedelta(minutes=1):
+        return t("meetings.card.reminder_late", title=title, span=span_words(t, to_start))
+    if to_start > timedelta(0):
+        return t("meetings.card.reminder_late_soon", title=title)
+    if to_start > -timedelta(minutes=1):
+        return t("meetings.card.reminder_late_now", title=title)
+    return t("meetings.card.reminder_started", title=title, span=span_words(t, -to_start))
+
+
 async def card(
     session: AsyncSession,
     t: Translator,
@@ -79,7 +130,8 @@ async def card(
     kind: str,
 ) -> Message:
     """The meeting card; `kind` is ``announce``, ``cancelled`` or a reminder offset (``P1D``,
-    ``PT1H:late``). The reminder with the series' shortest offset lists who is going."""
+    or ``PT1H:late:720`` from `late_kind`). The reminder with the series' shortest offset lists
+    who is going."""
     assert meeting.id is not None
     offset_iso, _, flag = kind.partition(":")
     if kind == "announce":
@@ -89,9 +141,8 @@ async def card(
     elif kind == "cancelled":
         headline = t("meetings.card.cancelled", title=series.title)
     else:
-        offset = parse_iso(offset_iso)
-        headline = t("meetings.card.reminder", title=series.title, offset=offset_words(t, offset))
-    blocks: list = [Section.of(headline)]  # type: ignore[type-arg]
+        headline = reminder_headline(t, series.title, parse_iso(offset_iso), flag)
+    blocks: list[Block] = [Section.of(headline)]
     when_parts: list[Inline] = [
         t("meetings.card.when"),
         when(meeting, series),
@@ -120,7 +171,5 @@ async def card(
             blocks.append(Section.of(t("meetings.card.nobody_going")))
     n = await counts(session, meeting.id)
     blocks.append(Context(parts=[t("meetings.card.counts", id=meeting.id, **n)]))
-    if flag == "late":
-        blocks.append(Context(parts=[t("meetings.card.late")]))
     blocks.append(rsvp_buttons(t, meeting.id))
     return Message(text=f"{headline} {plain(when_parts)}", blocks=blocks)
