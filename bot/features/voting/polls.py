@@ -139,6 +139,13 @@ async def refresh_poll_message(
     ctx: Context, poll: Poll, community: Community, *, delay: timedelta = EDIT_DELAY
 ) -> None:
     """Queue an in-place edit of the poll message; a burst within `delay` becomes one edit."""
+    if ctx.session.get_bind().dialect.name == "postgresql":
+        # Simultaneous ballots each render the poll: without this lock the last edit written
+        # may be one rendered before another ballot committed, and the channel keeps showing
+        # a stale count. The lock takes them one at a time from here, and (read committed)
+        # each renders after the ones before it committed. NO KEY UPDATE, because a ballot
+        # insert holds KEY SHARE on its poll; FOR UPDATE would deadlock two ballots.
+        await ctx.session.get(Poll, poll.id, with_for_update={"key_share": True})
     await ctx.outbox.enqueue_edit(
         edit_of=f"poll:{poll.id}:message",
         platform=community.platform,
