@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from bot.events import Reply
 from bot.i18n import Translator
+from bot.text import clean
 
 if TYPE_CHECKING:
     from bot.context import Context
@@ -58,6 +59,8 @@ class Param:
     max_length: int = 300
     # Only as ``name=value`` in typed text, so an unquoted text parameter before it takes the rest.
     keyword: bool = False
+    # Keeps its line breaks (a list typed one item a line); other text is made one line.
+    multiline: bool = False
 
 
 CommandHandler = Callable[["Context"], Awaitable[Reply]]
@@ -185,7 +188,7 @@ class Registry:
         Parameters may be positional or ``name=value``; quotes group words.
         """
         try:
-            tokens = shlex.split(text.strip())
+            tokens = shlex.split(clean(text, multiline=True))
         except ValueError:
             raise ParseError(t("core.parse.quotes")) from None
         if not tokens:
@@ -232,25 +235,27 @@ class Registry:
 
 
 def validate_params(cmd: Command, raw: dict[str, str], t: Translator) -> dict[str, str]:
-    """Check required, length, choices and int parameters; normalise mentions.
+    """Clean every value (`bot.text.clean`), then check required, length, choices and ints.
 
-    Also used for Discord, whose options arrive already split.
+    Lengths count the cleaned text, and whitespace-only is missing. Also used for Discord,
+    whose options arrive already split, and again by the dispatcher for every command, so
+    checking twice changes nothing.
     """
     out: dict[str, str] = {}
     for p in cmd.params:
-        value = raw.get(p.name)
-        if value is None or value == "":
+        value = clean(raw.get(p.name), multiline=p.multiline)
+        if not value:
             if p.required:
                 raise ParseError(t("core.parse.missing", name=p.name, usage=cmd.usage()))
             continue
-        value = value.strip()
         if len(value) > p.max_length:
             raise ParseError(t("core.parse.too_long", name=p.name, max=p.max_length))
         if p.choices and value.lower() not in p.choices:
             raise ParseError(
                 t("core.parse.choice", name=p.name, choices=", ".join(p.choices), value=value[:40])
             )
-        if p.kind == "int" and not re.fullmatch(r"-?\d{1,9}", value):
+        # ASCII digits only: re's \d and int() also take "+1", "0_1" and Arabic-Indic digits.
+        if p.kind == "int" and not re.fullmatch(r"[0-9]{1,9}", value):
             raise ParseError(t("core.parse.int", name=p.name, value=value[:40]))
         if p.kind == "user":
             value = normalise_user(value)

@@ -23,6 +23,8 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.text import in_range
+
 __all__ = ["DeadlineError", "parse_deadline", "parse_offset"]
 
 MAX_AHEAD = timedelta(days=366)
@@ -75,7 +77,8 @@ _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[t\s]+(.+))?$")
 class DeadlineError(ValueError):
     """Text that is not a usable deadline; `code` names why, for a translated sentence.
 
-    Codes: ``unreadable``, ``past``, ``too_far``, ``no_such_time``.
+    Codes: ``unreadable``, ``past``, ``too_far``, ``no_such_time``, ``out_of_range`` (a date
+    outside the years circlebot works with, `bot.text.EARLIEST`..`LATEST`).
     """
 
     def __init__(self, code: str) -> None:
@@ -137,6 +140,8 @@ def _parse(text: str, now: datetime, zone: ZoneInfo) -> datetime:
             day = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
         except ValueError:
             raise DeadlineError("unreadable") from None
+        if not in_range(day):  # 9999-12-31 would overflow on the way to UTC
+            raise DeadlineError("out_of_range")
         at = _clock_time(m.group(4)) if m.group(4) else END_OF_DAY
         return _local(day, at, zone)
     words = text.split(None, 1)

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 
 from sqlalchemy import select
 
-from bot.commands import ParseError, Role
+from bot.commands import ParseError, Role, validate_params
 from bot.context import Context, Services, UserError, find_member, require
 from bot.events import (
     Ack,
@@ -36,6 +37,7 @@ from bot.events import (
 from bot.hooks import MemberJoined as MemberJoinedHook
 from bot.i18n import Translator, load_catalog, translator
 from bot.jobs import Claimed, complete
+from bot.text import clean
 from bot.ui import ActionIdError, Message, Section
 from bot.ui import Context as Context_
 from storage.db import is_transient
@@ -60,6 +62,7 @@ class Dispatcher:
         self._gate = asyncio.Semaphore(max(1, concurrency))
 
     async def handle(self, event: Event) -> Reply:
+        event = cleaned(event)
         kind = type(event).__name__
         user = event.actor.user.user_id
         t = Translator()
@@ -197,7 +200,8 @@ class Dispatcher:
             if cmd.role >= Role.MEMBER:
                 await ctx.join()
             require(ctx, cmd.role)
-            ctx.params = dict(event.params)
+            # Whichever adapter parsed them, the parameters pass the registry's checks here.
+            ctx.params = validate_params(cmd, event.params, ctx.t)
             log.info("command %s by %s", cmd.name, ctx.actor.user.user_id)
             return await cmd.handler(ctx)
         if isinstance(event, ActionClicked):
@@ -236,3 +240,21 @@ class Dispatcher:
         if isinstance(event, HomeOpened) and self.registry.home is not None:
             return await self.registry.home(ctx)
         return Ack()
+
+
+def cleaned(event: Event) -> Event:
+    """`event` with every text a person controls passed through `bot.text.clean`, once.
+
+    Names become one line (a name cleaned to nothing is shown as the user id); form values
+    keep their line breaks until their form's own check (`bot.ui.check_form`) reads them.
+    Command parameters are checked against their declaration in `_route`.
+    """
+    user = event.actor.user
+    actor = replace(event.actor, name=clean(event.actor.name)[:100] or user.user_id)
+    place = replace(event.place, name=clean(event.place.name)[:100])
+    if isinstance(event, FormSubmitted):
+        values = {k: clean(v, multiline=True) for k, v in event.values.items()}
+        return replace(event, actor=actor, place=place, values=values)
+    if isinstance(event, ActionClicked) and event.value is not None:
+        return replace(event, actor=actor, place=place, value=clean(event.value))
+    return replace(event, actor=actor, place=place)

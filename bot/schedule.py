@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dateutil.rrule import rrule, rrulestr
 
 from bot.i18n import Translator
+from bot.text import in_range
 
 __all__ = ["Schedule", "ScheduleError", "parse_schedule"]
 
@@ -22,6 +23,10 @@ __all__ = ["Schedule", "ScheduleError", "parse_schedule"]
 # same weeks. 2001-01-01 is a Monday and a 1 January, so a bare FREQ=WEEKLY/MONTHLY/YEARLY RRULE
 # falls on Mondays / the 1st / 1 January.
 EPOCH = date(2001, 1, 1)
+# Bounds that keep every expansion within the years circlebot works with (`bot.text.in_range`).
+MAX_WEEKS = 52  # "every N weeks"
+MAX_INTERVAL = 99  # an RRULE's INTERVAL (99 years apart at most)
+MAX_COUNT = 10_000  # an RRULE's COUNT
 
 _WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 _RFC_DAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
@@ -75,14 +80,14 @@ _TIME_RE = re.compile(r"\bat\s+(?P<t>\S+?(?:\s*[ap]\.?\s*m\.?)?)(?=\s|$)")
 _STRICT_TIME_RE = re.compile(r"(?P<h>\d{1,2})(?::(?P<m>\d{2}))?(?:\s*(?P<ap>[ap])\.?\s*m\.?)?")
 _STARTING_RE = re.compile(r"\bstarting(?:\s+on|\s+from)?\s+(?P<d>\S+)")
 _UNTIL_RE = re.compile(r"\buntil\s+(?P<d>\S+)")
-_ISO_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 _MONTHLY_RE = re.compile(
     r"(?:(?P<pre>monthly|every\s+month)\s+)?(?:on\s+)?(?:the\s+)?(?P<ord>\w+)\s+(?P<day>\w+)"
     r"(?P<post>\s+of\s+(?:each|every|the)\s+month)?"
 )
 _WEEKLY_RE = re.compile(
-    r"(?:(?P<weekly>weekly|every\s+week)|every\s+(?P<n>\d+)\s+weeks?"
+    r"(?:(?P<weekly>weekly|every\s+week)|every\s+(?P<n>[0-9]+)\s+weeks?"
     r"|(?P<other>every\s+other\s+week|biweekly|fortnightly))\s+on\s+(?P<days>.+)"
 )
 _EVERY_DAY_RE = re.compile(r"every\s+(?P<days>.+)")
@@ -90,7 +95,7 @@ _ONCE_RE = re.compile(r"(?:once\s+)?on\s+(?P<d>\S+)")
 _RRULE_RE = re.compile(r"(?:rrule:\s*)?(?P<body>\S*\bfreq=\S*)")
 _DAY_SPLIT_RE = re.compile(r"\s*(?:,\s*and\s+|,|\s+and\s+|&)\s*")
 _BYDAY_ITEM_RE = re.compile(r"(?P<sign>[+-]?)(?P<n>\d{0,2})(?P<day>MO|TU|WE|TH|FR|SA|SU)")
-_UNTIL_VALUE_RE = re.compile(r"(?P<d>\d{8})(?:T(?P<t>\d{6})(?P<z>Z)?)?")
+_UNTIL_VALUE_RE = re.compile(r"(?P<d>[0-9]{8})(?:T(?P<t>[0-9]{6})(?P<z>Z)?)?")
 
 
 class ScheduleError(ValueError):
@@ -218,6 +223,8 @@ def parse_schedule(text: str, tz: str) -> Schedule:
             interval = int(m["n"])
             if interval < 1:
                 raise ScheduleError("interval")
+            if interval > MAX_WEEKS:
+                raise ScheduleError("interval_long", max=MAX_WEEKS)
         days = _parse_day_list(m["days"])
         rule, desc = _weekly(interval, days)
         local_time = _require_time(at_time)
@@ -303,9 +310,13 @@ def _parse_date(raw: str) -> date:
     if not _ISO_DATE_RE.fullmatch(raw):
         raise ScheduleError("bad_date", raw=raw)
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         raise ScheduleError("no_such_date", raw=raw) from None
+    if not in_range(day):
+        # Also keeps every expansion, in any zone, far from datetime's year 1..9999 bounds.
+        raise ScheduleError("date_range", raw=raw)
+    return day
 
 
 def _take_time(s: str) -> tuple[str, time | None]:
@@ -381,8 +392,10 @@ def _parse_rrule(body: str, tz: str) -> tuple[str, time | None, date | None]:
         if parts.get("FREQ") in ("HOURLY", "MINUTELY", "SECONDLY"):
             raise ScheduleError("too_frequent")
         raise bad
-    for name in ("INTERVAL", "COUNT"):
-        if name in parts and (not parts[name].isdigit() or int(parts[name]) < 1):
+    for name, most in (("INTERVAL", MAX_INTERVAL), ("COUNT", MAX_COUNT)):
+        if name in parts and not (
+            re.fullmatch("[0-9]{1,6}", parts[name]) and 1 <= int(parts[name]) <= most
+        ):
             raise bad
 
     _check_ranges(parts, bad)
@@ -408,6 +421,8 @@ def _parse_rrule(body: str, tz: str) -> tuple[str, time | None, date | None]:
             stamp = datetime.strptime(m["d"] + (m["t"] or "000000"), "%Y%m%d%H%M%S")
         except ValueError:
             raise bad from None
+        if not in_range(stamp.date()):
+            raise ScheduleError("date_range", raw=stamp.date().isoformat())
         if m["z"]:
             stamp = stamp.replace(tzinfo=UTC).astimezone(ZoneInfo(tz))
         until = stamp.date()

@@ -18,11 +18,16 @@ Example::
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from bot.i18n import Translator
+from bot.text import clean, parse_id
 
 MAX_ACTION_ID = 100  # Slack action_id and Discord custom_id are both capped at 100 characters.
 
@@ -73,11 +78,16 @@ class ActionId(str):
         return self.split(":")[2:]
 
     def int_arg(self, index: int) -> int:
-        """Argument `index` as an int; raises `ActionIdError` when missing or not a number."""
-        try:
-            return int(self.args[index])
-        except (IndexError, ValueError) as exc:
-            raise ActionIdError(f"action id {self!s} lacks integer argument {index}") from exc
+        """Argument `index` as a database id (`bot.text.parse_id`); `ActionIdError` otherwise.
+
+        A platform hands back whatever a client sends, so ``+1``, ``0_1``, Arabic-Indic digits
+        and numbers beyond the database's integer range are refused before any query.
+        """
+        args = self.args
+        value = parse_id(args[index]) if index < len(args) else None
+        if value is None:
+            raise ActionIdError(f"action id {self!s} lacks id argument {index}")
+        return value
 
 
 class _Model(BaseModel):
@@ -241,6 +251,36 @@ class Form(_Model):
     inputs: list[Input]
     submit_label: str = "Submit"
     metadata: str = ""
+
+
+def check_form(
+    inputs: Sequence[Input], values: Mapping[str, str], t: Translator
+) -> tuple[dict[str, str], dict[str, str]]:
+    """A submitted form's values, cleaned, and one sentence per input that is not acceptable.
+
+    The limits are the inputs' own, the ones the form was opened with: a platform enforces
+    `max_length` in its modal, but a client can send anything, and nothing is cut silently.
+    Only "long" inputs keep line breaks. Returns ``(values, errors)`` by input name.
+    """
+    out: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    for field in inputs:
+        value = clean(values.get(field.name), multiline=field.kind == "long")
+        if not value:
+            if field.required:
+                errors[field.name] = t("core.refuse.field_empty", label=field.label)
+            continue
+        if len(value) > field.max_length:
+            errors[field.name] = t(
+                "core.refuse.field_long", label=field.label, max=field.max_length
+            )
+        elif field.kind == "number" and not re.fullmatch(r"[0-9]{1,9}", value):
+            errors[field.name] = t("core.refuse.field_number", label=field.label)
+        elif field.kind == "select" and value not in {o.value for o in field.options}:
+            errors[field.name] = t("core.refuse.field_choice", label=field.label)
+        else:
+            out[field.name] = value
+    return out, errors
 
 
 class CalendarEvent(_Model):

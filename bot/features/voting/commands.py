@@ -34,7 +34,13 @@ def commands() -> tuple[Command, ...]:
             Role.FACILITATOR,
             (
                 Param("question", "voting.param.question", max_length=MAX_QUESTION),
-                Param("options", "voting.param.options", keyword=True, max_length=2600),
+                Param(
+                    "options",
+                    "voting.param.options",
+                    keyword=True,
+                    max_length=2600,
+                    multiline=True,
+                ),
                 *POLL_PARAMS,
             ),
             "voting.example.new",
