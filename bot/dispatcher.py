@@ -8,6 +8,8 @@ events are in the database at once (sized to the pool by the app), so a burst of
 clicks queues instead of failing. A transient database error (a lock, a pool wait, a
 unique-key race of two first clicks) is retried on a fresh transaction before anyone
 is told anything; if it persists the person is told plainly that nothing was saved.
+A platform's retry or replay of a request already handled (its `delivery` key is marked in
+the same transaction as the effect, see `bot.replays`) does nothing and answers Ack.
 Anything unexpected is logged by event kind and ids only (never message or reflection
 text) and answered with a generic apology; the transaction is rolled back, so nothing
 is half-done.
@@ -18,10 +20,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import replace
+from datetime import datetime
 
 from sqlalchemy import select
 
 from bot.commands import ParseError, Role, validate_params
+from bot import replays
 from bot.context import Context, Services, UserError, find_member, require
 from bot.events import (
     Ack,
@@ -50,6 +54,10 @@ RETRY_PAUSES = (0.02, 0.1, 0.4)
 
 
 class UnknownJobKind(RuntimeError):
+#: Job kinds of the core itself (no feature declares them).
+CORE_JOBS = {replays.SWEEP_KIND: replays.forget_expired}
+
+
     """A job row names a kind no feature declares (e.g. after a feature was removed)."""
 
 
@@ -61,19 +69,24 @@ class Dispatcher:
         self.registry = services.registry
         self._gate = asyncio.Semaphore(max(1, concurrency))
 
+        self._sweep_checked: datetime | None = None
     async def handle(self, event: Event) -> Reply:
         event = cleaned(event)
         kind = type(event).__name__
         user = event.actor.user.user_id
         t = Translator()
         async with self._gate:
+        reply: Reply
             for attempt, pause in enumerate((*RETRY_PAUSES, None)):
                 try:
                     async with self.services.db.session() as session:
                         ctx = Context(self.services, session, event=event, t=t)
-                        await self._resolve(ctx)
-                        t = ctx.t
-                        reply = self._with_dm_hint(ctx, await self._route(ctx))
+                        if await self._already_handled(ctx):
+                            reply = Ack()
+                        else:
+                            await self._resolve(ctx)
+                            t = ctx.t
+                            reply = self._with_dm_hint(ctx, await self._route(ctx))
                     if ctx.scheduled:
                         self.services.wake_jobs()
                     break
@@ -107,7 +120,7 @@ class Dispatcher:
         Any error propagates to the runner, which rolls nothing forward and retries the job
         later with backoff (a transient database error included).
         """
-        handler = self.registry.jobs.get(job.kind)
+        handler = self.registry.jobs.get(job.kind) or CORE_JOBS.get(job.kind)
         if handler is None:
             raise UnknownJobKind(job.kind)
         async with self.services.db.session() as session:
@@ -125,6 +138,31 @@ class Dispatcher:
         self.services.wake_outbox()
 
     async def _resolve(self, ctx: Context) -> None:
+    async def _already_handled(self, ctx: Context) -> bool:
+        """Whether this request (a retry or replay of one) already had its effect.
+
+        The mark is written in the handler's transaction, so it commits with the effect; a
+        rolled-back attempt (a refusal, an error, a transient retry) leaves none. A copy
+        answers Ack: the first attempt has already given the person its answer.
+        """
+        event = ctx.event
+        key = event.delivery if event is not None else None
+        if key is None:
+            return False
+        if not await replays.first_time(ctx.session, key, ctx.now):
+            log.info(
+                "%s %s already handled; nothing done", type(event).__name__, replays.kind_of(key)
+            )
+            return True
+        # Now and then, make sure the sweep job is waiting (it reschedules itself; this
+        # restores it after a failure for good). Should this transaction roll back, the
+        # next look comes one period later: marks are then only kept a little longer.
+        now = ctx.now
+        if self._sweep_checked is None or now - self._sweep_checked >= replays.SWEEP_EVERY:
+            await replays.ensure_sweep(ctx)
+            self._sweep_checked = now
+        return False
+
         conv = ctx.place.conversation
         session = ctx.session
         if not ctx.place.is_dm:

@@ -53,8 +53,21 @@ class Place:
     is_dm: bool = False
 
 
+@dataclass(frozen=True, kw_only=True)
+class Delivered:
+    """What every incoming request carries: the platform's identity of it, when it has one.
+
+    `delivery` (``slack:event:Ev123``, ``discord:interaction:1234``) is the same for a
+    retry or a replay of one request; the dispatcher remembers it with the request's effect,
+    so the copy is recognised and has no second effect. None: not de-duplicated (the
+    console, tests, events the core makes itself).
+    """
+
+    delivery: str | None = None
+
+
 @dataclass(frozen=True)
-class CommandInvoked:
+class CommandInvoked(Delivered):
     """`/cop <path...> <params>`; adapters parse with the core's registry (or native options)."""
 
     actor: Actor
@@ -64,7 +77,7 @@ class CommandInvoked:
 
 
 @dataclass(frozen=True)
-class ActionClicked:
+class ActionClicked(Delivered):
     """A button press or select choice; `value` is the chosen option of a select."""
 
     actor: Actor
@@ -75,7 +88,7 @@ class ActionClicked:
 
 
 @dataclass(frozen=True)
-class FormSubmitted:
+class FormSubmitted(Delivered):
     """A submitted form; `metadata` is the form's own (ids only)."""
 
     actor: Actor
@@ -86,7 +99,7 @@ class FormSubmitted:
 
 
 @dataclass(frozen=True)
-class MemberJoined:
+class MemberJoined(Delivered):
     """Someone joined a channel the bot is in."""
 
     actor: Actor
@@ -94,7 +107,7 @@ class MemberJoined:
 
 
 @dataclass(frozen=True)
-class HomeOpened:
+class HomeOpened(Delivered):
     """A member opened the bot's home (Slack App Home); answer with their overview."""
 
     actor: Actor

@@ -19,6 +19,7 @@ import secrets
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -566,6 +567,9 @@ class DiscordAdapter:
     async def _run(self, interaction: discord.Interaction, event: Event, kind: str) -> None:
         """Run the core; answer within Discord's 3-second window, deferring when it is slow."""
         assert self._handle is not None, "adapter not started"
+        # The interaction's id names this request: the core gives a second delivery of it
+        # (a gateway resume replays dispatches) no second effect.
+        event = replace(event, delivery=f"discord:interaction:{interaction.id}")
         task = asyncio.ensure_future(self._handle(event))
         done, _ = await asyncio.wait({task}, timeout=self.ack_budget)
         deferred = False

@@ -37,7 +37,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.slack import parse
-from adapters.slack.dedupe import SeenSet
+from adapters.slack.dedupe import SeenSet, action_key, command_key, event_key, view_key
 from adapters.slack.delivery import (
     UserDirectory,
     WorkspacePacer,
@@ -209,6 +209,8 @@ class SlackAdapter:
         self.bolt = self.build_bolt()
         if self.mode == "socket":
             # SocketModeClient must be created inside the running loop.
+        # Only App Home openings (a redraw); everything with an effect is de-duplicated by
+        # the core, durably, through each event's `delivery` key.
             self._socket = AsyncSocketModeHandler(self.bolt, app_token=self.config.app_token)
             await self._socket.connect_async()
             log.info("slack: connected in Socket Mode")
@@ -390,10 +392,6 @@ class SlackAdapter:
     async def _on_command(self, ack, body, client, respond) -> None:
         deadline = self._deadline()
         team, user = parse.team_of(body), body.get("user_id", "")
-        if not self.seen.first(("command", body.get("trigger_id") or id(body))):
-            log.info("slack: repeated /cop from %s ignored", user)
-            await ack()
-            return
         self._remember(body.get("channel_id"), team)
         placeholder = parse.actor(team, user, body.get("user_name", ""))
         try:
@@ -402,7 +400,9 @@ class SlackAdapter:
             await ack(response_type="ephemeral", text=escape(str(err)))
             return
         event = replace(
-            event, actor=await self._actor(client, team, user, body.get("user_name"), deadline)
+            event,
+            actor=await self._actor(client, team, user, body.get("user_name"), deadline),
+            delivery=command_key(body),
         )
         reply = await self._core(event, deadline)
         if isinstance(reply, _Late):
@@ -438,14 +438,14 @@ class SlackAdapter:
         team = parse.team_of(body)
         user = (body.get("user") or {}).get("id", "")
         click = parse.clicked(body)
-        if not self.seen.first(("action", team, user, click.action_id, click.action_ts)):
-            log.info("slack: repeated click %s by %s ignored", click.action_id, user)
-            return
         self._remember((body.get("channel") or {}).get("id"), team)
         name = (body.get("user") or {}).get("name")
         who = await self._actor(client, team, user, name, deadline)
         try:
-            event = parse.action_event(body, who)
+            event = replace(
+                parse.action_event(body, who),
+                delivery=action_key(team, user, click.action_id, click.action_ts),
+            )
         except ActionIdError:
             log.info("slack: click on unknown action id by %s", user)
             await self._say_privately(
@@ -598,13 +598,8 @@ class SlackAdapter:
         team = parse.team_of(body)
         user = (body.get("user") or {}).get("id", "")
         view = body.get("view") or {}
-        identity = body.get("trigger_id") or (view.get("id"), view.get("hash"))
-        if not self.seen.first(("view", identity)):
-            log.info("slack: repeated submission of %s ignored", view.get("callback_id"))
-            await ack()
-            return
         who = await self._actor(client, team, user, (body.get("user") or {}).get("name"), deadline)
-        event = parse.form_event(body, who)
+        event = replace(parse.form_event(body, who), delivery=view_key(body))
         self._remember(event.place.conversation.channel_id, team)
         reply = await self._core(event, deadline)
         if isinstance(reply, _Late):
@@ -715,13 +710,10 @@ class SlackAdapter:
         user = event.get("user", "")
         if user and user == context.get("bot_user_id"):
             return  # the bot itself was added to a channel
-        if not self.seen.first(("event", body.get("event_id"))):
-            log.info("slack: repeated event %s ignored", body.get("event_id"))
-            return
         team = body.get("team_id") or event.get("team") or ""
         self._remember(event.get("channel"), team)
         who = await self._actor(client, team, user, None, None)
-        joined = parse.joined_event(event, team, who)
+        joined = replace(parse.joined_event(event, team, who), delivery=event_key(body))
         reply = await self._core(joined, None)
         if isinstance(reply, Respond):
             if reply.private:
