@@ -24,8 +24,8 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from bot.commands import ParseError, Role, validate_params
 from bot import replays
+from bot.commands import ParseError, Role, validate_params
 from bot.context import Context, Services, UserError, find_member, require
 from bot.events import (
     Ack,
@@ -53,11 +53,11 @@ log = logging.getLogger(__name__)
 RETRY_PAUSES = (0.02, 0.1, 0.4)
 
 
-class UnknownJobKind(RuntimeError):
 #: Job kinds of the core itself (no feature declares them).
 CORE_JOBS = {replays.SWEEP_KIND: replays.forget_expired}
 
 
+class UnknownJobKind(RuntimeError):
     """A job row names a kind no feature declares (e.g. after a feature was removed)."""
 
 
@@ -68,15 +68,15 @@ class Dispatcher:
         self.services = services
         self.registry = services.registry
         self._gate = asyncio.Semaphore(max(1, concurrency))
-
         self._sweep_checked: datetime | None = None
+
     async def handle(self, event: Event) -> Reply:
         event = cleaned(event)
         kind = type(event).__name__
         user = event.actor.user.user_id
         t = Translator()
-        async with self._gate:
         reply: Reply
+        async with self._gate:
             for attempt, pause in enumerate((*RETRY_PAUSES, None)):
                 try:
                     async with self.services.db.session() as session:
@@ -137,7 +137,6 @@ class Dispatcher:
             self.services.wake_jobs()
         self.services.wake_outbox()
 
-    async def _resolve(self, ctx: Context) -> None:
     async def _already_handled(self, ctx: Context) -> bool:
         """Whether this request (a retry or replay of one) already had its effect.
 
@@ -163,6 +162,7 @@ class Dispatcher:
             self._sweep_checked = now
         return False
 
+    async def _resolve(self, ctx: Context) -> None:
         conv = ctx.place.conversation
         session = ctx.session
         if not ctx.place.is_dm:

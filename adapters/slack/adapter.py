@@ -189,6 +189,8 @@ class SlackAdapter:
         self.installation_store: AsyncSQLAlchemyInstallationStore | None = None
         self.state_store: AsyncSQLAlchemyOAuthStateStore | None = None
         self.http_port: int | None = None
+        # Only App Home openings (a redraw); everything with an effect is de-duplicated by
+        # the core, durably, through each event's `delivery` key.
         self.seen = SeenSet()
         self.users = UserDirectory(ttl=user_ttl)
         self.pacer = WorkspacePacer(workspace_interval)
@@ -209,8 +211,6 @@ class SlackAdapter:
         self.bolt = self.build_bolt()
         if self.mode == "socket":
             # SocketModeClient must be created inside the running loop.
-        # Only App Home openings (a redraw); everything with an effect is de-duplicated by
-        # the core, durably, through each event's `delivery` key.
             self._socket = AsyncSocketModeHandler(self.bolt, app_token=self.config.app_token)
             await self._socket.connect_async()
             log.info("slack: connected in Socket Mode")
