@@ -68,20 +68,22 @@ async def first_time(session: AsyncSession, key: str, now: datetime) -> bool:
     """
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    # RETURNING, not rowcount: psycopg's async cursor reports -1 for this insert.
     result = await session.execute(
         insert(SeenRequest)
         .values(key=key[:MAX_KEY], seen_at=now)
         .on_conflict_do_nothing(index_elements=["key"])
+        .returning(col(SeenRequest.key))
     )
-    return bool(getattr(result, "rowcount", 0))
+    return result.scalar_one_or_none() is not None
 
 
 async def forget_expired(ctx: Context) -> None:
     """The sweep job: delete marks older than the window, and come back later."""
     cutoff = ctx.now - WINDOW
     result = await ctx.session.execute(delete(SeenRequest).where(col(SeenRequest.seen_at) < cutoff))
-    gone = getattr(result, "rowcount", 0)
-    if gone:
+    gone = getattr(result, "rowcount", -1)  # -1 where the driver does not say
+    if gone > 0:
         log.info("forgot %d handled requests older than %s", gone, WINDOW)
     await ctx.schedule.at(SWEEP_JOB, ctx.now + SWEEP_EVERY, SWEEP_KIND, community_id=None)
 

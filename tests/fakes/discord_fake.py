@@ -1266,6 +1266,21 @@ class FakeDiscord:
             "POST", rf"/interactions/{payload['id']}/[^/]+/callback", timeout=timeout
         )
 
+    async def redeliver(self, interaction_id: int | str, *, timeout: float = 5.0) -> RecordedCall:
+        """Dispatch an ``INTERACTION_CREATE`` already dispatched once, byte for byte (as a
+        gateway resume replays it), and wait for (and return) the bot's next callback POST
+        for it. Discord answers that callback 40060: the interaction was acknowledged."""
+        iid = int(interaction_id)
+        payload = self.interactions[iid]
+        route = rf"/interactions/{iid}/[^/]+/callback"
+        seen = len(self.calls_to("POST", route))
+        targets = self._live_connections()
+        if not targets:
+            raise RuntimeError("no identified gateway connection to dispatch to")
+        for conn in targets:
+            await conn.dispatch("INTERACTION_CREATE", payload)
+        return await self.wait_for_call("POST", route, count=seen + 1, timeout=timeout)
+
     async def _handle_gateway(self, request: web.Request) -> web.StreamResponse:
         ws = web.WebSocketResponse(max_msg_size=0)
         await ws.prepare(request)
