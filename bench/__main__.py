@@ -1,13 +1,15 @@
 """Runs every benchmark and prints a Markdown table; results are recorded in bench/RESULTS.md.
 
 Usage: ``make bench`` (or ``python -m bench [--quick]``). PostgreSQL rows appear when
-PostgreSQL answers on 127.0.0.1:5432.
+PostgreSQL answers on 127.0.0.1:5432. The start-up rows come from `bench.startup`, which also
+runs on its own (``python -m bench.startup``).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import platform
 import socket
 import statistics
@@ -19,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench import startup
 from bot.app import App, Limits
 from bot.events import Actor, CommandInvoked, ConversationRef, Place, UserRef
 from bot.outbox import DeliveryWorker, Outbox
@@ -263,7 +266,20 @@ async def main(quick: bool) -> None:
         rows += await _with_db(kind, lambda db, k=kind: bench_jobs(db, n // 2, k))
         rows += await _with_db(kind, lambda db, k=kind: bench_votes(db, n // 2, k))
     rows += bench_tally(2_000 if quick else 10_000)
-    print(f"Machine: {platform.machine()}, {platform.system()}, Python {sys.version.split()[0]}")
+
+    def progress(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    rows += await startup.run(
+        1_000 if quick else 10_000,
+        kinds,
+        upgrade_communities=0 if quick else 1_000,
+        progress=progress,
+    )
+    print(
+        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}, "
+        f"Python {sys.version.split()[0]}"
+    )
     print()
     print("| what | size | result |")
     print("|---|---|---|")

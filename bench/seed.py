@@ -105,25 +105,25 @@ def _job(job_id: str, kind: str, args: list[Any], community: int, due: datetime,
 
 
 def _sent(key: str, community: dict[str, Any], kind: str, payload: str, now: datetime):  # type: ignore[no-untyped-def]
-    return {
-        "key": key,
-        "community_id": community["id"],
-        "platform": community["platform"],
-        "workspace_id": community["workspace_id"],
-        "kind": kind,
-        "target": community["channel_id"],
-        "edit_of": None,
-        "payload": payload,
-        "status": "sent",
-        "attempts": 1,
-        "not_before": now,
-        "claimed_at": now,
-        "sent_at": now,
-        "message_channel": None,
-        "message_id": None,
-        "error": None,
-        "created_at": now,
-    }
+    """An outbox row as the worker leaves it once delivered (the model's defaults elsewhere)."""
+    row = OutboxMessage(
+        key=key,
+        community_id=community["id"],
+        platform=community["platform"],
+        workspace_id=community["workspace_id"],
+        kind=kind,
+        target=community["channel_id"],
+        payload=payload,
+        status="sent",
+        attempts=1,
+        not_before=now,
+        claimed_at=now,
+        sent_at=now,
+        created_at=now,
+    ).model_dump(exclude={"id"})
+    if "first_tried_at" in row:  # when the first attempt began, kept across retries
+        row["first_tried_at"] = now
+    return row
 
 
 @dataclass
