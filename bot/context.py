@@ -22,7 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands import Registry, Role
-from bot.events import ActionClicked, Actor, ConversationRef, Event, Place
+from bot.events import ActionClicked, Actor, ConversationRef, Event, FormSubmitted, Place
 from bot.hooks import HOOKS
 from bot.i18n import Translator, translator
 from bot.jobs import Claimed, Schedule
@@ -160,8 +160,9 @@ class Context:
         """Switch to the community a button or form names, and check the actor may act there.
 
         A button of community A works only for members of A, pressed in A's channel or in a
-        DM. A non-member may become a member by it only when the action declared so
-        (``joins``, or `join` here) and only in A's own channel.
+        DM; so does a form, which answers from where its button was pressed. A non-member may
+        become a member by it only when the action declared so (``joins``, or `join` here)
+        and only in A's own channel.
         """
         community = await self.session.get(Community, community_id)
         if community is None:
@@ -173,16 +174,22 @@ class Context:
             raise UserError(self.t("core.refuse.other_community"))
         conv = self.place.conversation
         at_home = not self.place.is_dm and conv.channel_id == community.channel_id
-        pressed = isinstance(self.event, ActionClicked)
+        form = isinstance(self.event, FormSubmitted)
+        elsewhere, outsider = (
+            ("core.refuse.form_other_place", "core.refuse.form_not_member")
+            if form
+            else ("core.refuse.other_place", "core.refuse.not_member")
+        )
+        pressed = form or isinstance(self.event, ActionClicked)
         if pressed and not self.place.is_dm and not at_home:
-            raise UserError(self.t("core.refuse.other_place", community=community.name))
+            raise UserError(self.t(elsewhere, community=community.name))
         member = await find_member(self.session, community.id, self.actor.user.user_id)  # type: ignore[arg-type]  # a stored row has an id
         self.community, self.member = community, member
         if not self.is_member():
             may_join = self.may_join if join is None else join
             if not (may_join and at_home):
                 self.community, self.member = None, None
-                raise UserError(self.t("core.refuse.not_member", community=community.name))
+                raise UserError(self.t(outsider, community=community.name))
             await self.join()
         self.entered = True
         return community

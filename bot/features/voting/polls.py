@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.commands import Param, Role
 from bot.context import Context, UserError, require
 from bot.deadlines import DeadlineError, parse_deadline, parse_offset
+from bot.events import FormSubmitted
 from bot.features.voting.ballots import (
     Choice,
     decode,
@@ -106,7 +107,8 @@ async def poll_for_interaction(ctx: Context, poll_id: int, role: Role = Role.MEM
     """
     poll = await ctx.session.get(Poll, poll_id)
     if poll is None:
-        raise UserError(ctx.t("core.refuse.stale_button"))
+        form = isinstance(ctx.event, FormSubmitted)
+        raise UserError(ctx.t("core.refuse.stale_form" if form else "core.refuse.stale_button"))
     await ctx.enter(poll.community_id)
     require(ctx, role)
     return poll
