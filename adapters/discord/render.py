@@ -5,6 +5,12 @@ Every Discord limit the renderer works around is a named constant with a comment
 over a limit is split into continuation embeds or messages marked "…(continued)", or cut
 with a visible note, never dropped silently.
 
+Every ``str`` of the neutral model is text, never markup: `escape` makes masked links,
+headings, block quotes, lists, bold/italic/strike/code/spoiler markers and mention syntax typed
+by a member show as typed. circlebot's own formatting comes from the renderer alone (``-#``
+small print, embed fields, ``<@id>`` for a `Mention`, ``<t:...>`` for a `Time`); bare links
+stay clickable. A message pings at most `MAX_ALLOWED_MENTIONS` members (see `_pings`).
+
 Example::
 
     parts = render(Message(text="Vote", blocks=[...]))
@@ -16,6 +22,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -68,6 +75,10 @@ MODAL_TIMEOUT = 15 * 60  # an interaction token (and so an open modal) lives 15 
 # Our own cap: a neutral message becomes at most this many Discord messages, so all their
 # ids fit in one MessageRef.message_id ("id,id,id" <= 64 characters in the outbox row).
 MAX_PARTS = 3
+# allowed_mentions.users holds at most 100 ids, or Discord refuses the whole message (400,
+# "Must be 100 or fewer in length"). Each Discord message pings the first 100 members it names;
+# the rest are shown the same way (``<@id>`` shows their name) without a ping.
+MAX_ALLOWED_MENTIONS = 100
 
 # Strings go through the catalog; adapters speak English until they learn the community's language.
 T = Translator()
@@ -132,7 +143,7 @@ class _Acc:
 
     def embed(self, *, fresh: bool = False) -> discord.Embed:
         """The embed text goes into: a new one after fields or an image, so order is kept."""
-        if fresh or not self.embeds or self.embeds[-1].fields or self.embeds[-1].image:
+        if fresh or not self.embeds or self.embeds[-1].fields or self.embeds[-1].image.url:
             self.embeds.append(discord.Embed(colour=EMBED_COLOUR, description=""))
         return self.embeds[-1]
 
@@ -142,8 +153,29 @@ class _Acc:
         embed.description = f"{embed.description}\n{line}" if embed.description else line
 
 
+# Markdown that `discord.utils.escape_markdown` leaves alone: numbered list items ("1. x"),
+# and the "<...>" syntax of mentions, channels, times, emoji and commands (they render as pills).
+_ORDERED_ITEM = re.compile(r"^(\s*\d+)\.(?=\s)", re.MULTILINE)
+_PILL = re.compile(r"<(?=[@#:/]|a:|t:)")
+_EVERYONE = re.compile(r"@(everyone|here)\b")
+
+
+def escape(text: str) -> str:
+    r"""`text` shown as typed: no markdown, masked link, heading, quote, list or mention syntax.
+
+    A backslash before a character shows the character itself (``# Big`` -> ``\# Big``,
+    ``[click](https://evil.example)`` -> ``\[click](https://evil.example)``, ``<@&1>`` ->
+    ``\<@&1>``). Bare links are left alone: they stay clickable and show where they lead.
+    """
+    text = discord.utils.escape_markdown(text)
+    text = _ORDERED_ITEM.sub(r"\1\\.", text)
+    text = _PILL.sub(r"\\<", text)
+    # allowed_mentions already stops the ping; a zero-width space stops the highlight too.
+    return _EVERYONE.sub("@\u200b\\1", text)
+
+
 def inline(parts: list[Inline], acc: _Acc | None = None) -> str:
-    """Inline parts as Discord markup: ``<@id>`` mentions and ``<t:epoch:F>`` times."""
+    """Inline parts as Discord markup: text escaped, ``<@id>`` mentions, ``<t:epoch:F>`` times."""
     out: list[str] = []
     for part in parts:
         if isinstance(part, Mention):
@@ -152,18 +184,23 @@ def inline(parts: list[Inline], acc: _Acc | None = None) -> str:
                 if acc is not None and int(part.user_id) not in acc.mentions:
                     acc.mentions.append(int(part.user_id))
             else:  # not a Discord snowflake (e.g. a name typed by hand): show it, never ping
-                out.append(f"@{part.name}")
+                out.append("@" + escape(part.name))
         elif isinstance(part, Time):
             # Each viewer sees the instant in their own zone and language.
             out.append(f"<t:{int(part.at.timestamp())}:{TIME_STYLES[part.style]}>")
         else:
-            out.append(part)
+            out.append(escape(part))
     return "".join(out)
 
 
 def _cut(text: str, limit: int) -> str:
     """`text` within `limit` characters, ending in "…" when it was cut (visible)."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    if (len(head) - len(head.rstrip("\\"))) % 2:  # never leave half of a "\\*" escape
+        head = head[:-1]
+    return head + "…"
 
 
 # --------------------------------------------------------------------------------------------
@@ -185,33 +222,34 @@ def _divider(_block: Divider, acc: _Acc) -> None:
 
 
 def _fields(block: Fields, acc: _Acc) -> None:
-    embed = acc.embed() if not acc.embeds or not acc.embeds[-1].image else acc.embed(fresh=True)
+    embed = acc.embed() if not acc.embeds or not acc.embeds[-1].image.url else acc.embed(fresh=True)
     for f in block.fields:
         if len(embed.fields) >= MAX_FIELDS:  # 25 fields per embed: go on in a new one
             embed = acc.embed(fresh=True)
         value = inline(f.value, acc) or "\u200b"
-        acc.text.append(f"{f.label}: {value}")
+        label = escape(f.label)
+        acc.text.append(f"{label}: {value}")
         embed.add_field(
-            name=_cut(f.label, MAX_FIELD_NAME) or "\u200b",
+            name=_cut(label, MAX_FIELD_NAME) or "\u200b",
             value=_cut(value, MAX_FIELD_VALUE),
             inline=True,
         )
 
 
 def _image(block: Image, acc: _Acc) -> None:
-    embed = acc.embeds[-1] if acc.embeds and not acc.embeds[-1].image else None
+    embed = acc.embeds[-1] if acc.embeds and not acc.embeds[-1].image.url else None
     if embed is None:
         embed = acc.embed(fresh=True)
     embed.set_image(url=block.url)
-    acc.text.append(f"[{block.alt}]({block.url})")
+    acc.text.append(f"[{escape(block.alt)}]({block.url})")
 
 
 def _file(block: File, acc: _Acc) -> None:
     if len(block.content) > MAX_FILE_BYTES:
-        acc.notes.append(T("adapters.discord.file_too_large", name=block.filename))
+        acc.notes.append(T("adapters.discord.file_too_large", name=escape(block.filename)))
         return
     if len(acc.files) >= MAX_FILES:
-        acc.notes.append(T("adapters.discord.too_many_files", name=block.filename))
+        acc.notes.append(T("adapters.discord.too_many_files", name=escape(block.filename)))
         return
     acc.files.append(block)
 
@@ -219,7 +257,7 @@ def _file(block: File, acc: _Acc) -> None:
 def _button(el: Button, acc: _Acc) -> discord.ui.Item[Any] | None:
     if len(el.action) > MAX_CUSTOM_ID or el.action in acc.custom_ids:
         # custom_id: 100 characters, unique per message.
-        acc.notes.append(f"(The button “{el.label}” cannot be shown on Discord.)")
+        acc.notes.append(f"(The button “{escape(el.label)}” cannot be shown on Discord.)")
         return None
     acc.custom_ids.add(el.action)
     return ActionItem(
@@ -233,13 +271,13 @@ def _button(el: Button, acc: _Acc) -> discord.ui.Item[Any] | None:
 
 def _select(el: Select, acc: _Acc) -> discord.ui.Item[Any] | None:
     if len(el.action) > MAX_CUSTOM_ID or el.action in acc.custom_ids:
-        acc.notes.append(f"(The menu “{el.placeholder}” cannot be shown on Discord.)")
+        acc.notes.append(f"(The menu “{escape(el.placeholder)}” cannot be shown on Discord.)")
         return None
     acc.custom_ids.add(el.action)
     options = el.options[:MAX_SELECT_OPTIONS]  # 25 options per select menu
     if len(el.options) > MAX_SELECT_OPTIONS:
         hidden = el.options[MAX_SELECT_OPTIONS:]
-        names = ", ".join(o.label for o in hidden)
+        names = ", ".join(escape(o.label) for o in hidden)
         acc.notes.append(
             _cut(
                 T("adapters.discord.more_options", count=len(hidden), names=names), MAX_FIELD_VALUE
@@ -318,7 +356,7 @@ class Part:
 
     def allowed_mentions(self) -> discord.AllowedMentions:
         """Only the members a `Mention` names may be pinged; never @everyone, @here or roles."""
-        users = [discord.Object(uid) for uid in self.mentions]
+        users = [discord.Object(uid) for uid in self.mentions[:MAX_ALLOWED_MENTIONS]]
         return discord.AllowedMentions(
             everyone=False, roles=False, users=users or False, replied_user=False
         )
@@ -356,12 +394,24 @@ def _split_text(text: str, limit: int) -> list[str]:
     chunks: list[str] = []
     while len(text) > limit:
         cut = text.rfind("\n", 0, budget)
+        if cut <= 0:  # one long line (a list of 300 names): cut between words
+            cut = text.rfind(" ", 0, budget)
         if cut <= 0:
-            cut = budget
+            cut = _token_safe(text, budget)
         chunks.append(text[:cut].rstrip() + "\n" + CONTINUED)
-        text = text[cut:].lstrip("\n")
+        text = text[cut:].lstrip("\n ")
     chunks.append(text)
     return chunks
+
+
+def _token_safe(text: str, cut: int) -> int:
+    """`cut`, moved back so that no ``<@id>``/``<t:...>`` token or ``\\`` escape is split."""
+    lt = text.rfind("<", 0, cut)
+    if lt > text.rfind(">", 0, cut):
+        cut = lt
+    while cut > 1 and text[cut - 1] == "\\":
+        cut -= 1
+    return max(cut, 1)
 
 
 def _fit_embeds(embeds: list[discord.Embed]) -> list[discord.Embed]:
@@ -411,7 +461,7 @@ def render(msg: Message) -> list[Part]:
     """
     acc = _Acc()
     if not msg.blocks:
-        acc.add_text(msg.text)
+        acc.add_text(escape(msg.text))
     for block in msg.blocks:
         renderer = RENDERERS.get(type(block))
         if renderer is None:
@@ -451,19 +501,34 @@ def render(msg: Message) -> list[Part]:
             )
         else:
             last.content = _cut(last.content or "", MAX_CONTENT - len(note) - 1) + "\n" + note
-    # Mentions ping from content only (never from embeds): put them where they can ping,
-    # for exactly the members named.
     for part in parts:
-        rendered = "\n".join(
-            [part.content or "", *(e.description or "" for e in part.embeds)]
-            + [f.value or "" for e in part.embeds for f in e.fields]
-        )
-        part.mentions = [uid for uid in acc.mentions if f"<@{uid}>" in rendered]
-        if part.embeds and part.mentions and part.content is None:
-            line = " ".join(f"<@{uid}>" for uid in part.mentions)
-            if len(line) <= MAX_CONTENT:
-                part.content = line
+        _pings(part, acc.mentions)
     return parts
+
+
+def _pings(part: Part, named: list[int]) -> None:
+    """Who `part` pings: the members it names, first ones first, within Discord's limits.
+
+    Mentions ping from content only (never from embeds), so an embed message gets a content
+    line of its members' mentions: as many as fit in 2,000 characters. allowed_mentions.users
+    holds at most `MAX_ALLOWED_MENTIONS` ids; members named beyond them are shown, not pinged.
+    """
+    rendered = "\n".join(
+        [part.content or "", *(e.description or "" for e in part.embeds)]
+        + [f.value or "" for e in part.embeds for f in e.fields]
+    )
+    shown = [uid for uid in named if f"<@{uid}>" in rendered][:MAX_ALLOWED_MENTIONS]
+    if not part.embeds or part.content is not None:
+        part.mentions = [uid for uid in shown if f"<@{uid}>" in (part.content or "")]
+        return
+    line: list[str] = []
+    for uid in shown:
+        if len(" ".join([*line, f"<@{uid}>"])) > MAX_CONTENT:
+            break
+        line.append(f"<@{uid}>")
+    part.mentions = shown[: len(line)]
+    if line:
+        part.content = " ".join(line)
 
 
 # --------------------------------------------------------------------------------------------

@@ -31,9 +31,10 @@ async def test_everyone_in_user_text_never_pings_and_a_mention_pings_only_that_m
             ),
         )
     plain, mention = fake.calls_to("POST", rf"/channels/{fake.channel_id}/messages")
-    assert plain.json["content"] == "@everyone @here <@&1> topic from a member"
+    # Shown as typed (escaped), and allowed_mentions pings nobody.
+    assert plain.json["content"] == "@\u200beveryone @\u200bhere \\<@&1> topic from a member"
     assert plain.json["allowed_mentions"] == {"parse": []}
-    assert mention.json["content"] == "@everyone: <@42>"
+    assert mention.json["content"] == "@\u200beveryone: <@42>"
     assert mention.json["allowed_mentions"] == {"parse": [], "users": [42]}
 
 

@@ -85,7 +85,7 @@ def test_text_only_message_goes_in_content_with_mentions_and_times() -> None:
 
 def test_message_without_blocks_uses_its_text_and_pings_nobody() -> None:
     [part] = render(Message(text="@everyone @here <@&99> look"))
-    assert part.content == "@everyone @here <@&99> look"
+    assert part.content == "@\u200beveryone @\u200bhere \\<@&99> look"  # shown as typed
     assert part.allowed_mentions().to_dict() == {"parse": []}
 
 

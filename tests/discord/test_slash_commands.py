@@ -101,10 +101,11 @@ async def test_setup_by_an_admin_is_public_and_everyone_in_the_name_never_pings(
         about = await fake.interact(fake.slash_command_interaction("cop about"))
     data = call.json["data"]
     assert "flags" not in data or not data["flags"] & EPHEMERAL  # public
-    assert "@everyone <@&123> @here party is set up" in data["content"]
+    shown = "@\u200beveryone \\<@&123> @\u200bhere party"  # as typed, escaped
+    assert f"{shown} is set up" in data["content"]
     assert "Europe/Berlin" in data["content"]
     assert data["allowed_mentions"] == {"parse": []}
-    assert "@everyone <@&123> @here party" in shown_text(about.json)
+    assert shown in shown_text(about.json)
 
 
 async def test_bad_option_is_refused_before_the_core_runs(

@@ -1540,6 +1540,9 @@ class FakeDiscord:
                 if rule.delay:
                     await asyncio.sleep(rule.delay)
                 return _Reply(rule.status, rule.body, dict(rule.headers))
+        refused = _refused_body(call)
+        if refused is not None:
+            return refused
         for method, pattern, needs_auth, handler in self._routes:
             if method != call.method:
                 continue
@@ -1928,6 +1931,37 @@ class FakeDiscord:
 
 def _error(status: int, code: int, message: str) -> _Reply:
     return _Reply(status=status, body={"message": message, "code": code})
+
+
+# allowed_mentions.users (and .roles) hold at most 100 ids; Discord refuses more with 50035.
+MAX_ALLOWED_MENTIONS = 100
+
+
+def _refused_body(call: RecordedCall) -> _Reply | None:
+    """Discord's 400 "Invalid Form Body" for a message body over the allowed_mentions cap, in
+    any route that carries a message (posts, edits, interaction responses, follow-ups)."""
+    body = call.json if isinstance(call.json, dict) else {}
+    for path, holder in ((), body), (("data",), body.get("data")):
+        mentions = holder.get("allowed_mentions") if isinstance(holder, dict) else None
+        if not isinstance(mentions, dict):
+            continue
+        for kind in ("users", "roles"):
+            if len(mentions.get(kind) or []) > MAX_ALLOWED_MENTIONS:
+                error: dict[str, Any] = {
+                    "_errors": [
+                        {
+                            "code": "BASE_TYPE_MAX_LENGTH",
+                            "message": f"Must be {MAX_ALLOWED_MENTIONS} or fewer in length.",
+                        }
+                    ]
+                }
+                for key in reversed((*path, "allowed_mentions", kind)):
+                    error = {key: error}
+                return _Reply(
+                    status=400,
+                    body={"message": "Invalid Form Body", "code": 50035, "errors": error},
+                )
+    return None
 
 
 def _guarded_request(original: Callable[..., Any]) -> Callable[..., Any]:
