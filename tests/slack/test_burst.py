@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import os
 import re
 import socket
@@ -41,8 +40,6 @@ from tests.fakes.slack_fake import (
     sign,
     slash_command_payload,
 )
-
-log = logging.getLogger(__name__)
 
 CIRCLEBOT = Path(sys.executable).parent / "circlebot"
 ADMIN = "U0ADMIN001"
