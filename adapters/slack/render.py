@@ -2,9 +2,13 @@
 
 Every Slack limit the renderer works around is named in a comment next to the code that
 enforces it. Overflow always degrades *visibly* (a split block, an ellipsis, a context line
-saying how much is not shown), never silently. User text is escaped (``&``, ``<``, ``>``),
-so ``<!channel>``, ``<!here>`` or ``<!subteam^S123>`` typed by a member can never ping
-anyone; the only pings come from :class:`bot.ui.Mention`, rendered as ``<@U...>``.
+saying how much is not shown), never silently.
+
+Every ``str`` of the neutral model is text, never markup (`escape`): ``&``, ``<``, ``>``
+become entities, so ``<!channel>``, ``<!here>``, ``<!subteam^S123>`` or ``<https://x|click>``
+typed by a member never ping or hide a link; bold, italic, strike and code markers and a
+leading ``>`` (block quote) show as typed. The only pings come from :class:`bot.ui.Mention`
+(``<@U...>``); circlebot's own formatting comes from the renderer (bold field labels).
 
 Example::
 
@@ -76,13 +80,36 @@ class RenderError(TypeError):
     """A neutral block (or form input) that has no Slack renderer."""
 
 
+# mrkdwn has no escape character. A zero-width space on both sides of a marker stops it from
+# opening or closing bold/italic/strike/code, whether Slack reads that space as a word
+# character (a marker inside a word does not format) or as a space (a marker must touch text).
+ZWSP = "\u200b"
+_MARKER = re.compile(r"[*_~`]")
+# Left as typed, so they keep working: links (clickable, showing where they lead) and emoji
+# codes such as :deciduous_tree:, whose underscores are not markup.
+_KEEP = re.compile(r"(?:https?|mailto):[^\s<>]+|:[a-z0-9_+'-]+:")
+_QUOTE = re.compile(r"^(\s*)&gt;", re.MULTILINE)
+
+
 def escape(text: str) -> str:
-    """Escape user text for mrkdwn: ``&`` ``<`` ``>`` become entities, so nothing pings.
+    """User text for mrkdwn, shown as typed: nothing pings, links hide nothing, nothing formats.
+
+    ``&`` ``<`` ``>`` become entities; formatting markers (``*_~```) are fenced with zero-width
+    spaces and a line-leading ``>`` gets one in front, so no block quote starts.
 
     >>> escape("<!channel> & <!here>")
     '&lt;!channel&gt; &amp; &lt;!here&gt;'
     """
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    out: list[str] = []
+    last = 0
+    for keep in _KEEP.finditer(text):
+        out.append(_MARKER.sub(lambda m: f"{ZWSP}{m[0]}{ZWSP}", text[last : keep.start()]))
+        out.append(keep[0])
+        last = keep.end()
+    out.append(_MARKER.sub(lambda m: f"{ZWSP}{m[0]}{ZWSP}", text[last:]))
+    # Slack starts a block quote at a line's leading "&gt;" (it sends ">" that way itself).
+    return _QUOTE.sub(lambda m: f"{m[1]}{ZWSP}&gt;", "".join(out))
 
 
 def clip(text: str, limit: int) -> str:
@@ -207,10 +234,16 @@ def _section(block: Section, out: _Out) -> list[dict[str, Any]]:
     ]
 
 
+def _bold(label: str) -> str:
+    """circlebot's bold around an escaped label; not where the label starts or ends with a
+    fenced marker, since a zero-width space next to the bold's own ``*`` may stop it."""
+    text = escape(label)
+    return text if text.startswith(ZWSP) or text.endswith(ZWSP) else f"*{text}*"
+
+
 def _fields(block: Fields, out: _Out) -> list[dict[str, Any]]:
     texts = [
-        _clip_mrkdwn(f"*{escape(f.label)}*\n{inline(f.value)}", MAX_FIELD_TEXT)
-        for f in block.fields
+        _clip_mrkdwn(f"{_bold(f.label)}\n{inline(f.value)}", MAX_FIELD_TEXT) for f in block.fields
     ]
     # At most 10 fields per section: more continue in further sections.
     return [
