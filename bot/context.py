@@ -20,6 +20,7 @@ from zoneinfo import available_timezones
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.commands import Registry, Role
 from bot.events import ActionClicked, Actor, ConversationRef, Event, FormSubmitted, Place
@@ -183,7 +184,7 @@ class Context:
         pressed = form or isinstance(self.event, ActionClicked)
         if pressed and not self.place.is_dm and not at_home:
             raise UserError(self.t(elsewhere, community=community.name))
-        member = await find_member(self.session, community.id, self.actor.user.user_id)  # type: ignore[arg-type]  # a stored row has an id
+        member = await find_member(self.session, community.id, self.actor.user.user_id)
         self.community, self.member = community, member
         if not self.is_member():
             may_join = self.may_join if join is None else join
@@ -254,7 +255,9 @@ def check_zone(t: Translator, zone: str) -> str:
 async def find_member(session: AsyncSession, community_id: int, user_id: str) -> Member | None:
     return (
         await session.execute(
-            select(Member).where(Member.community_id == community_id, Member.user_id == user_id)
+            select(Member).where(
+                col(Member.community_id) == community_id, col(Member.user_id) == user_id
+            )
         )
     ).scalar_one_or_none()
 

@@ -23,6 +23,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from bot import replays
 from bot.commands import ParseError, Role, validate_params
@@ -169,9 +170,9 @@ class Dispatcher:
             community = (
                 await session.execute(
                     select(Community).where(
-                        Community.platform == conv.platform,
-                        Community.workspace_id == conv.workspace_id,
-                        Community.channel_id == conv.channel_id,
+                        col(Community.platform) == conv.platform,
+                        col(Community.workspace_id) == conv.workspace_id,
+                        col(Community.channel_id) == conv.channel_id,
                     )
                 )
             ).scalar_one_or_none()
@@ -179,12 +180,12 @@ class Dispatcher:
             rows = (
                 await session.execute(
                     select(Community)
-                    .join(Member, Member.community_id == Community.id)
+                    .join(Member, col(Member.community_id) == col(Community.id))
                     .where(
-                        Community.platform == conv.platform,
-                        Community.workspace_id == conv.workspace_id,
-                        Member.user_id == ctx.actor.user.user_id,
-                        Member.role != MemberRole.LEFT,
+                        col(Community.platform) == conv.platform,
+                        col(Community.workspace_id) == conv.workspace_id,
+                        col(Member.user_id) == ctx.actor.user.user_id,
+                        col(Member.role) != MemberRole.LEFT,
                     )
                 )
             ).scalars()

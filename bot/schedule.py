@@ -7,11 +7,13 @@ Recurrences are expanded on the circle's local wall-clock time (a monthly 18:30 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from dateutil.rrule import rrule, rrulestr
+from dateutil.rrule import rrule as RRule
+from dateutil.rrule import rrulestr
 
 from bot.i18n import Translator
 from bot.text import in_range
@@ -157,6 +159,7 @@ class Schedule:
         lo = start.astimezone(zone).replace(tzinfo=None) - timedelta(days=1)
         hi = end.astimezone(zone).replace(tzinfo=None) + timedelta(days=1)
         if self.rrule is None:
+            assert self.once_on is not None  # a schedule without a rule happens once
             naive_all = [datetime.combine(self.once_on, self.local_time)]
         else:
             naive_all = self._rule().between(lo, hi, inc=True)
@@ -168,13 +171,15 @@ class Schedule:
         # by the length of the gap (02:30 on a 1-hour-gap day becomes 03:30 daylight time).
         return naive.replace(tzinfo=self.zone, fold=0).astimezone(UTC)
 
-    def _naive_iter(self, after: datetime):
+    def _naive_iter(self, after: datetime) -> Iterator[datetime]:
         if self.rrule is None:
+            assert self.once_on is not None  # a schedule without a rule happens once
             once = datetime.combine(self.once_on, self.local_time)
             return iter([once] if once > after else [])
         return self._rule().xafter(after)
 
-    def _rule(self) -> rrule:
+    def _rule(self) -> RRule:
+        assert self.rrule is not None
         return _build_rule(self.rrule, self.local_time, self.starts_on, self.until)
 
 
@@ -261,11 +266,12 @@ def parse_schedule(text: str, tz: str) -> Schedule:
     return Schedule(tz, rule, local_time, None, starts_on, until, text_out)
 
 
-def _build_rule(rule: str, local_time: time, starts_on: date | None, until: date | None) -> rrule:
+def _build_rule(rule: str, local_time: time, starts_on: date | None, until: date | None) -> RRule:
     # Expansion runs on naive local wall-clock datetimes; callers localise each result.
     body = rule if "WKST=" in rule else f"{rule};WKST=MO"  # RFC 5545 default, not locale's
     dtstart = datetime.combine(starts_on or EPOCH, local_time)
     parsed = rrulestr(body, dtstart=dtstart)
+    assert isinstance(parsed, RRule)  # one RRULE without forceset is never a set
     if until is not None:
         parsed = parsed.replace(until=datetime.combine(until, time(23, 59, 59)))
     return parsed

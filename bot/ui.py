@@ -294,7 +294,7 @@ class CalendarEvent(_Model):
     cancelled: bool = False
 
 
-def plain(parts: list[str | Mention | Time] | list[Inline]) -> str:
+def plain(parts: Sequence[str | Mention | Time]) -> str:
     """A platform-neutral plain text rendering, used for fallbacks and logs."""
     out: list[str] = []
     for part in parts:

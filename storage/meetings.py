@@ -21,7 +21,7 @@ class MeetingSeries(SQLModel, table=True):
 
     __tablename__ = "meeting_series"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     community_id: int = Field(foreign_key="community.id", index=True, ondelete="CASCADE")
     title: str = Field(max_length=120)
     schedule: str = Field(max_length=200)  # as typed, e.g. "monthly on the first Tuesday at 18:30"
@@ -45,7 +45,7 @@ class Meeting(SQLModel, table=True):
     __tablename__ = "meeting"
     __table_args__ = (UniqueConstraint("series_id", "occurrence_start"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     community_id: int = Field(foreign_key="community.id", index=True, ondelete="CASCADE")
     series_id: int = Field(foreign_key="meeting_series.id", index=True, ondelete="CASCADE")
     occurrence_start: datetime = Field(sa_type=UTCDateTime)  # as the schedule produced it
@@ -73,7 +73,7 @@ class MeetingRsvp(SQLModel, table=True):
     __tablename__ = "meeting_rsvp"
     __table_args__ = (UniqueConstraint("meeting_id", "member_id"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     community_id: int = Field(foreign_key="community.id", index=True, ondelete="CASCADE")
     meeting_id: int = Field(foreign_key="meeting.id", index=True, ondelete="CASCADE")
     member_id: int = Field(foreign_key="member.id", index=True, ondelete="CASCADE")
@@ -90,7 +90,7 @@ class MeetingAttendance(SQLModel, table=True):
     __tablename__ = "meeting_attendance"
     __table_args__ = (UniqueConstraint("meeting_id", "user_id"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     community_id: int = Field(foreign_key="community.id", index=True, ondelete="CASCADE")
     meeting_id: int = Field(foreign_key="meeting.id", index=True, ondelete="CASCADE")
     member_id: int | None = Field(

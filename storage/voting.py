@@ -21,7 +21,7 @@ class TopicIntake(SQLModel, table=True):
 
     __tablename__ = "topic_intake"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     community_id: int = Field(foreign_key="community.id", index=True, ondelete="CASCADE")
     prompt: str = Field(max_length=300)
     status: str = Field(default="open", max_length=10)  # open | closed
@@ -36,7 +36,7 @@ class Topic(SQLModel, table=True):
 
     __tablename__ = "topic"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     community_id: int = Field(foreign_key="community.id", index=True, ondelete="CASCADE")
     intake_id: int | None = Field(default=None, foreign_key="topic_intake.id", ondelete="SET NULL")
     title: str = Field(max_length=100)
@@ -55,7 +55,7 @@ class Poll(SQLModel, table=True):
 
     __tablename__ = "poll"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     community_id: int = Field(foreign_key="community.id", index=True, ondelete="CASCADE")
     question: str = Field(max_length=300)
     method: str = Field(max_length=10)  # bot.features.tally.Method values
@@ -83,7 +83,7 @@ class PollOption(SQLModel, table=True):
     __tablename__ = "poll_option"
     __table_args__ = (UniqueConstraint("poll_id", "position"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     poll_id: int = Field(foreign_key="poll.id", index=True, ondelete="CASCADE")
     community_id: int = Field(foreign_key="community.id", ondelete="CASCADE")
     position: int
@@ -100,7 +100,7 @@ class Ballot(SQLModel, table=True):
     __tablename__ = "ballot"
     __table_args__ = (UniqueConstraint("poll_id", "member_id", name="uq_ballot_poll_member"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     poll_id: int = Field(foreign_key="poll.id", index=True, ondelete="CASCADE")
     community_id: int = Field(foreign_key="community.id", ondelete="CASCADE")
     member_id: int | None = Field(default=None, foreign_key="member.id", ondelete="SET NULL")

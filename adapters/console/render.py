@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from bot.ui import (
     Actions,
@@ -69,7 +70,7 @@ def _file(block: File) -> list[str]:
     return [f"[file: {block.filename}, {len(block.content)} bytes]"]
 
 
-RENDERERS: dict[type, Callable] = {  # type: ignore[type-arg]
+RENDERERS: dict[type, Callable[[Any], list[str]]] = {
     Section: _section,
     Fields: _fields,
     Actions: _actions,

@@ -176,7 +176,7 @@ class ConsoleSession:
 
     # -- directives -----------------------------------------------------------------------
     async def _d_help(self, _rest: str) -> None:
-        self.adapter.write(__doc__.split("Directives::", 1)[1].rstrip())  # type: ignore[union-attr]
+        self.adapter.write(__doc__.split("Directives::", 1)[1].rstrip())
 
     async def _d_as(self, rest: str) -> None:
         parts = rest.split()
@@ -209,9 +209,10 @@ class ConsoleSession:
                 raise DirectiveError("no message with buttons yet")
             posted = candidates[0]
         else:
-            posted = self.adapter.posted.get(number)
-            if posted is None or not pressables(posted.message):
+            found = self.adapter.posted.get(number)
+            if found is None or not pressables(found.message):
                 raise DirectiveError(f"message {number} has no buttons")
+            posted = found
         options = pressables(posted.message)
         chosen = [o for o in options if o[0].lower() == label.lower()]
         if not chosen and label.isdigit() and 1 <= int(label) <= len(options):

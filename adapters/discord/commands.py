@@ -33,6 +33,9 @@ MAX_TEXT_OPTION = 6000  # string option max_length: 6,000
 _NAME = re.compile(r"^[-_\w]{1,32}$")  # command and option names: 1-32 lowercase word chars
 
 OnCommand = Callable[[discord.Interaction, Command, dict[str, Any]], Awaitable[None]]
+# `/cop more` has no registry command of its own: the typed text names one.
+OnText = Callable[[discord.Interaction, Command | None, dict[str, Any]], Awaitable[None]]
+AppCommand = app_commands.Command[Any, ..., None]
 
 _ZONES = sorted(available_timezones())
 
@@ -57,7 +60,7 @@ def _describe(t: Translator, key: str) -> str:
 
 def _annotation(p: Param) -> Any:
     if p.choices and len(p.choices) <= MAX_CHOICES:
-        return Literal[p.choices]  # type: ignore[valid-type]
+        return Literal[p.choices]
     if p.kind == "int":
         return int
     if p.kind == "user":
@@ -75,7 +78,7 @@ def _choice_autocomplete(choices: tuple[str, ...]) -> Callable[..., Any]:
     return complete
 
 
-def build_command(cmd: Command, on_command: OnCommand, t: Translator) -> app_commands.Command:
+def build_command(cmd: Command, on_command: OnCommand, t: Translator) -> AppCommand:
     """One app command for a registry command; options required-first (Discord's rule)."""
     params = sorted(cmd.params, key=lambda p: not p.required)[:MAX_CHILDREN]
     for p in params:
@@ -94,9 +97,9 @@ def build_command(cmd: Command, on_command: OnCommand, t: Translator) -> app_com
         )
         for p in params
     ]
-    callback.__signature__ = inspect.Signature(signature)  # type: ignore[attr-defined]
+    callback.__signature__ = inspect.Signature(signature)  # type: ignore[attr-defined]  # discord.py reads the options from it
     callback.__annotations__ = {}
-    command = app_commands.Command(
+    command: AppCommand = app_commands.Command(
         name=cmd.path[-1], description=_describe(t, cmd.help), callback=callback
     )
     for p in params:
@@ -114,7 +117,7 @@ def build_cop_group(
     on_command: OnCommand,
     t: Translator | None = None,
     *,
-    on_text: OnCommand | None = None,
+    on_text: OnText | None = None,
 ) -> app_commands.Group:
     """The ``/cop`` group with every registry command, usable in servers and in DMs.
 
@@ -159,12 +162,12 @@ def build_cop_group(
     return cop
 
 
-def _more_command(on_text: OnCommand) -> app_commands.Command:
+def _more_command(on_text: OnText) -> AppCommand:
     async def more(interaction: discord.Interaction, text: app_commands.Range[str, 1, 300]) -> None:
-        await on_text(interaction, None, {"text": text})  # type: ignore[arg-type]
+        await on_text(interaction, None, {"text": text})
 
     more.__annotations__ = {"text": app_commands.Range[str, 1, 300]}
-    command = app_commands.Command(
+    command: AppCommand = app_commands.Command(
         name="more", description="Run any circlebot command by typing it", callback=more
     )
     command._params["text"].description = "The command after /cop, e.g. vote open"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from bot.commands import Command, Param, Role
 from bot.context import Context, UserError, check_zone, find_member
@@ -88,15 +89,18 @@ async def about(ctx: Context) -> Reply:
         await ctx.session.execute(
             select(func.count())
             .select_from(Member)
-            .where(Member.community_id == community.id, Member.role != MemberRole.LEFT)
+            .where(col(Member.community_id) == community.id, col(Member.role) != MemberRole.LEFT)
         )
     ).scalar_one()
     facilitators = (
         (
             await ctx.session.execute(
-                select(Member.display_name)
-                .where(Member.community_id == community.id, Member.role == MemberRole.FACILITATOR)
-                .order_by(Member.display_name)
+                select(col(Member.display_name))
+                .where(
+                    col(Member.community_id) == community.id,
+                    col(Member.role) == MemberRole.FACILITATOR,
+                )
+                .order_by(col(Member.display_name))
             )
         )
         .scalars()
@@ -142,15 +146,18 @@ async def members(ctx: Context) -> Reply:
         (
             await ctx.session.execute(
                 select(Member)
-                .where(Member.community_id == community.id, Member.role != MemberRole.LEFT)
-                .order_by(Member.display_name)
+                .where(
+                    col(Member.community_id) == community.id, col(Member.role) != MemberRole.LEFT
+                )
+                .order_by(col(Member.display_name))
             )
         )
         .scalars()
         .all()
     )
     rows = sorted(rows, key=lambda m: m.role != "facilitator")
-    blocks = [Section.of(ctx.t("communities.members_title", name=community.name, count=len(rows)))]
+    title = ctx.t("communities.members_title", name=community.name, count=len(rows))
+    blocks = [Section.of(title)]
     lines = []
     for m in rows:
         role = ctx.t(f"communities.role_{m.role}")
@@ -158,12 +165,12 @@ async def members(ctx: Context) -> Reply:
             Section.of("• ", Mention(user_id=m.user_id, name=m.display_name), f" ({role})")
         )
         lines.append(f"{m.display_name} ({role})")
-    return Respond(Message(text="\n".join([blocks[0].parts[0], *lines]), blocks=blocks))  # type: ignore[list-item]
+    return Respond(Message(text="\n".join([title, *lines]), blocks=blocks))
 
 
 async def _target(ctx: Context) -> Member | None:
     community = ctx.require_community()
-    return await find_member(ctx.session, community.id, ctx.params["user"])  # type: ignore[arg-type]
+    return await find_member(ctx.session, community.id, ctx.params["user"])
 
 
 async def facilitator_add(ctx: Context) -> Reply:
@@ -172,7 +179,7 @@ async def facilitator_add(ctx: Context) -> Reply:
     member = await _target(ctx)
     if member is None:
         member = Member(
-            community_id=community.id,  # type: ignore[arg-type]
+            community_id=community.id,
             user_id=user_id,
             display_name=user_id,
             role="member",

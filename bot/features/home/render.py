@@ -8,6 +8,7 @@ through the ``home.sections`` hook (meetings with RSVP, open votes, ...).
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from bot.context import Context
 from bot.events import Ack, Reply, Respond
@@ -23,14 +24,14 @@ async def _communities(ctx: Context) -> list[Community]:
         (
             await ctx.session.execute(
                 select(Community)
-                .join(Member, Member.community_id == Community.id)
+                .join(Member, col(Member.community_id) == col(Community.id))
                 .where(
-                    Community.platform == user.platform,
-                    Community.workspace_id == user.workspace_id,
-                    Member.user_id == user.user_id,
-                    Member.role != MemberRole.LEFT,
+                    col(Community.platform) == user.platform,
+                    col(Community.workspace_id) == user.workspace_id,
+                    col(Member.user_id) == user.user_id,
+                    col(Member.role) != MemberRole.LEFT,
                 )
-                .order_by(Community.name)
+                .order_by(col(Community.name))
             )
         ).scalars()
     )

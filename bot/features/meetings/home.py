@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from bot.context import Context
 from bot.features.meetings.core import counts
@@ -23,13 +24,13 @@ async def home_sections(ctx: Context, request: HomeSections) -> list[Block]:
     rows = (
         await ctx.session.execute(
             select(Meeting, MeetingSeries)
-            .join(MeetingSeries, MeetingSeries.id == Meeting.series_id)  # type: ignore[arg-type]  # SQL expression
+            .join(MeetingSeries, col(MeetingSeries.id) == col(Meeting.series_id))
             .where(
-                Meeting.community_id == community.id,
-                Meeting.status == "scheduled",
-                Meeting.starts_at > ctx.now,
+                col(Meeting.community_id) == community.id,
+                col(Meeting.status) == "scheduled",
+                col(Meeting.starts_at) > ctx.now,
             )
-            .order_by(Meeting.starts_at)
+            .order_by(col(Meeting.starts_at))
             .limit(MEETINGS_SHOWN)
         )
     ).all()

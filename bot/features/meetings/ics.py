@@ -55,7 +55,8 @@ def meeting_ics(
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     cal.add_component(event)
     cal.add_missing_timezones(date(start.year - 1, 1, 1), date(end.year + 2, 1, 1))
-    return cal.to_ical()
+    ical: bytes = cal.to_ical()  # icalendar leaves it untyped
+    return ical
 
 
 def series_ics(
@@ -119,7 +120,8 @@ def series_ics(
     last_year = max(last_year, *(t.astimezone(zone).year for t in everything))
     first_year = min(t.astimezone(zone).year for t in everything)
     cal.add_missing_timezones(date(first_year - 1, 1, 1), date(last_year + 2, 1, 1))
-    return cal.to_ical()
+    ical: bytes = cal.to_ical()  # icalendar leaves it untyped
+    return ical
 
 
 def parse_instants(ics: bytes) -> list[datetime]:

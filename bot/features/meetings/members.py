@@ -10,6 +10,7 @@ import logging
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from bot.commands import Role, normalise_user
 from bot.context import Context, UserError, find_member
@@ -57,7 +58,7 @@ async def ics(ctx: Context) -> Reply:
     if "series" in ctx.params or (raw or "").lower() == "series":
         series = await find_series(ctx, ctx.params.get("series"))
         schedule = schedule_of(series)
-        everything = await series_meetings(ctx.session, series.id)  # type: ignore[arg-type]
+        everything = await series_meetings(ctx.session, series.id)
         eligible = [
             m
             for m in everything
@@ -132,15 +133,16 @@ async def rsvp(ctx: Context) -> Reply:
     row = (
         await ctx.session.execute(
             select(MeetingRsvp).where(
-                MeetingRsvp.meeting_id == meeting.id, MeetingRsvp.member_id == ctx.member.id
+                col(MeetingRsvp.meeting_id) == meeting.id,
+                col(MeetingRsvp.member_id) == ctx.member.id,
             )
         )
     ).scalar_one_or_none()
     if row is None:
         row = MeetingRsvp(
             community_id=meeting.community_id,
-            meeting_id=meeting.id,  # type: ignore[arg-type]
-            member_id=ctx.member.id,  # type: ignore[arg-type]
+            meeting_id=meeting.id,
+            member_id=ctx.member.id,
             answer=answer,
         )
     row.answer, row.updated_at = answer, ctx.now
@@ -166,7 +168,9 @@ async def _record(ctx: Context, meeting: Meeting, people: list[Member]) -> Reply
     existing = set(
         (
             await ctx.session.execute(
-                select(MeetingAttendance.user_id).where(MeetingAttendance.meeting_id == meeting.id)
+                select(col(MeetingAttendance.user_id)).where(
+                    col(MeetingAttendance.meeting_id) == meeting.id
+                )
             )
         ).scalars()
     )
@@ -179,7 +183,7 @@ async def _record(ctx: Context, meeting: Meeting, people: list[Member]) -> Reply
         ctx.session.add(
             MeetingAttendance(
                 community_id=meeting.community_id,
-                meeting_id=meeting.id,  # type: ignore[arg-type]
+                meeting_id=meeting.id,
                 member_id=member.id,
                 user_id=member.user_id,
                 display_name=member.display_name,
@@ -243,8 +247,8 @@ async def attendance(ctx: Context) -> Reply:
         (
             await ctx.session.execute(
                 select(MeetingAttendance)
-                .where(MeetingAttendance.meeting_id == meeting.id)
-                .order_by(MeetingAttendance.display_name)
+                .where(col(MeetingAttendance.meeting_id) == meeting.id)
+                .order_by(col(MeetingAttendance.display_name))
             )
         ).scalars()
     )

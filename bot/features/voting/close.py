@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.commands import Role
 from bot.context import Context, Services, UserError, background, channel_of
@@ -58,16 +59,16 @@ async def close_poll(ctx: Context, poll_id: int) -> bool:
     now, session = ctx.now, ctx.session
     won = await session.execute(
         update(Poll)
-        .where(Poll.id == poll_id, Poll.status == "open")
-        .values(status="closed", closed_at=now, closed_count=Poll.closed_count + 1)
-        .returning(Poll.closed_count)
+        .where(col(Poll.id) == poll_id, col(Poll.status) == "open")
+        .values(status="closed", closed_at=now, closed_count=col(Poll.closed_count) + 1)
+        .returning(col(Poll.closed_count))
     )
     number = won.scalar_one_or_none()
     if number is None:
         return False
     poll = (
         await session.execute(
-            select(Poll).where(Poll.id == poll_id).execution_options(populate_existing=True)
+            select(Poll).where(col(Poll.id) == poll_id).execution_options(populate_existing=True)
         )
     ).scalar_one()
     community = await session.get(Community, poll.community_id)
@@ -75,11 +76,11 @@ async def close_poll(ctx: Context, poll_id: int) -> bool:
     t = translator(community.language)
     options = await options_of(session, poll_id)
     ballots = await ballots_of(session, poll)
-    result = tally(Method(poll.method), [o.id for o in options], ballots)  # type: ignore[misc]
+    result = tally(Method(poll.method), [o.id for o in options], ballots)
     poll.winner_option_id = result.winner
     session.add(poll)
     await _to_backlog(session, options, result)
-    members = max(await member_count(session, community.id), len(ballots))  # type: ignore[arg-type]
+    members = max(await member_count(session, community.id), len(ballots))
     chart = chart_png(t, poll, options, result)
     await ctx.outbox.enqueue(
         key=f"poll:{poll_id}:result:{number}",
@@ -102,7 +103,7 @@ def chart_png(
         if isinstance(result, IrvResult)
         else t(f"voting.chart.unit_{poll.method}")
     )
-    return png_chart(poll.question, [o.label for o in shown], [counts[o.id] for o in shown], unit)  # type: ignore[index]
+    return png_chart(poll.question, [o.label for o in shown], [counts[o.id] for o in shown], unit)
 
 
 async def _to_backlog(
@@ -119,7 +120,7 @@ async def _to_backlog(
         topic = await session.get(Topic, option.topic_id)
         if topic is not None and topic.status == "voting":
             topic.status = "backlog"
-            topic.support = support.get(option.id, 0)  # type: ignore[arg-type]
+            topic.support = support.get(option.id, 0)
             session.add(topic)
 
 
@@ -134,9 +135,11 @@ async def remind_job(ctx: Context, poll_id: int) -> None:
     session = ctx.session
     marked = await session.execute(
         update(Poll)
-        .where(Poll.id == int(poll_id), Poll.status == "open", Poll.reminded.is_(False))  # type: ignore[attr-defined]
+        .where(
+            col(Poll.id) == int(poll_id), col(Poll.status) == "open", col(Poll.reminded).is_(False)
+        )
         .values(reminded=True)
-        .returning(Poll.id)
+        .returning(col(Poll.id))
     )
     if marked.scalar_one_or_none() is None:
         return
@@ -144,20 +147,22 @@ async def remind_job(ctx: Context, poll_id: int) -> None:
     assert poll is not None
     community = await session.get(Community, poll.community_id)
     assert community is not None
-    voted = select(Ballot.member_id).where(Ballot.poll_id == poll.id, Ballot.member_id.is_not(None))  # type: ignore[union-attr]
+    voted = select(col(Ballot.member_id)).where(
+        col(Ballot.poll_id) == poll.id, col(Ballot.member_id).is_not(None)
+    )
     waiting = (
         await session.execute(
             select(Member)
             .where(
-                Member.community_id == community.id,
-                Member.role != MemberRole.LEFT,
-                Member.id.not_in(voted),  # type: ignore[union-attr]
+                col(Member.community_id) == community.id,
+                col(Member.role) != MemberRole.LEFT,
+                col(Member.id).not_in(voted),
             )
-            .order_by(Member.id)
+            .order_by(col(Member.id))
         )
     ).scalars()
     t = translator(community.language)
-    options = await options_of(session, poll.id)  # type: ignore[arg-type]
+    options = await options_of(session, poll.id)
     message = reminder_message(t, poll, options, community.name, community.timezone)
     sent = await ctx.outbox.fan_out(
         key=f"poll:{poll.id}:remind",
@@ -174,7 +179,7 @@ async def reconcile(services: Services) -> None:
         polls = list(
             (
                 await ctx.session.execute(
-                    select(Poll).where(Poll.status == "open", Poll.closes_at.is_not(None))  # type: ignore[union-attr]  # SQL expression
+                    select(Poll).where(col(Poll.status) == "open", col(Poll.closes_at).is_not(None))
                 )
             ).scalars()
         )
@@ -206,7 +211,7 @@ async def reopen(ctx: Context) -> Reply:
     poll.closes_at = read_deadline(ctx, ctx.params["closes"]) if ctx.params.get("closes") else None
     poll.reminded = True  # a reminder goes out once per poll, never again after reopening
     ctx.session.add(poll)
-    for option in await options_of(ctx.session, poll.id):  # type: ignore[arg-type]
+    for option in await options_of(ctx.session, poll.id):
         topic = await ctx.session.get(Topic, option.topic_id) if option.topic_id else None
         if topic is not None and topic.status == "backlog":
             topic.status = "voting"
@@ -226,19 +231,19 @@ async def results(ctx: Context) -> Reply:
     poll = await poll_for_command(ctx)
     if poll.status == "open" and not poll.live:
         raise UserError(ctx.t("voting.refuse.hidden"))
-    options = await options_of(ctx.session, poll.id)  # type: ignore[arg-type]
+    options = await options_of(ctx.session, poll.id)
     ballots = await ballots_of(ctx.session, poll)
-    result = tally(Method(poll.method), [o.id for o in options], ballots)  # type: ignore[misc]
+    result = tally(Method(poll.method), [o.id for o in options], ballots)
     members = max(await member_count(ctx.session, poll.community_id), len(ballots))
     lines = result_lines(ctx.t, poll, options, result, len(ballots), members)
     if poll.status == "open":
         lines[0] = ctx.t("voting.result.so_far", id=poll.id, question=poll.question)
     voters = (
         await ctx.session.execute(
-            select(Member.display_name)
-            .join(Ballot, Ballot.member_id == Member.id)
-            .where(Ballot.poll_id == poll.id)
-            .order_by(Member.display_name)
+            select(col(Member.display_name))
+            .join(Ballot, col(Ballot.member_id) == col(Member.id))
+            .where(col(Ballot.poll_id) == poll.id)
+            .order_by(col(Member.display_name))
         )
     ).scalars()
     names = ", ".join(voters)
@@ -253,25 +258,25 @@ async def export(ctx: Context) -> Reply:
     poll = await poll_for_command(ctx)
     if poll.status == "open" and not poll.live:
         raise UserError(ctx.t("voting.refuse.hidden"))
-    options = await options_of(ctx.session, poll.id)  # type: ignore[arg-type]
+    options = await options_of(ctx.session, poll.id)
     ballots = await ballots_of(ctx.session, poll)
-    result = tally(Method(poll.method), [o.id for o in options], ballots)  # type: ignore[misc]
+    result = tally(Method(poll.method), [o.id for o in options], ballots)
     labels = {o.id: o.label for o in options}
     if isinstance(result, IrvResult):
         first = result.rounds[0].counts if result.rounds else {}
         totals = [(o.id, o.label, first.get(o.id, 0)) for o in options]
         rounds = [(r.number, o, labels[o], n) for r in result.rounds for o, n in r.counts.items()]
     else:
-        totals = [(o.id, o.label, result.totals.get(o.id, 0)) for o in options]  # type: ignore[arg-type]
+        totals = [(o.id, o.label, result.totals.get(o.id, 0)) for o in options]
         rounds = []
-    rows = None
+    rows: list[tuple[str, int, str, int]] | None = None
     if not poll.anonymous:
         rows = []
         found = await ctx.session.execute(
-            select(Ballot.choices, Member.display_name)
-            .outerjoin(Member, Member.id == Ballot.member_id)
-            .where(Ballot.poll_id == poll.id)
-            .order_by(Member.display_name, Ballot.id)
+            select(col(Ballot.choices), col(Member.display_name))
+            .outerjoin(Member, col(Member.id) == col(Ballot.member_id))
+            .where(col(Ballot.poll_id) == poll.id)
+            .order_by(col(Member.display_name), col(Ballot.id))
         )
         for raw, name in found:
             choice = decode(raw)
@@ -291,7 +296,7 @@ async def export(ctx: Context) -> Reply:
         "ballots": len(ballots),
         "winner": labels.get(result.winner, "") if result.winner else "",
     }
-    content = poll_csv(header, totals, rounds, rows, anonymous=poll.anonymous)  # type: ignore[arg-type]
+    content = poll_csv(header, totals, rounds, rows, anonymous=poll.anonymous)
     log.info("poll %s exported (%s)", poll.id, "totals only" if poll.anonymous else "with ballots")
     name = f"poll-{poll.id}.csv"
     text = ctx.t("voting.exported", id=poll.id)
@@ -347,7 +352,10 @@ async def list_polls(ctx: Context) -> Reply:
     community = ctx.require_community()
     polls = (
         await ctx.session.execute(
-            select(Poll).where(Poll.community_id == community.id).order_by(Poll.id.desc()).limit(10)
+            select(Poll)
+            .where(col(Poll.community_id) == community.id)
+            .order_by(col(Poll.id).desc())
+            .limit(10)
         )
     ).scalars()
     lines = [ctx.t("voting.list.title", name=community.name)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from bot.context import Context
 from bot.features.voting.polls import render_poll
@@ -22,8 +23,8 @@ async def home_sections(ctx: Context, request: HomeSections) -> list[Block]:
         (
             await ctx.session.execute(
                 select(Poll)
-                .where(Poll.community_id == community.id, Poll.status == "open")
-                .order_by(Poll.id.desc())  # type: ignore[union-attr]  # SQL expression
+                .where(col(Poll.community_id) == community.id, col(Poll.status) == "open")
+                .order_by(col(Poll.id).desc())
                 .limit(POLLS_SHOWN)
             )
         )

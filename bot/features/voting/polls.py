@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.commands import Param, Role
 from bot.context import Context, UserError, require
@@ -51,16 +52,18 @@ EDIT_DELAY = timedelta(seconds=2)  # ballots arriving within it become one edit 
 
 async def options_of(session: AsyncSession, poll_id: int) -> list[PollOption]:
     rows = await session.execute(
-        select(PollOption).where(PollOption.poll_id == poll_id).order_by(PollOption.position)
+        select(PollOption)
+        .where(col(PollOption.poll_id) == poll_id)
+        .order_by(col(PollOption.position))
     )
     return list(rows.scalars())
 
 
 async def ballots_of(session: AsyncSession, poll: Poll) -> list[Choice]:
     rows = await session.execute(
-        select(Ballot.choices)
-        .where(Ballot.poll_id == poll.id, Ballot.community_id == poll.community_id)
-        .order_by(Ballot.id)
+        select(col(Ballot.choices))
+        .where(col(Ballot.poll_id) == poll.id, col(Ballot.community_id) == poll.community_id)
+        .order_by(col(Ballot.id))
     )
     return [decode(raw) for raw in rows.scalars()]
 
@@ -70,7 +73,7 @@ async def member_count(session: AsyncSession, community_id: int) -> int:
         await session.execute(
             select(func.count())
             .select_from(Member)
-            .where(Member.community_id == community_id, Member.role != MemberRole.LEFT)
+            .where(col(Member.community_id) == community_id, col(Member.role) != MemberRole.LEFT)
         )
     ).scalar_one()
 
@@ -87,10 +90,12 @@ async def poll_for_command(ctx: Context, *, status: str | None = None) -> Poll:
         if poll is None or poll.community_id != community.id:
             raise UserError(ctx.t("voting.refuse.no_poll", id=raw))
         return poll
-    query = select(Poll).where(Poll.community_id == community.id)
+    query = select(Poll).where(col(Poll.community_id) == community.id)
     if status:
-        query = query.where(Poll.status == status)
-    poll = (await ctx.session.execute(query.order_by(Poll.id.desc()).limit(1))).scalar_one_or_none()
+        query = query.where(col(Poll.status) == status)
+    poll = (
+        await ctx.session.execute(query.order_by(col(Poll.id).desc()).limit(1))
+    ).scalar_one_or_none()
     if poll is None:
         key = {"open": "voting.refuse.no_open", "closed": "voting.refuse.no_closed"}.get(
             status or "", "voting.refuse.no_polls"
@@ -202,7 +207,7 @@ def check_option_count(ctx: Context, n: int) -> None:
         raise UserError(ctx.t("voting.refuse.option_count", min=MIN_OPTIONS, max=MAX_OPTIONS, n=n))
 
 
-def read_deadline(ctx: Context, text: str):
+def read_deadline(ctx: Context, text: str) -> datetime:
     """`text` as an instant in the community's zone, or one sentence saying why not."""
     community = ctx.require_community()
     try:

@@ -22,6 +22,7 @@ from bot.i18n import Translator
 from bot.ui import (
     ActionId,
     Actions,
+    Block,
     Button,
     Context,
     File,
@@ -117,7 +118,7 @@ def poll_message(
     """The poll as posted and edited in place: question, method, deadline, turnout, bars."""
     deadline = _deadline_parts(t, poll, zone)
     head = t("voting.poll.title", id=poll.id, question=poll.question)
-    blocks: list = [Section.of(head), Context(parts=[method_line(t, poll), " ", *deadline])]
+    blocks: list[Block] = [Section.of(head), Context(parts=[method_line(t, poll), " ", *deadline])]
     names = numbered(options)
     if standing.result is not None:
         final = poll.status == "closed"
@@ -266,7 +267,7 @@ def result_message(
 ) -> Message:
     """The posted result; a facilitator's button sends the winner to the agenda."""
     lines = result_lines(t, poll, options, result, voted, members)
-    blocks: list = [
+    blocks: list[Block] = [
         Section.of(lines[0]),
         Section.of("\n".join(lines[1:-1])),
         Context(parts=[lines[-1]]),
@@ -325,7 +326,7 @@ def intake_message(
         when = [t("voting.intake.open")]
     lines = [topic_line(t, topic) for topic in topics] or [t("voting.intake.none")]
     count = t("voting.intake.count", count=len(topics))
-    blocks: list = [
+    blocks: list[Block] = [
         Section.of(head),
         Context(parts=when),
         Section.of("\n".join(lines)),

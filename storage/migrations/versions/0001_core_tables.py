@@ -6,7 +6,7 @@ Create Date: 2026-11-23 14:52:46.846630
 """
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 import storage.types

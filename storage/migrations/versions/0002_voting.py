@@ -6,7 +6,7 @@ Create Date: 2026-11-23 15:04:39.888410
 """
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 import storage.types
