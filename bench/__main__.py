@@ -256,7 +256,13 @@ def bench_tally(n: int) -> list[Row]:
     ]
 
 
+def _load() -> str:
+    """The machine's 1-minute load average: other work slows every wall-clock figure."""
+    return f"{os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else "unknown"
+
+
 async def main(quick: bool) -> None:
+    load_before = _load()
     n = 200 if quick else 1000
     rows: list[Row] = []
     kinds = ["sqlite"] + (["postgresql"] if _pg_up() else [])
@@ -278,7 +284,8 @@ async def main(quick: bool) -> None:
     )
     print(
         f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}, "
-        f"Python {sys.version.split()[0]}"
+        f"Python {sys.version.split()[0]}; load average {load_before} at the start, "
+        f"{_load()} at the end"
     )
     print()
     print("| what | size | result |")

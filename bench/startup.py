@@ -355,7 +355,10 @@ def main() -> None:
     def progress(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
+    before = os.getloadavg()[0]
     rows = asyncio.run(run(communities, kinds, upgrade_communities=upgrade, progress=progress))
+    print(f"Load average {before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end")
+    print()
     print_table(rows)
 
 
