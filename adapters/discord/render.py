@@ -153,23 +153,36 @@ class _Acc:
         embed.description = f"{embed.description}\n{line}" if embed.description else line
 
 
-# Markdown that `discord.utils.escape_markdown` leaves alone: numbered list items ("1. x"),
-# and the "<...>" syntax of mentions, channels, times, emoji and commands (they render as pills).
+# Markdown anywhere in a line: emphasis, strike, spoiler, code, masked links ("[x](y)") and the
+# "<...>" of mentions, channels, times, emoji and commands; and at a line's start: headings,
+# "-#" small print, quotes and list items. (`discord.utils.escape_markdown` matches a masked
+# link greedily to the line's last ")", leaving markup after it live, so it is not used.)
+_INLINE = re.compile(r"[\\*_~|`\[\]<]")
+_LINE_START = re.compile(r"^(\s*)([#>+-])", re.MULTILINE)
 _ORDERED_ITEM = re.compile(r"^(\s*\d+)\.(?=\s)", re.MULTILINE)
-_PILL = re.compile(r"<(?=[@#:/]|a:|t:)")
+_URL = re.compile(r"https?://[^\s<]+[^<.,:;\"')\]\s]")
 _EVERYONE = re.compile(r"@(everyone|here)\b")
+
+
+def _escape_inline(text: str) -> str:
+    return _INLINE.sub(lambda m: "\\" + m[0], text)
 
 
 def escape(text: str) -> str:
     r"""`text` shown as typed: no markdown, masked link, heading, quote, list or mention syntax.
 
-    A backslash before a character shows the character itself (``# Big`` -> ``\# Big``,
-    ``[click](https://evil.example)`` -> ``\[click](https://evil.example)``, ``<@&1>`` ->
+    A backslash before punctuation shows the character itself (``# Big`` -> ``\# Big``,
+    ``[click](https://evil.example)`` -> ``\[click\](https://evil.example)``, ``<@&1>`` ->
     ``\<@&1>``). Bare links are left alone: they stay clickable and show where they lead.
     """
-    text = discord.utils.escape_markdown(text)
+    out: list[str] = []
+    last = 0
+    for url in _URL.finditer(text):
+        out += [_escape_inline(text[last : url.start()]), url[0]]
+        last = url.end()
+    out.append(_escape_inline(text[last:]))
+    text = _LINE_START.sub(lambda m: m[1] + "\\" + m[2], "".join(out))
     text = _ORDERED_ITEM.sub(r"\1\\.", text)
-    text = _PILL.sub(r"\\<", text)
     # allowed_mentions already stops the ping; a zero-width space stops the highlight too.
     return _EVERYONE.sub("@\u200b\\1", text)
 
