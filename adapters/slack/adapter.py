@@ -104,6 +104,23 @@ async def stamp_arrival(request: web.Request, handler: Any) -> web.StreamRespons
         _arrived.reset(token)
 
 
+# Slack sends the request's Unix time as plain ASCII digits. bolt's check runs int() on it and
+# answers 500 when that fails (and int() would take "+1", "1_0" or Arabic-Indic digits).
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+
+
+@web.middleware
+async def refuse_malformed_timestamp(request: web.Request, handler: Any) -> web.StreamResponse:
+    """aiohttp middleware: a signature timestamp that is not a Unix time is a 401, like a bad
+    signature, before bolt reads the body."""
+    stamp = request.headers.get("X-Slack-Request-Timestamp")
+    if stamp is not None and not _TIMESTAMP.fullmatch(stamp):
+        log.info("slack: request with a malformed signature timestamp refused")
+        return web.json_response({"error": "invalid request"}, status=401)
+    response: web.StreamResponse = await handler(request)
+    return response
+
+
 _T = Translator()
 SLOW_FORM = _T("adapters.form_slow")
 FORM_FAILED = _T("adapters.form_failed")
@@ -222,6 +239,7 @@ class SlackAdapter:
                 host=self.config.http_host,
             )
             server.web_app.middlewares.append(stamp_arrival)
+            server.web_app.middlewares.append(refuse_malformed_timestamp)
             self._runner = web.AppRunner(server.web_app, access_log=None, shutdown_timeout=2.0)
             await self._runner.setup()
             site = web.TCPSite(self._runner, self.config.http_host, self.config.http_port)

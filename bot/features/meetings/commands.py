@@ -488,8 +488,8 @@ def commands() -> tuple[Command, ...]:
             (
                 opt("meeting", max_length=12),
                 opt("topic", max_length=MAX_TOPIC),
-                opt("objectives", max_length=2100),
-                opt("segments", max_length=1100),
+                opt("objectives", max_length=2100, multiline=True),
+                opt("segments", max_length=1100, multiline=True),
             ),
             "meetings.example.agenda",
         ),

@@ -22,6 +22,7 @@ from bot.i18n import Translator
 from bot.jobs import Schedule as Jobs
 from bot.outbox import Outbox
 from bot.schedule import Schedule, parse_schedule
+from bot.text import in_range
 from bot.ui import CalendarEvent
 from storage.meetings import Meeting, MeetingRsvp, MeetingSeries
 from storage.models import Community, Member, MemberRole, OutboxMessage
@@ -185,6 +186,8 @@ def parse_when(text: str, tz: str, now: datetime) -> datetime:
         day = date(y, mo, d)
     except ValueError:
         raise InputError("no_such_date", date=raw_date) from None
+    if not in_range(day):  # 9999-12-31 23:00 would overflow on the way to UTC
+        raise InputError("date_range", date=raw_date)
     if h > 23 or mi > 59:
         raise InputError("bad_when")
     zone = ZoneInfo(tz)

@@ -19,6 +19,7 @@ from bot.events import Reply, Respond
 from bot.features.meetings.core import InputError
 from bot.features.meetings.render import card, when
 from bot.schedule import Schedule, ScheduleError
+from bot.text import parse_id
 from bot.ui import Context as Small
 from bot.ui import Inline, Message, Section, plain
 from storage.meetings import Meeting, MeetingSeries
@@ -71,7 +72,8 @@ async def find_meeting(ctx: Context, raw: str | None, default: str = "next") -> 
         if meeting is None:
             raise UserError(ctx.t("meetings.no_past"))
         return meeting
-    meeting = await ctx.session.get(Meeting, int(ref)) if ref.isdigit() and len(ref) < 10 else None
+    meeting_id = parse_id(ref)
+    meeting = await ctx.session.get(Meeting, meeting_id) if meeting_id is not None else None
     if meeting is None or meeting.community_id != community.id:
         raise UserError(ctx.t("meetings.not_found", ref=(raw or "")[:20]))
     return meeting
@@ -81,7 +83,8 @@ async def find_series(ctx: Context, raw: str | None) -> MeetingSeries:
     community = ctx.require_community()
     if raw:
         ref = raw.strip().lstrip("#")
-        series = await ctx.session.get(MeetingSeries, int(ref)) if ref.isdigit() else None
+        series_id = parse_id(ref)
+        series = await ctx.session.get(MeetingSeries, series_id) if series_id is not None else None
         if series is None or series.community_id != community.id:
             raise UserError(ctx.t("meetings.series_not_found", ref=raw[:20]))
         return series

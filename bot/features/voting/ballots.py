@@ -61,13 +61,18 @@ def decode(raw: str) -> Choice:
     return {int(k): int(v) for k, v in value.items()}
 
 
+def _number(piece: str) -> bool:
+    """ASCII digits, at most 9: ``str.isdigit`` also takes "²", which ``int`` refuses."""
+    return piece.isascii() and piece.isdigit() and len(piece) <= 9
+
+
 def _pieces(text: str) -> list[str]:
     """``2, 4 > 1`` / ``2 4 1`` / ``Outdoor play, Routines`` -> the named options as strings."""
     parts = [p.strip() for p in re.split(r"[,;>\n]+", text) if p.strip()]
     out: list[str] = []
     for part in parts:
         words = part.split()
-        if all(w.isdigit() for w in words):
+        if all(_number(w) for w in words):
             out.extend(words)
         else:
             out.append(part)
@@ -76,7 +81,7 @@ def _pieces(text: str) -> list[str]:
 
 def _option(piece: str, options: Sequence[tuple[int, str]]) -> int:
     """The option id a piece names: its number on the poll, or its label (case-insensitive)."""
-    if piece.isdigit():
+    if _number(piece):
         n = int(piece)
         if 1 <= n <= len(options):
             return options[n - 1][0]
@@ -100,7 +105,7 @@ def parse_ranking(text: str, options: Sequence[tuple[int, str]]) -> list[int]:
     return ranking
 
 
-_DOTS = re.compile(r"^(\d+)\s*[x*:]\s*(\d+)$")
+_DOTS = re.compile(r"^([0-9]{1,9})\s*[x*:]\s*([0-9]{1,9})$")
 
 
 def parse_dots(text: str, options: Sequence[tuple[int, str]], dots: int) -> dict[int, int]:
@@ -121,7 +126,7 @@ def parse_dots(text: str, options: Sequence[tuple[int, str]], dots: int) -> dict
     return placed
 
 
-_PAIR = re.compile(r"^(\d+)\s*[:=]\s*(\d+)$")
+_PAIR = re.compile(r"^([0-9]{1,9})\s*[:=]\s*([0-9]{1,9})$")
 
 
 def parse_scores(text: str, options: Sequence[tuple[int, str]]) -> dict[int, int]:
@@ -134,12 +139,12 @@ def parse_scores(text: str, options: Sequence[tuple[int, str]]) -> dict[int, int
         pairs = [
             (_option(m.group(1), options), int(m.group(2))) for t in tokens if (m := _PAIR.match(t))
         ]
-    elif all(t.isdigit() for t in tokens):
+    elif all(_number(t) for t in tokens):
         if len(tokens) > len(options):
             raise BallotError("too_many_scores", {"count": len(options)})
         pairs = [(options[i][0], int(t)) for i, t in enumerate(tokens)]
     else:
-        bad = next(t for t in tokens if not t.isdigit() and not _PAIR.match(t))
+        bad = next(t for t in tokens if not _number(t) and not _PAIR.match(t))
         raise BallotError("unknown", {"value": bad[:40]})
     for option, score in pairs:
         if not 0 <= score <= MAX_SCORE:

@@ -32,7 +32,8 @@ from bot.features.voting.polls import (
 )
 from bot.features.voting.tally import Method
 from bot.i18n import Translator
-from bot.ui import Form, Input, Message, Section
+from bot.text import parse_id
+from bot.ui import Form, Input, Message, Section, check_form
 from storage.voting import Ballot, Poll, PollOption
 
 log = logging.getLogger(__name__)
@@ -178,6 +179,7 @@ async def _approval_reply(ctx: Context, poll: Poll, approved: dict, changed: boo
     )
 
 
+MAX_TYPED = 300  # a typed ballot: room for 25 options by number or a few by name
 FORM_IDS = {Method.RANKED: "vote.ranked", Method.DOT: "vote.dots", Method.SCORE: "vote.score"}
 
 
@@ -195,23 +197,26 @@ async def open_ballot_form(ctx: Context) -> Reply:
         initial = _as_typed(method, decode(existing.choices), options)
     # The numbers to type, in the placeholder; the adapter cuts it to its platform's length.
     listing = "; ".join(f"{i} {o.label}" for i, o in enumerate(options, 1))
-    name = method.value
-    field = Input(
-        name="ballot",
-        label=ctx.t(f"voting.form.{name}_label", dots=poll.dots or 0),
-        kind="long",
-        max_length=300,
-        placeholder=listing,
-        initial=initial,
-    )
     form = Form(
         form_id=FORM_IDS[method],
-        title=ctx.t(f"voting.form.{name}_title"),
-        inputs=[field],
+        title=ctx.t(f"voting.form.{method.value}_title"),
+        inputs=[ballot_input(ctx, poll, placeholder=listing, initial=initial)],
         submit_label=ctx.t("voting.form.submit"),
         metadata=str(poll.id),
     )
     return OpenForm(form)
+
+
+def ballot_input(ctx: Context, poll: Poll, placeholder: str = "", initial: str = "") -> Input:
+    """The one field of a ranked, dot or score ballot form."""
+    return Input(
+        name="ballot",
+        label=ctx.t(f"voting.form.{poll.method}_label", dots=poll.dots or 0),
+        kind="long",
+        max_length=MAX_TYPED,
+        placeholder=placeholder,
+        initial=initial,
+    )
 
 
 def _as_typed(method: Method, choice: Choice, options: Sequence[PollOption]) -> str:
@@ -230,16 +235,20 @@ async def submit_ballot(ctx: Context) -> Reply:
 
     event = ctx.event
     assert isinstance(event, FormSubmitted)
-    if not event.metadata.isdigit():
+    poll_id = parse_id(event.metadata)
+    if poll_id is None:
         raise UserError(ctx.t("core.refuse.stale_form"))
-    poll = await poll_for_interaction(ctx, int(event.metadata))
+    poll = await poll_for_interaction(ctx, poll_id)
     check_open(ctx, poll)
     method = Method(poll.method)
     if FORM_IDS.get(method) != event.form_id:
         raise UserError(ctx.t("core.refuse.stale_form"))
     options = await options_of(ctx.session, poll.id)
     pairs = [(o.id, o.label) for o in options]
-    typed = (event.values.get("ballot") or "")[:300]
+    values, errors = check_form([ballot_input(ctx, poll)], event.values, ctx.t)
+    if errors:
+        return FormErrors(errors)
+    typed = values.get("ballot", "")
     try:
         if method is Method.RANKED:
             choice: Choice = parse_ranking(typed, pairs)

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands import Command, Param, Role
 from bot.context import Context, Services, UserError, background, channel_of, require
-from bot.events import FormSubmitted, OpenForm, Reply, Respond, UserRef
+from bot.events import FormErrors, FormSubmitted, OpenForm, Reply, Respond, UserRef
 from bot.features.voting.polls import (
     MAX_QUESTION,
     POLL_PARAMS,
@@ -26,7 +26,8 @@ from bot.features.voting.polls import (
 )
 from bot.features.voting.render import intake_message, topic_line
 from bot.i18n import translator
-from bot.ui import Form, Input, Message, Section
+from bot.text import clean, parse_id
+from bot.ui import Form, Input, Message, Section, check_form
 from storage.models import Community
 from storage.voting import Topic, TopicIntake
 
@@ -175,25 +176,26 @@ def _accepting(ctx: Context, intake: TopicIntake | None) -> TopicIntake:
     return intake
 
 
+def propose_inputs(ctx: Context) -> list[Input]:
+    """The proposal form's fields, with the same limits as ``/cop topics propose``."""
+    return [
+        Input(name="title", label=ctx.t("voting.form.propose_label"), max_length=MAX_TITLE),
+        Input(
+            name="why",
+            label=ctx.t("voting.form.why_label"),
+            kind="long",
+            required=False,
+            max_length=MAX_WHY,
+        ),
+    ]
+
+
 def propose_form(ctx: Context, intake: TopicIntake) -> OpenForm:
     return OpenForm(
         Form(
             form_id="topics.propose",
             title=ctx.t("voting.form.propose_title"),
-            inputs=[
-                Input(
-                    name="title",
-                    label=ctx.t("voting.form.propose_label"),
-                    max_length=MAX_TITLE,
-                ),
-                Input(
-                    name="why",
-                    label=ctx.t("voting.form.why_label"),
-                    kind="long",
-                    required=False,
-                    max_length=MAX_WHY,
-                ),
-            ],
+            inputs=propose_inputs(ctx),
             submit_label=ctx.t("voting.form.propose_submit"),
             metadata=str(intake.id),
         )
@@ -203,9 +205,13 @@ def propose_form(ctx: Context, intake: TopicIntake) -> OpenForm:
 async def add_topic(ctx: Context, intake: TopicIntake, title: str, why: str) -> Reply:
     """Store one proposal; the same title twice in one intake is refused, not duplicated."""
     _accepting(ctx, intake)
-    title = " ".join(title.split())[:MAX_TITLE]
+    title, why = clean(title), clean(why, multiline=True)
     if not title:
         raise UserError(ctx.t("voting.refuse.no_title"))
+    if len(title) > MAX_TITLE:
+        raise UserError(ctx.t("core.parse.too_long", name="title", max=MAX_TITLE))
+    if len(why) > MAX_WHY:
+        raise UserError(ctx.t("core.parse.too_long", name="why", max=MAX_WHY))
     existing = await proposals(ctx.session, intake)
     for topic in existing:
         if topic.title.casefold() == title.casefold():
@@ -217,7 +223,7 @@ async def add_topic(ctx: Context, intake: TopicIntake, title: str, why: str) -> 
         community_id=intake.community_id,
         intake_id=intake.id,
         title=title,
-        why=why.strip()[:MAX_WHY],
+        why=why,
         proposer_id=ctx.actor.user.user_id,
         proposer_name=ctx.actor.name[:100],
         created_at=ctx.now,
@@ -249,14 +255,18 @@ async def propose_button(ctx: Context) -> Reply:
 async def propose_submitted(ctx: Context) -> Reply:
     event = ctx.event
     assert isinstance(event, FormSubmitted)
-    if not event.metadata.isdigit():
+    intake_id = parse_id(event.metadata)
+    if intake_id is None:
         raise UserError(ctx.t("core.refuse.stale_form"))
-    intake = await ctx.session.get(TopicIntake, int(event.metadata))
+    intake = await ctx.session.get(TopicIntake, intake_id)
     if intake is None:
         raise UserError(ctx.t("core.refuse.stale_form"))
     await ctx.enter(intake.community_id, join=False)
     require(ctx, Role.MEMBER)
-    return await add_topic(ctx, intake, event.values.get("title", ""), event.values.get("why", ""))
+    values, errors = check_form(propose_inputs(ctx), event.values, ctx.t)
+    if errors:
+        return FormErrors(errors)
+    return await add_topic(ctx, intake, values.get("title", ""), values.get("why", ""))
 
 
 async def list_(ctx: Context) -> Reply:
@@ -342,7 +352,7 @@ async def merge(ctx: Context) -> Reply:
 
 async def edit(ctx: Context) -> Reply:
     topic = await _topic(ctx, "topic", "proposed", "backlog")
-    title = " ".join(ctx.params["title"].split())[:MAX_TITLE]
+    title = ctx.params["title"]  # one line, at most MAX_TITLE (the parameter's own limit)
     if title == topic.title:
         raise UserError(ctx.t("voting.refuse.same_title"))
     before, topic.title = topic.title, title
