@@ -556,3 +556,53 @@ def test_clean(raw: str, single: str, multi: str | None) -> None:
     assert clean(raw) == single
     assert clean(raw, multiline=True) == (single if multi is None else multi)
     assert is_clean(clean(raw)) and is_clean(clean(raw, multiline=True))
+
+
+async def test_a_form_field_and_its_command_twin_share_one_limit(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    bot = Hostile(db, caplog)
+    await bot.app.start()
+    try:
+        fx = await bot.fresh("topics")
+        form = await _open(bot, fx, f"topics:propose:{fx.intake}")
+        [limit] = [i.max_length for i in form.inputs if i.name == "title"]
+        cmd = bot.app.registry.commands[("topics", "propose")]
+        [param] = [p for p in cmd.params if p.name == "title"]
+        assert param.max_length == limit
+
+        async def by_form(title: str) -> tuple[Reply, bool]:
+            return await bot.handle(
+                FormSubmitted(
+                    bot.actor("ben", False),
+                    bot.place(fx.channel),
+                    form.form_id,
+                    {"title": title},
+                    form.metadata,
+                )
+            )
+
+        async def by_command(title: str) -> tuple[Reply, bool]:
+            return await bot.handle(
+                CommandInvoked(bot.actor(), bot.place(fx.channel), cmd.path, {"title": title})
+            )
+
+        too_long = "a" * (limit + 1)
+        form_reply, form_refused = await by_form(too_long)
+        command_reply, command_refused = await by_command(too_long)
+        assert form_refused and command_refused
+        assert isinstance(form_reply, FormErrors) and list(form_reply.errors) == ["title"]
+        assert str(limit) in form_reply.errors["title"] and str(limit) in _text(command_reply)
+        # Exactly the limit is fine both ways, and is stored whole.
+        assert not (await by_form("b" * limit))[1]
+        assert not (await by_command("c" * limit))[1]
+        async with db.session() as s:
+            titles = set(
+                (
+                    await s.execute(select(Topic.title).where(Topic.community_id == fx.community))
+                ).scalars()
+            )
+        assert {"b" * limit, "c" * limit} <= titles and too_long not in titles
+    finally:
+        await bot.app.stop()
