@@ -31,12 +31,15 @@ MAX_ID = 2**31 - 1
 EARLIEST = date(1970, 1, 1)
 LATEST = date(2100, 12, 31)
 
-# Explicit embeddings and overrides (LRE, RLE, PDF, LRO, RLO), isolates (LRI, RLI, FSI, PDI)
-# and the direction marks (LRM, RLM, ALM): in a name or title they can make the rest of a
-# message read backwards ("Trojan Source"), and no title needs them.
-_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
-# Invisible characters that carry no meaning in a title (zero-width space, word joiner, BOM).
-_INVISIBLE = frozenset("\u200b\u2060\ufeff")
+# Removed from all text: C0 and C1 controls but tab and newline (NUL, which PostgreSQL refuses,
+# BEL, DEL...), lone surrogates (no database or platform can encode them), the bidirectional
+# embeddings, overrides, isolates and marks (LRE RLE PDF LRO RLO, LRI RLI FSI PDI, LRM RLM ALM:
+# in a name or title they make the rest of a message read backwards, "Trojan Source"), and
+# invisible characters that mean nothing in a title (zero-width space, word joiner, BOM).
+_DROPPED = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff"
+    "\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\u200b\u2060\ufeff]"
+)
 # Characters that render as nothing; text made of only these (and whitespace) is empty.
 _BLANK = frozenset("\u115f\u1160\u3164\uffa0\u2800\u200c\u200d\u034f")
 # Line breaks other than "\n" (CR, VT, FF, NEL, line and paragraph separators).
@@ -45,14 +48,6 @@ _BREAKS = re.compile("\r\n|[\r\x0b\x0c\x85\u2028\u2029]")
 # escapes): removed whole, so no "[31m" is left behind when the ESC goes.
 _ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]?|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-_])?")
 _ASCII_ID = re.compile(r"[0-9]{1,10}")
-
-
-def _dropped(ch: str) -> bool:
-    if ch in _BIDI or ch in _INVISIBLE:
-        return True
-    # Cc: C0/C1 controls (NUL, BEL, ESC, DEL...); Cs: lone surrogates, which no database or
-    # platform can encode.
-    return unicodedata.category(ch) in ("Cc", "Cs")
 
 
 def clean(text: str | None, *, multiline: bool = False) -> str:
@@ -69,8 +64,7 @@ def clean(text: str | None, *, multiline: bool = False) -> str:
     if not text:
         return ""
     text = _BREAKS.sub("\n", text)
-    text = _ESCAPE.sub("", text)
-    kept = "".join(ch for ch in text if ch in "\n\t" or not _dropped(ch))
+    kept = _DROPPED.sub("", _ESCAPE.sub("", text))
     kept = unicodedata.normalize("NFC", kept)
     if multiline:
         lines = [line.rstrip() for line in kept.split("\n")]
@@ -92,9 +86,7 @@ def _visible(text: str) -> bool:
 
 def is_clean(text: str) -> bool:
     """Whether `text` holds nothing `clean` would remove (newlines and tabs allowed)."""
-    return unicodedata.is_normalized("NFC", text) and not any(
-        ch not in "\n\t" and _dropped(ch) for ch in text
-    )
+    return unicodedata.is_normalized("NFC", text) and not _DROPPED.search(text)
 
 
 def parse_id(raw: str | None) -> int | None:
