@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from zoneinfo import available_timezones
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -28,6 +29,7 @@ class Settings(BaseSettings):
     slack_http_host: str = "0.0.0.0"
     slack_http_port: int = Field(default=3000, ge=1, le=65535)
     slack_http_path: str = "/slack/events"
+    slack_messages_per_minute: int = Field(default=600, ge=1, le=6000)
 
     discord_token: SecretStr | None = None
     discord_dev_guild_id: int | None = None
@@ -109,10 +111,10 @@ class SettingsError(Exception):
     """One line naming the setting that is wrong, without its value."""
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Read settings; raise `SettingsError` with one line per problem (values never echoed)."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return Settings(**overrides)
     except ValidationError as err:
         first = err.errors()[0]
         name = str(first["loc"][0]).upper() if first["loc"] else "settings"

@@ -8,9 +8,15 @@ it again is a no-op, which is what makes reminders and results "never twice". Ed
 The `DeliveryWorker` claims due rows with a lease, sends through the adapter of the
 row's platform, records the platform message id, retries transient errors with
 backoff (honouring the adapter's retry-after), paces per destination, and marks
-permanent errors failed with a reason. A crash between claim and record leaves the
-row "sending"; once its lease runs out any worker picks it up again, so at most
-that one message can repeat.
+permanent errors failed with a reason.
+
+Nothing twice: an attempt that may have reached the platform (a timeout, a reset after
+the request was written, a 5xx on a post, or a crash while the row was "sending") leaves
+the row in doubt, and the next attempt first asks the adapter whether the message is
+there (`KeyedDelivery.find_sent`). A message with files is two steps: once it is posted
+the row says so, and a failed upload retries the upload alone; after its last attempt a
+short note replaces the files. Adapters without `KeyedDelivery` are sent to directly, and
+there an ambiguous failure can still repeat one message.
 """
 
 from __future__ import annotations
@@ -22,20 +28,23 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import ColumnElement
+from sqlmodel import col
 
 from bot.events import ConversationRef, MessageRef, UserRef
-from bot.ports import ChatAdapter, Clock, DeliveryError, NativeEvents
-from bot.ui import CalendarEvent, Message
+from bot.i18n import translator
+from bot.ports import ChatAdapter, Clock, DeliveryError, KeyedDelivery, NativeEvents, Outgoing
+from bot.ui import CalendarEvent, File, Message
 from storage.db import Database
 from storage.models import Community, Member, OutboxMessage
 
 log = logging.getLogger(__name__)
 
 
-def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
+def _insert(session: AsyncSession) -> postgresql.Insert | sqlite.Insert:
     dialect = session.get_bind().dialect.name
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(OutboxMessage)
 
@@ -75,7 +84,7 @@ class Outbox:
                 created_at=self.clock.now(),
             )
             .on_conflict_do_nothing(index_elements=["key"])
-            .returning(OutboxMessage.id)
+            .returning(col(OutboxMessage.id))
         )
         result = await session.execute(stmt)
         return result.scalar_one_or_none() is not None
@@ -142,7 +151,7 @@ class Outbox:
                 "error": None,
                 # A pending edit keeps its time, so a burst of changes becomes one edit.
                 "not_before": case(
-                    (OutboxMessage.status == "pending", OutboxMessage.not_before),
+                    (col(OutboxMessage.status) == "pending", col(OutboxMessage.not_before)),
                     else_=ins.excluded.not_before,
                 ),
             },
@@ -189,14 +198,14 @@ class Outbox:
                     "not_before": now,
                 },
                 # Re-announcing an unchanged meeting (every start reconciles) costs no API call.
-                where=OutboxMessage.payload != ins.excluded.payload,
+                where=col(OutboxMessage.payload) != ins.excluded.payload,
             )
         )
 
     async def sent_ref(self, session: AsyncSession, key: str) -> MessageRef | None:
         """Where the message for `key` landed, once delivered."""
         row = (
-            await session.execute(select(OutboxMessage).where(OutboxMessage.key == key))
+            await session.execute(select(OutboxMessage).where(col(OutboxMessage.key) == key))
         ).scalar_one_or_none()
         if row is None or row.message_id is None or row.message_channel is None:
             return None
@@ -228,16 +237,37 @@ class BoundOutbox:
 
 @dataclass
 class Claimed:
-    """A row this worker holds the lease on."""
+    """A row this worker holds the lease on (`row` as it was when claimed)."""
 
     id: int
     key: str
     claimed_at: datetime
     attempts: int
+    row: OutboxMessage | None = None
+
+
+def _destination(row: OutboxMessage) -> tuple[str, str, str]:
+    return (row.platform, row.kind, row.edit_of or row.target)
+
+
+def _file_names(message: Message) -> list[str]:
+    return [b.filename for b in message.blocks if isinstance(b, File)]
+
+
+#: How long a claimed row is left alone before another worker may take it. The worker
+#: extends it every third of a lease while sending, so only a dead worker's rows expire.
+DEFAULT_LEASE = timedelta(seconds=10)
 
 
 class DeliveryWorker:
-    """Delivers outbox rows through the adapters, one platform each."""
+    """Delivers outbox rows through the adapters, one platform each.
+
+    Rows are claimed in small batches with a short lease that is extended while they are
+    being sent, so a crash strands at most a batch for one lease. Different destinations
+    are delivered concurrently (at most `concurrency` at once); rows for one destination
+    go one after another, paced by the platform's `pace_seconds`. `drain` (console,
+    tests) sends one row at a time, so scripts see a fixed order.
+    """
 
     def __init__(
         self,
@@ -245,11 +275,12 @@ class DeliveryWorker:
         adapters: Mapping[str, ChatAdapter],
         clock: Clock,
         *,
-        lease: timedelta = timedelta(minutes=2),
+        lease: timedelta = DEFAULT_LEASE,
         max_attempts: int = 8,
         base_backoff: float = 2.0,
         max_backoff: float = 600.0,
-        batch: int = 50,
+        batch: int = 20,
+        concurrency: int = 8,
     ) -> None:
         self.db = db
         self.adapters = adapters
@@ -259,48 +290,78 @@ class DeliveryWorker:
         self.base_backoff = base_backoff
         self.max_backoff = max_backoff
         self.batch = batch
-        self._last_sent: dict[tuple[str, str], datetime] = {}
+        self.concurrency = concurrency
+        self._last_sent: dict[tuple[str, str, str], datetime] = {}
+        self._in_flight: dict[int, Claimed] = {}
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
         """Tell a running worker there is new work."""
         self._wake.set()
 
-    def _due(self, now: datetime):  # type: ignore[no-untyped-def]
+    def _due(self, now: datetime) -> ColumnElement[bool]:
         return or_(
-            and_(OutboxMessage.status == "pending", OutboxMessage.not_before <= now),
-            and_(OutboxMessage.status == "sending", OutboxMessage.claimed_at < now - self.lease),
+            and_(col(OutboxMessage.status) == "pending", col(OutboxMessage.not_before) <= now),
+            and_(
+                col(OutboxMessage.status) == "sending",
+                col(OutboxMessage.claimed_at) < now - self.lease,
+            ),
         )
 
-    async def claim(self) -> list[Claimed]:
-        """Take the lease on due rows, oldest first; rows another worker took are skipped."""
+    async def claim(self, limit: int | None = None) -> list[Claimed]:
+        """Take the lease on due rows, oldest first; rows another worker took are skipped.
+
+        A row found "sending" after its lease ran out was in flight when its worker died:
+        it may have reached the platform, so it is claimed as in doubt.
+        """
         now = self.clock.now()
         claimed: list[Claimed] = []
         async with self.db.session() as session:
             rows = (
                 await session.execute(
-                    select(OutboxMessage.id, OutboxMessage.key, OutboxMessage.platform)
-                    .where(self._due(now))
-                    .order_by(OutboxMessage.not_before, OutboxMessage.id)
-                    .limit(self.batch)
+                    select(
+                        col(OutboxMessage.id), col(OutboxMessage.key), col(OutboxMessage.platform)
+                    )
+                    .where(self._due(now), col(OutboxMessage.platform).in_(list(self.adapters)))
+                    .order_by(col(OutboxMessage.not_before), col(OutboxMessage.id))
+                    .limit(limit or self.batch)
                 )
             ).all()
-            for row_id, key, platform in rows:
-                if platform not in self.adapters:
-                    continue
+            for row_id, key, _platform in rows:
                 result = await session.execute(
                     update(OutboxMessage)
-                    .where(OutboxMessage.id == row_id, self._due(now))
-                    .values(status="sending", claimed_at=now, attempts=OutboxMessage.attempts + 1)
-                    .returning(OutboxMessage.attempts)
+                    .where(col(OutboxMessage.id) == row_id, self._due(now))
+                    .values(
+                        status="sending",
+                        claimed_at=now,
+                        attempts=col(OutboxMessage.attempts) + 1,
+                        first_tried_at=func.coalesce(col(OutboxMessage.first_tried_at), now),
+                        in_doubt=or_(
+                            col(OutboxMessage.in_doubt), col(OutboxMessage.status) == "sending"
+                        ),
+                    )
+                    .returning(col(OutboxMessage.attempts))
                 )
                 attempts = result.scalar_one_or_none()
                 if attempts is not None:
                     claimed.append(Claimed(row_id, key, now, attempts))
+            if claimed:
+                by_id = {
+                    r.id: r
+                    for r in (
+                        await session.execute(
+                            select(OutboxMessage).where(
+                                col(OutboxMessage.id).in_([c.id for c in claimed])
+                            )
+                        )
+                    ).scalars()
+                }
+                for item in claimed:
+                    item.row = by_id.get(item.id)
         return claimed
 
     async def run_once(self) -> int:
-        """Claim and deliver one batch; returns how many rows were handled."""
+        """Claim and deliver one batch, one row at a time; returns how many were handled."""
         claimed = await self.claim()
         for item in claimed:
             await self.deliver(item)
@@ -317,27 +378,98 @@ class DeliveryWorker:
         return total
 
     async def run_forever(self, stop: asyncio.Event, poll_seconds: float = 1.0) -> None:
-        """Deliver as work arrives until `stop` is set."""
-        while not stop.is_set():
+        """Deliver as work arrives until `stop` is set: destinations concurrently, leases kept."""
+        slots = asyncio.Semaphore(self.concurrency)
+        lanes: dict[tuple[str, str, str], asyncio.Task[None]] = {}
+        queues: dict[tuple[str, str, str], list[Claimed]] = {}
+        heartbeat = asyncio.create_task(self._keep_leases(stop))
+
+        async def lane(dest: tuple[str, str, str]) -> None:
             try:
-                handled = await self.run_once()
-            except Exception:
-                log.exception("outbox worker round failed")
-                handled = 0
-            if handled:
+                while queues.get(dest):
+                    item = queues[dest].pop(0)
+                    if stop.is_set():  # stopping: hand the row back untouched
+                        await self._release(item, self.clock.now(), count_attempt=False)
+                        self._in_flight.pop(item.id, None)
+                        continue
+                    async with slots:
+                        try:
+                            await self.deliver(item)
+                        except Exception:
+                            log.exception("outbox %s: delivery failed", item.key)
+                        finally:
+                            self._in_flight.pop(item.id, None)
+            finally:
+                queues.pop(dest, None)
+                lanes.pop(dest, None)
+                self._wake.set()
+
+        try:
+            while not stop.is_set():
+                free = self.concurrency * 2 - len(self._in_flight)
+                claimed: list[Claimed] = []
+                if free > 0:
+                    try:
+                        claimed = await self.claim(min(self.batch, free))
+                    except Exception:
+                        log.exception("outbox worker round failed")
+                for item in claimed:
+                    self._in_flight[item.id] = item
+                    dest = _destination(item.row) if item.row else ("", "", item.key)
+                    queues.setdefault(dest, []).append(item)
+                    if dest not in lanes:
+                        lanes[dest] = asyncio.create_task(lane(dest))
+                if claimed and len(self._in_flight) < self.concurrency * 2:
+                    continue
+                self._wake.clear()
+                waiters = [
+                    asyncio.ensure_future(self._wake.wait()),
+                    asyncio.ensure_future(stop.wait()),
+                ]
+                _, pending = await asyncio.wait(
+                    waiters, timeout=poll_seconds, return_when=asyncio.FIRST_COMPLETED
+                )
+                for task in pending:
+                    task.cancel()
+        finally:
+            # Let what is being sent finish (each send has its own timeout) and record it.
+            if lanes:
+                await asyncio.gather(*lanes.values(), return_exceptions=True)
+            heartbeat.cancel()
+            await asyncio.gather(heartbeat, return_exceptions=True)
+
+    async def _keep_leases(self, stop: asyncio.Event) -> None:
+        """Extend the lease of every row being sent, a third of a lease before it runs out."""
+        every = max(self.lease.total_seconds() / 3, 0.05)
+        while not stop.is_set():
+            await asyncio.sleep(every)
+            items = list(self._in_flight.values())
+            if not items:
                 continue
-            self._wake.clear()
-            waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
-            _, pending = await asyncio.wait(
-                waiters, timeout=poll_seconds, return_when=asyncio.FIRST_COMPLETED
-            )
-            for task in pending:
-                task.cancel()
+            now = self.clock.now()
+            try:
+                async with self.db.session() as session:
+                    for item in items:
+                        result = await session.execute(
+                            update(OutboxMessage)
+                            .where(
+                                col(OutboxMessage.id) == item.id,
+                                col(OutboxMessage.status) == "sending",
+                                col(OutboxMessage.claimed_at) == item.claimed_at,
+                            )
+                            .values(claimed_at=now)
+                        )
+                        if result.rowcount:  # type: ignore[attr-defined]  # an UPDATE returns a CursorResult
+                            item.claimed_at = now
+            except Exception:
+                log.exception("outbox: extending leases failed")
 
     async def deliver(self, item: Claimed) -> None:
         """Send one claimed row and record the outcome."""
-        async with self.db.session() as session:
-            row = await session.get(OutboxMessage, item.id)
+        row = item.row
+        if row is None:
+            async with self.db.session() as session:
+                row = await session.get(OutboxMessage, item.id)
         if row is None:
             return
         adapter = self.adapters[row.platform]
@@ -345,10 +477,15 @@ class DeliveryWorker:
         # Pacing is per destination and route, so edits do not hold up new messages. Native
         # events are left to the adapter's own request limiter.
         pace = timedelta(seconds=adapter.capabilities.pace_seconds if row.kind != "event" else 0)
-        dest = (row.platform, row.kind, row.edit_of or row.target)
+        dest = _destination(row)
         last = self._last_sent.get(dest)
         if pace and last is not None and now - last < pace:
             await self._release(item, last + pace, count_attempt=False)
+            return
+        if row.kind in ("channel", "dm") and isinstance(adapter, KeyedDelivery):
+            await self._deliver_keyed(
+                item, row, adapter, separate_uploads=adapter.capabilities.separate_uploads
+            )
             return
         try:
             if row.kind == "event":
@@ -365,21 +502,173 @@ class DeliveryWorker:
             log.exception("outbox %s: unexpected error from %s adapter", row.key, row.platform)
             await self._failed(item, row, DeliveryError("adapter_error", transient=True))
             return
-        self._last_sent[dest] = self.clock.now()
+        if ref is None and row.kind == "event" and row.message_id is not None:
+            # A platform that answered "no event" (cancelled, refused) never loses the id.
+            ref = MessageRef(row.platform, row.message_channel or row.target, row.message_id)
+        await self._record_sent(item, row, ref)
+
+    # -- keyed delivery: post (looked for first when in doubt), then files, or a note ----------
+
+    def _outgoing(self, row: OutboxMessage, item: Claimed, message: Message) -> Outgoing:
+        to: ConversationRef | UserRef
+        if row.kind == "dm":
+            to = UserRef(row.platform, row.workspace_id, row.target)
+        else:
+            to = ConversationRef(row.platform, row.workspace_id, row.target)
+        return Outgoing(row.key, to, message, row.first_tried_at or item.claimed_at)
+
+    async def _post_once(self, adapter: KeyedDelivery, out: Outgoing, in_doubt: bool) -> MessageRef:
+        """Post `out`, unless an earlier attempt that may have reached the platform did."""
+        if in_doubt:
+            try:
+                found = await adapter.find_sent(out)
+            except DeliveryError as err:
+                if err.transient:
+                    raise _StillInDoubt(err) from None
+                # The platform will not say (a missing scope, say): posting is all that is left.
+                log.warning("outbox %s: cannot look for an earlier copy: %s", out.key, err.reason)
+                found = None
+            if found is not None:
+                log.info("outbox %s: an earlier attempt had delivered it", out.key)
+                return found
+        return await adapter.post(out)
+
+    async def _deliver_keyed(
+        self,
+        item: Claimed,
+        row: OutboxMessage,
+        adapter: KeyedDelivery,
+        *,
+        separate_uploads: bool,
+    ) -> None:
+        message = Message.model_validate_json(row.payload)
+        out = self._outgoing(row, item, message)
+        files = separate_uploads and bool(_file_names(message))
+        step = row.step
+        try:
+            if step == "note":
+                await self._deliver_note(item, row, adapter, out)
+                return
+            if step == "":
+                ref = await self._post_once(adapter, out, row.in_doubt)
+                if not files:
+                    await self._record_sent(item, row, ref)
+                    return
+                await self._record_posted(item, ref)
+                row.step, row.in_doubt = "posted", False
+                row.message_channel, row.message_id = ref.channel_id, ref.message_id
+        except _StillInDoubt as doubt:
+            await self._failed(item, row, doubt.err, in_doubt=True)
+            return
+        except DeliveryError as err:
+            await self._failed(item, row, err, in_doubt=err.ambiguous)
+            return
+        except Exception:
+            log.exception("outbox %s: unexpected error from %s adapter", row.key, row.platform)
+            # Nobody knows what happened to the request: look before posting again.
+            unknown = DeliveryError("adapter_error", transient=True, ambiguous=True)
+            await self._failed(item, row, unknown, in_doubt=True)
+            return
+        ref = MessageRef(
+            row.platform, row.message_channel or "", row.message_id or "", row.workspace_id
+        )
+        try:
+            await adapter.attach(out, ref, in_doubt=row.in_doubt)
+        except Exception as exc:
+            failure = exc if isinstance(exc, DeliveryError) else None
+            if failure is None:
+                log.exception("outbox %s: unexpected error attaching files", row.key)
+                failure = DeliveryError("adapter_error", transient=True, ambiguous=True)
+            await self._upload_failed(item, row, failure)
+            return
+        await self._record_sent(item, row, ref)
+
+    async def _deliver_note(
+        self, item: Claimed, row: OutboxMessage, adapter: KeyedDelivery, out: Outgoing
+    ) -> None:
+        """The files never went up: say so once under the message (never the message again)."""
+        names = ", ".join(_file_names(out.message))
+        async with self.db.session() as session:
+            community = await session.get(Community, row.community_id) if row.community_id else None
+        text = translator(community.language if community else None)(
+            "outbox.file_not_attached", names=names
+        )
+        where = ConversationRef(row.platform, row.workspace_id, row.message_channel or row.target)
+        note = Outgoing(f"{row.key}:note", where, Message(text=text), out.first_tried)
+        await self._post_once(adapter, note, row.in_doubt)
+        ref = MessageRef(row.platform, row.message_channel or "", row.message_id or "")
+        await self._record_sent(item, row, ref, error=row.error)
+
+    async def _record_posted(self, item: Claimed, ref: MessageRef) -> None:
+        """The message is out and its files are not: never post it again."""
         async with self.db.session() as session:
             await session.execute(
                 update(OutboxMessage)
                 .where(
-                    OutboxMessage.id == item.id,
-                    OutboxMessage.status == "sending",
-                    OutboxMessage.claimed_at == item.claimed_at,
+                    col(OutboxMessage.id) == item.id,
+                    col(OutboxMessage.claimed_at) == item.claimed_at,
+                )
+                .values(
+                    step="posted",
+                    in_doubt=False,
+                    attempts=1,
+                    message_channel=ref.channel_id,
+                    message_id=ref.message_id,
+                )
+            )
+        item.attempts = 1
+
+    async def _upload_failed(self, item: Claimed, row: OutboxMessage, err: DeliveryError) -> None:
+        """Retry only the upload; after its last attempt a note replaces the files."""
+        if err.transient and item.attempts < self.max_attempts:
+            await self._failed(item, row, err, in_doubt=err.ambiguous)
+            return
+        reason = err.reason if not err.transient else f"gave_up:{err.reason}"
+        log.warning("outbox %s: files not attached (%s); a note follows", row.key, reason)
+        async with self.db.session() as session:
+            await session.execute(
+                update(OutboxMessage)
+                .where(
+                    col(OutboxMessage.id) == item.id,
+                    col(OutboxMessage.claimed_at) == item.claimed_at,
+                )
+                .values(
+                    status="pending",
+                    step="note",
+                    in_doubt=False,
+                    attempts=0,
+                    claimed_at=None,
+                    error=f"file_not_attached:{reason}"[:200],
+                    not_before=self.clock.now(),
+                )
+            )
+
+    async def _record_sent(
+        self,
+        item: Claimed,
+        row: OutboxMessage,
+        ref: MessageRef | None,
+        *,
+        error: str | None = None,
+    ) -> None:
+        self._last_sent[_destination(row)] = self.clock.now()
+        if len(self._last_sent) > 10_000:
+            self._last_sent.clear()
+        async with self.db.session() as session:
+            await session.execute(
+                update(OutboxMessage)
+                .where(
+                    col(OutboxMessage.id) == item.id,
+                    col(OutboxMessage.status) == "sending",
+                    col(OutboxMessage.claimed_at) == item.claimed_at,
                 )
                 .values(
                     status="sent",
                     sent_at=self.clock.now(),
                     message_channel=ref.channel_id if ref else None,
                     message_id=ref.message_id if ref else None,
-                    error=None,
+                    error=error,
+                    in_doubt=False,
                 )
             )
             if row.kind == "dm":
@@ -399,7 +688,9 @@ class DeliveryWorker:
             )
         async with self.db.session() as session:
             original = (
-                await session.execute(select(OutboxMessage).where(OutboxMessage.key == row.edit_of))
+                await session.execute(
+                    select(OutboxMessage).where(col(OutboxMessage.key) == row.edit_of)
+                )
             ).scalar_one_or_none()
         if original is None or original.status == "failed":
             raise DeliveryError("original_not_delivered", transient=False)
@@ -424,9 +715,9 @@ class DeliveryWorker:
             await session.execute(
                 update(OutboxMessage)
                 .where(
-                    OutboxMessage.id == item.id,
-                    OutboxMessage.status == "sending",
-                    OutboxMessage.claimed_at == item.claimed_at,
+                    col(OutboxMessage.id) == item.id,
+                    col(OutboxMessage.status) == "sending",
+                    col(OutboxMessage.claimed_at) == item.claimed_at,
                 )
                 .values(
                     status="pending",
@@ -436,13 +727,26 @@ class DeliveryWorker:
                 )
             )
 
-    async def _failed(self, item: Claimed, row: OutboxMessage, err: DeliveryError) -> None:
+    async def _failed(
+        self,
+        item: Claimed,
+        row: OutboxMessage,
+        err: DeliveryError,
+        *,
+        in_doubt: bool | None = None,
+    ) -> None:
+        """Back off and retry a transient error; record a permanent one (or the last) as failed.
+
+        `in_doubt` (keyed rows): whether the next attempt must look for this one first.
+        """
+        doubt = {} if in_doubt is None else {"in_doubt": in_doubt}
         if err.transient and item.attempts < self.max_attempts:
             backoff = min(self.max_backoff, self.base_backoff * 2 ** (item.attempts - 1))
             delay = max(backoff, err.retry_after or 0.0)
             log.warning(
-                "outbox %s: transient %s on attempt %d, retrying in %.1fs",
+                "outbox %s: %s %s on attempt %d, retrying in %.1fs",
                 row.key,
+                err.kind,
                 err.reason,
                 item.attempts,
                 delay,
@@ -451,24 +755,34 @@ class DeliveryWorker:
                 await session.execute(
                     update(OutboxMessage)
                     .where(
-                        OutboxMessage.id == item.id,
-                        OutboxMessage.claimed_at == item.claimed_at,
+                        col(OutboxMessage.id) == item.id,
+                        col(OutboxMessage.claimed_at) == item.claimed_at,
                     )
                     .values(
                         status="pending",
                         claimed_at=None,
                         error=err.reason[:200],
                         not_before=self.clock.now() + timedelta(seconds=delay),
+                        **doubt,
                     )
                 )
             return
         reason = err.reason if not err.transient else f"gave_up:{err.reason}"
+        if row.step == "note":
+            # The message itself is out; only the note about its files could not follow.
+            log.warning("outbox %s: the note about its files failed: %s", row.key, reason)
+            ref = MessageRef(row.platform, row.message_channel or "", row.message_id or "")
+            await self._record_sent(item, row, ref, error=row.error)
+            return
         log.warning("outbox %s: permanent failure: %s", row.key, reason)
         async with self.db.session() as session:
             await session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id == item.id, OutboxMessage.claimed_at == item.claimed_at)
-                .values(status="failed", error=reason[:200])
+                .where(
+                    col(OutboxMessage.id) == item.id,
+                    col(OutboxMessage.claimed_at) == item.claimed_at,
+                )
+                .values(status="failed", error=reason[:200], **doubt)
             )
             if row.kind == "dm" and err.reason == DM_CLOSED:
                 await _mark_dm_closed(session, row, self.clock.now())
@@ -480,13 +794,23 @@ DM_CLOSED = "dm_closed"
 
 async def _mark_dm_closed(session: AsyncSession, row: OutboxMessage, when: datetime | None) -> None:
     """Remember (or forget) closed DMs on every membership of that person on that platform."""
-    communities = select(Community.id).where(
-        Community.platform == row.platform, Community.workspace_id == row.workspace_id
+    communities = select(col(Community.id)).where(
+        col(Community.platform) == row.platform, col(Community.workspace_id) == row.workspace_id
     )
-    stmt = update(Member).where(Member.user_id == row.target, Member.community_id.in_(communities))
+    stmt = update(Member).where(
+        col(Member.user_id) == row.target, col(Member.community_id).in_(communities)
+    )
     if when is None:
-        stmt = stmt.where(Member.dm_closed_at.is_not(None))  # type: ignore[union-attr]
+        stmt = stmt.where(col(Member.dm_closed_at).is_not(None))
     await session.execute(stmt.values(dm_closed_at=when))
+
+
+class _StillInDoubt(Exception):
+    """Looking for an earlier attempt failed for now: try again later, still in doubt."""
+
+    def __init__(self, err: DeliveryError) -> None:
+        super().__init__(err.reason)
+        self.err = err
 
 
 class _NotYet(Exception):

@@ -26,20 +26,41 @@ class Capabilities:
     pace_seconds: float = 0.0
     # Meetings can be mirrored as native scheduled events (`NativeEvents.sync_event`).
     native_events: bool = False
+    # Files go up after their message in requests of their own (Slack), so a message with
+    # files is two steps the outbox records one by one (`KeyedDelivery.attach`).
+    separate_uploads: bool = False
 
 
 class DeliveryError(Exception):
     """A send that failed. `transient` errors are retried (after `retry_after` if given).
 
-    `reason` is a short machine-readable word (``ratelimited``, ``dm_closed``,
-    ``channel_not_found``) and must never carry message content or tokens.
+    `ambiguous` errors (a timeout or reset after the request was written, a 5xx on a post)
+    may have reached the platform: they are retried too, but the retry first asks the
+    platform whether the message is there. `reason` is a short machine-readable word
+    (``ratelimited``, ``dm_closed``, ``channel_not_found``) and must never carry message
+    content or tokens.
     """
 
-    def __init__(self, reason: str, *, transient: bool, retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        reason: str,
+        *,
+        transient: bool,
+        retry_after: float | None = None,
+        ambiguous: bool = False,
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
-        self.transient = transient
+        self.transient = transient or ambiguous
         self.retry_after = retry_after
+        self.ambiguous = ambiguous
+
+    @property
+    def kind(self) -> str:
+        """``ambiguous``, ``transient`` or ``permanent``."""
+        if self.ambiguous:
+            return "ambiguous"
+        return "transient" if self.transient else "permanent"
 
 
 Handler = Callable[[Event], Awaitable[Reply]]
@@ -59,6 +80,41 @@ class ChatAdapter(Protocol):
     async def send_dm(self, user: UserRef, msg: Message) -> MessageRef: ...
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """One outbox row as a `KeyedDelivery` adapter sees it.
+
+    `key` is the outbox key (unique per message); `first_tried` is when the first attempt
+    started, so a look for an earlier copy need only go back that far.
+    """
+
+    key: str
+    to: ConversationRef | UserRef
+    message: Message
+    first_tried: datetime
+
+
+@runtime_checkable
+class KeyedDelivery(Protocol):
+    """Optional adapter ability: deliver outbox rows by key, so a repeat can be recognised.
+
+    Without it the outbox uses `ChatAdapter.send`/`send_dm` and an ambiguous failure may
+    repeat a message.
+    """
+
+    async def post(self, out: Outgoing) -> MessageRef:
+        """Post the message tagged with `out.key`; separate uploads are left to `attach`."""
+        ...
+
+    async def find_sent(self, out: Outgoing) -> MessageRef | None:
+        """The message an earlier, ambiguous attempt posted for `out.key`, if it exists."""
+        ...
+
+    async def attach(self, out: Outgoing, ref: MessageRef, *, in_doubt: bool) -> None:
+        """Upload the message's files after `ref`; `in_doubt`: an earlier upload may be there."""
+        ...
+
+
 @runtime_checkable
 class NativeEvents(Protocol):
     """Optional adapter ability: keep a platform-native event in step with a meeting."""
@@ -66,7 +122,11 @@ class NativeEvents(Protocol):
     async def sync_event(
         self, channel: ConversationRef, event_id: str | None, event: CalendarEvent
     ) -> str | None:
-        """Create, update or cancel; returns the id to keep (None when there is none)."""
+        """Create, update or cancel; returns the id to keep (None when there is none).
+
+        Raises `DeliveryError` when the platform failed (transient ones are retried); the
+        outbox then keeps the id it had.
+        """
         ...
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -73,6 +73,11 @@ class OutboxMessage(SQLModel, table=True):
     kind: ``channel`` (target = channel id), ``dm`` (target = user id), ``edit``
     (edits the message delivered for row `edit_of`) or ``event`` (a meeting mirrored as
     a native platform event; `message_id` keeps the platform's event id).
+
+    step: ``""`` (nothing known to be out), ``posted`` (the message is out, `message_id`
+    set, its files are not) or ``note`` (the files could not be attached: a short note
+    goes out instead). `in_doubt`: an attempt may have reached the platform without an
+    answer, so the next one looks for it first.
     """
 
     __tablename__ = "outbox"
@@ -96,6 +101,9 @@ class OutboxMessage(SQLModel, table=True):
     message_id: str | None = Field(default=None, max_length=64)
     error: str | None = Field(default=None, max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    step: str = Field(default="", max_length=10, sa_column_kwargs={"server_default": ""})
+    in_doubt: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    first_tried_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class JobStatus(StrEnum):

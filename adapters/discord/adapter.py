@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import secrets
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, ClassVar
@@ -57,7 +58,7 @@ from bot.events import (
     UserRef,
 )
 from bot.i18n import Translator
-from bot.ports import Capabilities, DeliveryError, Handler
+from bot.ports import Capabilities, DeliveryError, Handler, Outgoing
 from bot.ui import ActionId, ActionIdError, CalendarEvent, Message
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,11 @@ MAX_UPCOMING_EVENTS = 100
 MAX_EVENT_NAME = 100  # scheduled event name: 1-100 characters
 MAX_EVENT_LOCATION = 100  # external event location: 1-100 characters
 MAX_EVENT_DESCRIPTION = 1000  # scheduled event description: 1,000 characters
+# How long one REST request may take before circlebot stops waiting (aiohttp's default is
+# 300 s, which let one stuck request hold up every message behind it). A post that times
+# out may have been made: its retry carries the same nonce, so Discord returns that one.
+REQUEST_TIMEOUT = 5.0
+MAX_NONCE = 25  # Discord: a nonce is at most 25 characters
 
 _T = Translator()
 POSTED_BELOW = _T("adapters.posted_below")
@@ -116,8 +122,14 @@ class RateLimiter:
                 await self._sleep(self._stamps[0] + self.per - now)
 
 
-def delivery_error(exc: BaseException) -> DeliveryError:
-    """A discord.py / network failure as the core's `DeliveryError` (reason, transient)."""
+def delivery_error(exc: BaseException, *, writes: bool = False) -> DeliveryError:
+    """Any failure of a Discord request as the core's `DeliveryError`.
+
+    Transient: surely not done (429, a connection never made). Ambiguous (with `writes`):
+    may have been done (a 5xx, a timeout, a reset). Permanent: Discord said no.
+    """
+    if isinstance(exc, DeliveryError):
+        return exc
     if isinstance(exc, discord.Forbidden):
         if exc.code == 50007:  # Cannot send messages to this user (DMs closed, blocked)
             return DeliveryError("dm_closed", transient=False)
@@ -127,27 +139,49 @@ def delivery_error(exc: BaseException) -> DeliveryError:
     if isinstance(exc, discord.NotFound):
         reason = {10003: "channel_not_found", 10008: "message_not_found", 10013: "user_not_found"}
         return DeliveryError(reason.get(exc.code, "not_found"), transient=False)
+    if isinstance(exc, discord.RateLimited):  # discord.py would not wait that long
+        return DeliveryError("ratelimited", transient=True, retry_after=exc.retry_after)
     if isinstance(exc, discord.DiscordServerError):
-        return DeliveryError("server_error", transient=True)
+        return DeliveryError("server_error", transient=True, ambiguous=writes)
     if isinstance(exc, discord.HTTPException):
         if exc.status == 429:  # only raised when discord.py gave up waiting (e.g. Cloudflare)
             return DeliveryError("ratelimited", transient=True, retry_after=60.0)
         if exc.status >= 500:
-            return DeliveryError("server_error", transient=True)
+            return DeliveryError("server_error", transient=True, ambiguous=writes)
         return DeliveryError(f"http_{exc.status}", transient=False)
-    if isinstance(exc, aiohttp.ClientError | OSError | TimeoutError):
+    if isinstance(exc, aiohttp.ClientConnectorError):
         return DeliveryError("connection", transient=True)
-    return DeliveryError("adapter_error", transient=True)
+    if isinstance(exc, TimeoutError):
+        return DeliveryError("timeout", transient=True, ambiguous=writes)
+    if isinstance(exc, aiohttp.ClientError | OSError):
+        return DeliveryError("connection", transient=True, ambiguous=writes)
+    return DeliveryError(f"unexpected_{type(exc).__name__}"[:60], transient=False)
 
 
-@contextlib.contextmanager
-def _delivery_errors() -> Iterator[None]:
+@contextlib.asynccontextmanager
+async def _request(
+    what: str, *, writes: bool = False, timeout: float = REQUEST_TIMEOUT
+) -> AsyncIterator[None]:
+    """One REST request under a deliberate timeout; every failure becomes a `DeliveryError`."""
     try:
-        yield
-    except DeliveryError:
-        raise
-    except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError) as exc:
-        raise delivery_error(exc) from exc
+        async with asyncio.timeout(timeout):
+            yield
+    except Exception as exc:
+        mapped = delivery_error(exc, writes=writes)
+        log.info("discord %s failed: %s (%s)", what, mapped.reason, mapped.kind)
+        raise mapped from exc
+
+
+def _snowflake(value: str, reason: str) -> int:
+    """A Discord id from our own records; anything else is a permanent `reason`."""
+    if not value.isascii() or not value.isdigit() or len(value) > 20:
+        raise DeliveryError(reason, transient=False)
+    return int(value)
+
+
+def nonce_for(key: str, part: int = 0) -> str:
+    """The message nonce for part `part` of the outbox row `key` (25 characters)."""
+    return hashlib.sha256(f"{key}#{part}".encode()).hexdigest()[:MAX_NONCE]
 
 
 def modal_values(components: list[dict[str, Any]]) -> dict[str, str]:
@@ -211,6 +245,7 @@ class DiscordAdapter:
         guild_ready_timeout: float = 2.0,
         limiter: RateLimiter | None = None,
         ack_budget: float = ACK_BUDGET,
+        request_timeout: float = REQUEST_TIMEOUT,
     ) -> None:
         self._token = token
         self.registry = registry
@@ -220,6 +255,7 @@ class DiscordAdapter:
         self.guild_ready_timeout = guild_ready_timeout
         self.limiter = limiter or RateLimiter()
         self.ack_budget = ack_budget
+        self.request_timeout = request_timeout
         self.t = Translator()
         self.client: _Client | None = None
         self.tree: app_commands.CommandTree | None = None
@@ -300,7 +336,7 @@ class DiscordAdapter:
 
     def _point_urls(self) -> None:
         """Use the configured REST and gateway URLs (only when they differ from Discord's)."""
-        patches = []
+        patches: list[tuple[Any, str, Any]] = []
         if self.api_url != DEFAULT_API_URL:
             patches.append((discord.http.Route, "BASE", self.api_url))
         if self.gateway_url != DEFAULT_GATEWAY_URL:
@@ -325,20 +361,44 @@ class DiscordAdapter:
 
     async def send(self, to: ConversationRef, msg: Message) -> MessageRef:
         """Post `msg`; a long one becomes up to 3 messages whose ids are joined by commas."""
+        return await self._send(to.channel_id, msg, None)
+
+    async def _send(self, channel_id: str, msg: Message, key: str | None) -> MessageRef:
+        """With `key`, each part carries a nonce from it and Discord enforces it: a repeat
+        within a few minutes returns the message already made instead of a second one."""
         client = self._require_client()
-        channel = client.get_partial_messageable(int(to.channel_id))
+        channel = client.get_partial_messageable(_snowflake(channel_id, "channel_not_found"))
         ids: list[str] = []
-        for part in render(msg):
+        for i, part in enumerate(render(msg)):
+            extra: dict[str, Any] = {"nonce": nonce_for(key, i)} if key is not None else {}
             await self.limiter.acquire()
-            with _delivery_errors():
-                sent = await channel.send(**part.kwargs())
+            async with _request("create message", writes=True, timeout=self.request_timeout):
+                sent = await channel.send(**part.kwargs(), **extra)
             ids.append(str(sent.id))
-        return MessageRef(self.platform, to.channel_id, ",".join(ids))
+        return MessageRef(self.platform, channel_id, ",".join(ids))
+
+    # -- delivery by outbox key (bot.ports.KeyedDelivery) -----------------------------------
+
+    async def post(self, out: Outgoing) -> MessageRef:
+        """Post an outbox row, files included, with nonces from its key."""
+        if isinstance(out.to, UserRef):
+            channel_id = await self._dm_channel_id(out.to)
+        else:
+            channel_id = out.to.channel_id
+        return await self._send(channel_id, out.message, out.key)
+
+    async def find_sent(self, out: Outgoing) -> MessageRef | None:
+        """Never needed: posting again with the same nonce is the look (Discord answers with
+        the message it already has). Messages read back carry no nonce to look for."""
+        return None
+
+    async def attach(self, out: Outgoing, ref: MessageRef, *, in_doubt: bool) -> None:
+        """Nothing to do: files travel in the message's own request."""
 
     async def edit(self, ref: MessageRef, msg: Message) -> None:
         """Edit in place every message of `ref`; leftover continuation messages are emptied."""
         client = self._require_client()
-        channel = client.get_partial_messageable(int(ref.channel_id))
+        channel = client.get_partial_messageable(_snowflake(ref.channel_id, "channel_not_found"))
         ids = ref.message_id.split(",")
         parts = render(msg)
         if len(parts) > len(ids):
@@ -351,22 +411,28 @@ class DiscordAdapter:
             else:
                 kwargs = {"content": CONTINUED, "embeds": [], "view": None, "attachments": []}
             await self.limiter.acquire()
-            with _delivery_errors():
+            async with _request("edit message", timeout=self.request_timeout):
                 await channel.get_partial_message(int(message_id)).edit(**kwargs)
 
     async def send_dm(self, user: UserRef, msg: Message) -> MessageRef:
         """DM a member (DM channel opened once); closed DMs fail permanently and are noted."""
+        # DMs closed (50007) surface as DeliveryError("dm_closed"): the core remembers it per
+        # member and tells them how to open DMs on their next interaction.
+        return await self._send(await self._dm_channel_id(user), msg, None)
+
+    async def _dm_channel_id(self, user: UserRef) -> str:
         client = self._require_client()
-        uid = int(user.user_id)
+        try:
+            uid = int(user.user_id)
+        except ValueError:
+            raise DeliveryError("user_not_found", transient=False) from None
         channel_id = self.dm_channels.get(uid)
         if channel_id is None:
             await self.limiter.acquire()
-            with _delivery_errors():
+            async with _request("open DM", timeout=self.request_timeout):
                 dm = await client.create_dm(discord.Object(uid))
             channel_id = self.dm_channels[uid] = dm.id
-        # DMs closed (50007) surface as DeliveryError("dm_closed"): the core remembers it per
-        # member and tells them how to open DMs on their next interaction.
-        return await self.send(ConversationRef(self.platform, WORKSPACE, str(channel_id)), msg)
+        return str(channel_id)
 
     # -- native scheduled events ----------------------------------------------------------
 
@@ -418,55 +484,92 @@ class DiscordAdapter:
         }
         try:
             if event_id is not None:
-                await self.limiter.acquire()
-                try:
-                    event = await guild.fetch_scheduled_event(int(event_id))
-                except discord.NotFound:  # deleted by hand: create it again unless cancelled
-                    event = None
+                event = await self._fetch_event(guild, event_id)
                 if event is not None:
                     await self.limiter.acquire()
-                    if not cancelled:
-                        await event.edit(**fields)
-                    elif event.status is discord.EventStatus.scheduled:
-                        await event.cancel()
-                    elif event.status is discord.EventStatus.active:
-                        await event.end()
+                    async with _request("edit scheduled event", timeout=self.request_timeout):
+                        if not cancelled:
+                            await event.edit(**fields)
+                        elif event.status is discord.EventStatus.scheduled:
+                            await event.cancel()
+                        elif event.status is discord.EventStatus.active:
+                            await event.end()
                     log.info("scheduled event %s synced (cancelled=%s)", event.id, cancelled)
                     return str(event.id)
             if cancelled:
                 return None
             await self.limiter.acquire()
-            existing = await guild.fetch_scheduled_events(with_counts=False)
+            async with _request("list scheduled events", timeout=self.request_timeout):
+                existing = await guild.fetch_scheduled_events(with_counts=False)
             open_ = [e for e in existing if e.status in _OPEN_STATUSES]
+            # A create that was made but answered with an error (a 5xx, a timeout) left its
+            # event behind: the bot's own open event of this name and start is that one.
+            me = self.client.user.id if self.client and self.client.user else None
+            for known in open_:
+                if (
+                    known.creator_id == me
+                    and known.name == fields["name"]
+                    and known.start_time == start
+                ):
+                    log.info("scheduled event %s was already created", known.id)
+                    return str(known.id)
             if len(open_) >= MAX_UPCOMING_EVENTS:
                 log.warning("guild %s has %d upcoming events; not adding one", guild.id, len(open_))
                 return None
             await self.limiter.acquire()
-            event = await guild.create_scheduled_event(**fields)
-            log.info("scheduled event %s created in guild %s", event.id, guild.id)
-            return str(event.id)
-        except discord.Forbidden:
-            await self._events_forbidden(guild.id, channel)
-            return None
-        except discord.HTTPException as exc:
-            if exc.code == 30038:  # Maximum number of guild scheduled events reached (100)
+            async with _request(
+                "create scheduled event", writes=True, timeout=self.request_timeout
+            ):
+                created = await guild.create_scheduled_event(**fields)
+            log.info("scheduled event %s created in guild %s", created.id, guild.id)
+            return str(created.id)
+        except DeliveryError as err:
+            cause = err.__cause__
+            if isinstance(cause, discord.Forbidden):
+                await self._events_forbidden(guild.id, channel)
+                return None
+            if isinstance(cause, discord.HTTPException) and cause.code == 30038:
+                # Maximum number of guild scheduled events reached (100)
                 log.warning("guild %s reached Discord's 100 scheduled events", guild.id)
                 return None
-            log.warning("scheduled event sync failed (HTTP %s, code %s)", exc.status, exc.code)
+            log.warning("scheduled event sync failed: %s (%s)", err.reason, err.kind)
+            raise
+
+    async def _fetch_event(
+        self, guild: discord.Guild, event_id: str
+    ) -> discord.ScheduledEvent | None:
+        """The event we keep the id of; None once it is gone (deleted by hand)."""
+        if not event_id.isascii() or not event_id.isdigit():
             return None
+        await self.limiter.acquire()
+        try:
+            async with _request("fetch scheduled event", timeout=self.request_timeout):
+                return await guild.fetch_scheduled_event(int(event_id))
+        except DeliveryError as err:
+            if isinstance(err.__cause__, discord.NotFound):
+                return None
+            raise
 
     async def _guild_of(self, channel: ConversationRef) -> discord.Guild | None:
         client = self._require_client()
-        found = client.get_channel(int(channel.channel_id))
-        if found is None:
-            try:
-                found = await client.fetch_channel(int(channel.channel_id))
-            except discord.HTTPException:
+        channel_id = _snowflake(channel.channel_id, "channel_not_found")
+        found = client.get_channel(channel_id)
+        try:
+            if found is None:
+                async with _request("fetch channel", timeout=self.request_timeout):
+                    found = await client.fetch_channel(channel_id)
+            guild = getattr(found, "guild", None)
+            if guild is None:
                 return None
-        guild = getattr(found, "guild", None)
-        if guild is None:
-            return None
-        return client.get_guild(guild.id) or await client.fetch_guild(guild.id)
+            cached = client.get_guild(guild.id)
+            if cached is not None:
+                return cached
+            async with _request("fetch guild", timeout=self.request_timeout):
+                return await client.fetch_guild(guild.id)
+        except DeliveryError as err:
+            if isinstance(err.__cause__, discord.NotFound | discord.Forbidden):
+                return None  # the channel is gone or hidden: there is nothing to mirror into
+            raise
 
     async def _events_forbidden(self, guild_id: int, channel: ConversationRef) -> None:
         """Say once (per guild and process) that events need Manage Events; carry on."""
@@ -543,7 +646,7 @@ class DiscordAdapter:
         """Modal submits are handled here (not by the Modal object) so they survive restarts."""
         if interaction.type is not discord.InteractionType.modal_submit:
             return
-        data: dict[str, Any] = interaction.data or {}
+        data: Mapping[str, Any] = interaction.data or {}
         custom_id = str(data.get("custom_id", ""))
         if custom_id.startswith("form:"):
             _, form_id, metadata = (custom_id.split(":", 2) + [""])[:3]

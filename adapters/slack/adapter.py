@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.app.async_server import AsyncSlackAppServer
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
@@ -39,6 +39,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.slack import parse
 from adapters.slack.dedupe import SeenSet, action_key, command_key, event_key, view_key
 from adapters.slack.delivery import (
+    DEFAULT_MESSAGES_PER_MINUTE,
+    REQUEST_TIMEOUT,
     UserDirectory,
     WorkspacePacer,
     call,
@@ -68,7 +70,7 @@ from bot.events import (
     UserRef,
 )
 from bot.i18n import Translator
-from bot.ports import Capabilities, DeliveryError, Handler
+from bot.ports import Capabilities, DeliveryError, Handler, Outgoing
 from bot.ui import ActionIdError, File, Form, Message
 
 log = logging.getLogger(__name__)
@@ -77,13 +79,24 @@ COMMAND = "/cop"
 #: The bot scopes the adapter uses, exactly; ``manifest.json`` lists the same (a test checks).
 BOT_SCOPES = (
     "channels:read",  # member_joined_channel in public channels
+    # conversations.history, only after a post that may have gone through unanswered
+    # (a timeout, a 5xx): is circlebot's own message with this outbox key already there?
+    "channels:history",
     "chat:write",  # post, update, ephemeral messages
     "commands",  # /cop
     "files:write",  # charts, .ics and CSV through files_upload_v2
+    "groups:history",  # as channels:history, in private channels
     "groups:read",  # member_joined_channel in private channels
+    "im:history",  # as channels:history, in DMs (reminders)
     "im:write",  # conversations.open for DMs
     "users:read",  # names and the workspace-admin flag (users.info)
 )
+#: The message metadata event type that carries an outbox key on every outbox post.
+OUTBOX_EVENT = "circlebot_outbox"
+# A look for an earlier copy starts this long before the first attempt (clock skew).
+LOOKBACK_MARGIN = 60.0
+# ... and reads at most this many pages of history (200 messages each).
+LOOKBACK_PAGES = 5
 # Slack: acknowledge within 3 seconds; trigger_ids expire 3 seconds after the interaction.
 ACK_WINDOW = 3.0
 DEFAULT_ACK_BUDGET = 2.5
@@ -99,7 +112,8 @@ async def stamp_arrival(request: web.Request, handler: Any) -> web.StreamRespons
     """aiohttp middleware: note the arrival time before bolt reads and verifies the body."""
     token = _arrived.set(asyncio.get_running_loop().time())
     try:
-        return await handler(request)
+        response: web.StreamResponse = await handler(request)
+        return response
     finally:
         _arrived.reset(token)
 
@@ -140,6 +154,8 @@ class SlackConfig:
     http_port: int = 3000
     http_path: str = "/slack/events"
     database_url: str = "sqlite:///./circlebot.db"
+    # The most messages circlebot posts per minute in one workspace (all channels together).
+    messages_per_minute: int = DEFAULT_MESSAGES_PER_MINUTE
 
     @property
     def mode(self) -> str:
@@ -180,6 +196,7 @@ class SlackAdapter:
         files=True,
         max_action_id=100,
         pace_seconds=1.0,  # chat.postMessage: about one message a second per channel
+        separate_uploads=True,  # files_upload_v2 runs after the message, in calls of its own
     )
 
     def __init__(
@@ -189,9 +206,10 @@ class SlackAdapter:
         registry: Registry,
         engine: AsyncEngine | None = None,
         ack_budget: float = DEFAULT_ACK_BUDGET,
-        workspace_interval: float = 0.2,
+        workspace_interval: float | None = None,
         user_ttl: float = 300.0,
         max_rate_limit_wait: float = 5.0,
+        request_timeout: float = REQUEST_TIMEOUT,
     ) -> None:
         self.config = config
         self.mode = config.mode
@@ -199,7 +217,10 @@ class SlackAdapter:
         self._engine = engine
         self._own_engine = False
         self._handlers = retry_handlers(max_rate_limit_wait=max_rate_limit_wait)
-        self.client = web_client(config.bot_token, config.api_url, self._handlers)
+        self.request_timeout = request_timeout
+        self.client = web_client(
+            config.bot_token, config.api_url, self._handlers, timeout=request_timeout
+        )
         self.registry = registry
         self.handle: Handler | None = None
         self.bolt: AsyncApp | None = None
@@ -210,7 +231,10 @@ class SlackAdapter:
         # the core, durably, through each event's `delivery` key.
         self.seen = SeenSet()
         self.users = UserDirectory(ttl=user_ttl)
+        if workspace_interval is None:
+            workspace_interval = 60.0 / config.messages_per_minute
         self.pacer = WorkspacePacer(workspace_interval)
+        self._identities: dict[str, tuple[str, str]] = {}
         self._dms: dict[tuple[str, str], str] = {}
         self._channel_team: dict[str, str] = {}
         self._team_clients: dict[str, AsyncWebClient] = {}
@@ -306,7 +330,9 @@ class SlackAdapter:
             "request_verification_enabled": bool(self.config.signing_secret),
         }
         if self.config.oauth:
-            kwargs["client"] = web_client(None, self.config.api_url, self._handlers)
+            kwargs["client"] = web_client(
+                None, self.config.api_url, self._handlers, timeout=self.request_timeout
+            )
             kwargs["oauth_settings"] = AsyncOAuthSettings(
                 client_id=self.config.client_id,
                 client_secret=self.config.client_secret,
@@ -326,29 +352,40 @@ class SlackAdapter:
             return await next()
 
         @app.command(COMMAND)
-        async def on_command(ack, body, client, respond):
+        async def on_command(
+            ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+        ) -> None:
             await self._on_command(ack, body, client, respond)
 
         @app.action(re.compile(".*"))
-        async def on_action(ack, body, client, respond):
+        async def on_action(
+            ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+        ) -> None:
             await self._on_action(ack, body, client, respond)
 
         @app.view(re.compile(".*"))
-        async def on_view(ack, body, client):
+        async def on_view(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
             await self._on_view(ack, body, client)
 
         @app.view_closed(re.compile(".*"))
-        async def on_view_closed(ack, body):
+        async def on_view_closed(ack: AsyncAck, body: dict[str, Any]) -> None:
             # The core has no "form closed" event: nothing to undo, so only acknowledge.
             await ack()
             log.info("slack: form %s closed", (body.get("view") or {}).get("callback_id"))
 
         @app.event("app_home_opened")
-        async def on_home(body, event, client):
+        async def on_home(
+            body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient
+        ) -> None:
             await self._on_home(body, event, client)
 
         @app.event("member_joined_channel")
-        async def on_joined(body, event, client, context):
+        async def on_joined(
+            body: dict[str, Any],
+            event: dict[str, Any],
+            client: AsyncWebClient,
+            context: AsyncBoltContext,
+        ) -> None:
             await self._on_joined(body, event, client, context)
 
         return app
@@ -407,7 +444,9 @@ class SlackAdapter:
 
     # -- slash command -----------------------------------------------------------------------------
 
-    async def _on_command(self, ack, body, client, respond) -> None:
+    async def _on_command(
+        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
         deadline = self._deadline()
         team, user = parse.team_of(body), body.get("user_id", "")
         self._remember(body.get("channel_id"), team)
@@ -429,7 +468,15 @@ class SlackAdapter:
             return
         await self._answer_command(reply, ack, body, client, respond, event)
 
-    async def _answer_command(self, reply: Reply, ack, body, client, respond, event: Event) -> None:
+    async def _answer_command(
+        self,
+        reply: Reply,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+        event: Event,
+    ) -> None:
         if isinstance(reply, Respond):
             rendered = render_message(reply.message, files_allowed=not reply.private)
             await ack(
@@ -449,7 +496,9 @@ class SlackAdapter:
 
     # -- block_actions -----------------------------------------------------------------------------
 
-    async def _on_action(self, ack, body, client, respond) -> None:
+    async def _on_action(
+        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
         deadline = self._deadline()
         # Acknowledge at once; the trigger_id stays valid for 3 s from the click regardless.
         await ack()
@@ -481,7 +530,14 @@ class SlackAdapter:
             return
         await self._answer_interaction(reply, event, body, client, respond)
 
-    async def _answer_interaction(self, reply: Reply, event: Event, body, client, respond) -> None:
+    async def _answer_interaction(
+        self,
+        reply: Reply,
+        event: Event,
+        body: dict[str, Any],
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+    ) -> None:
         team, user = event.actor.user.workspace_id, event.actor.user.user_id
         view = body.get("view") or {}
         if isinstance(reply, Respond):
@@ -505,7 +561,14 @@ class SlackAdapter:
             # A button on the App Home tab: show the home as it is now (RSVP state, votes).
             await self._publish_home(client, event.actor, event.place)
 
-    async def _late_interaction(self, late: _Late, event: Event, body, client, respond) -> None:
+    async def _late_interaction(
+        self,
+        late: _Late,
+        event: Event,
+        body: dict[str, Any],
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+    ) -> None:
         """Deliver a reply that missed the ack budget; too late for a form."""
         try:
             reply = await late.task
@@ -531,7 +594,7 @@ class SlackAdapter:
     async def _say_privately(
         self,
         client: AsyncWebClient,
-        respond,
+        respond: AsyncRespond | None,
         body: dict[str, Any],
         team: str,
         user: str,
@@ -542,7 +605,7 @@ class SlackAdapter:
         """Only `user` sees it: through the response_url, else ephemeral, else their DM."""
         rendered = render_message(message, files_allowed=public)
         try:
-            if body.get("response_url"):
+            if body.get("response_url") and respond is not None:
                 await respond(
                     response_type="in_channel" if public else "ephemeral",
                     replace_original=False,
@@ -561,14 +624,14 @@ class SlackAdapter:
     async def _say_publicly(
         self,
         client: AsyncWebClient,
-        respond,
+        respond: AsyncRespond | None,
         body: dict[str, Any],
         where: Place,
         message: Message,
     ) -> None:
         rendered = render_message(message)
         try:
-            if body.get("response_url") and not rendered.files:
+            if body.get("response_url") and respond is not None and not rendered.files:
                 await respond(
                     response_type="in_channel", replace_original=False, **rendered.kwargs()
                 )
@@ -586,7 +649,7 @@ class SlackAdapter:
         trigger_id: str | None,
         form: Form,
         where: Place,
-        respond,
+        respond: AsyncRespond,
         *,
         push: bool = False,
     ) -> None:
@@ -611,7 +674,7 @@ class SlackAdapter:
 
     # -- view_submission -------------------------------------------------------------------------
 
-    async def _on_view(self, ack, body, client) -> None:
+    async def _on_view(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         deadline = self._deadline()
         team = parse.team_of(body)
         user = (body.get("user") or {}).get("id", "")
@@ -724,7 +787,13 @@ class SlackAdapter:
                 "slack: views.publish for %s failed: %s", who.user.user_id, type(err).__name__
             )
 
-    async def _on_joined(self, body, event, client, context) -> None:
+    async def _on_joined(
+        self,
+        body: dict[str, Any],
+        event: dict[str, Any],
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:
         user = event.get("user", "")
         if user and user == context.get("bot_user_id"):
             return  # the bot itself was added to a channel
@@ -760,7 +829,9 @@ class SlackAdapter:
         bot = await self.installation_store.async_find_bot(enterprise_id=None, team_id=team)
         if bot is None or not bot.bot_token:
             raise DeliveryError("not_installed", transient=False)
-        client = web_client(bot.bot_token, self.config.api_url, self._handlers)
+        client = web_client(
+            bot.bot_token, self.config.api_url, self._handlers, timeout=self.request_timeout
+        )
         self._team_clients[team] = client
         return client
 
@@ -775,48 +846,146 @@ class SlackAdapter:
             self._remember(channel, team)
         return channel
 
-    async def _upload(self, client: AsyncWebClient, channel: str, files: list[File]) -> None:
+    async def _upload_files(self, client: AsyncWebClient, channel: str, files: list[File]) -> None:
         """Attach files after their message with the current upload API (files_upload_v2)."""
-        if not files:
-            return
-        try:
-            await client.files_upload_v2(
+        await call(
+            "files_upload_v2",
+            client.files_upload_v2(
                 channel=channel,
                 file_uploads=[
                     {"content": f.content, "filename": f.filename, "title": f.title} for f in files
                 ],
-            )
-        except (SlackApiError, SlackClientError) as err:
+            ),
+            writes=True,
+        )
+
+    async def _upload(self, client: AsyncWebClient, channel: str, files: list[File]) -> None:
+        """Best-effort upload after an interactive reply (the outbox uses `attach` instead)."""
+        if not files:
+            return
+        try:
+            await self._upload_files(client, channel, files)
+        except DeliveryError as err:
             # The message is out; retrying the whole send would post it twice.
             log.warning(
-                "slack: uploading %d file(s) to %s failed: %s",
-                len(files),
-                channel,
-                type(err).__name__,
+                "slack: uploading %d file(s) to %s failed: %s", len(files), channel, err.reason
             )
 
-    async def _post(self, team: str, channel: str, msg: Message) -> MessageRef:
+    async def _post(
+        self, team: str, channel: str, msg: Message, key: str | None = None
+    ) -> MessageRef:
+        """chat.postMessage without its files; `key` travels as message metadata."""
         client = await self._client_for(team)
         rendered = render_message(msg)
+        extra: dict[str, Any] = {}
+        if key is not None:
+            extra["metadata"] = {"event_type": OUTBOX_EVENT, "event_payload": {"key": key}}
         await self.pacer.wait(team)
         response = await call(
             "chat.postMessage",
             client.chat_postMessage(
-                channel=channel, unfurl_links=False, unfurl_media=False, **rendered.kwargs()
+                channel=channel,
+                unfurl_links=False,
+                unfurl_media=False,
+                **extra,
+                **rendered.kwargs(),
             ),
+            writes=True,
         )
         posted = str(response["channel"])
         self._remember(posted, team)
-        await self._upload(client, posted, rendered.files)
-        return MessageRef(self.platform, posted, str(response["ts"]))
+        return MessageRef(self.platform, posted, str(response["ts"]), team)
 
     async def send(self, to: ConversationRef, msg: Message) -> MessageRef:
-        return await self._post(to.workspace_id, to.channel_id, msg)
+        ref = await self._post(to.workspace_id, to.channel_id, msg)
+        client = await self._client_for(to.workspace_id)
+        await self._upload(client, ref.channel_id, render_message(msg).files)
+        return ref
 
     async def send_dm(self, user: UserRef, msg: Message) -> MessageRef:
         client = await self._client_for(user.workspace_id)
         channel = await self._dm_channel(client, user.workspace_id, user.user_id)
-        return await self._post(user.workspace_id, channel, msg)
+        return await self.send(ConversationRef(self.platform, user.workspace_id, channel), msg)
+
+    # -- outgoing by outbox key (bot.ports.KeyedDelivery) ------------------------------------------
+
+    async def _conversation(self, client: AsyncWebClient, out: Outgoing) -> str:
+        if isinstance(out.to, UserRef):
+            return await self._dm_channel(client, out.to.workspace_id, out.to.user_id)
+        return out.to.channel_id
+
+    async def post(self, out: Outgoing) -> MessageRef:
+        """Post an outbox row with its key in the message metadata; files follow in `attach`."""
+        client = await self._client_for(out.to.workspace_id)
+        channel = await call("conversations.open", self._conversation(client, out))
+        return await self._post(out.to.workspace_id, channel, out.message, out.key)
+
+    async def find_sent(self, out: Outgoing) -> MessageRef | None:
+        """circlebot's own message carrying `out.key`, posted since the first attempt."""
+        team = out.to.workspace_id
+        client = await self._client_for(team)
+        channel = await call("conversations.open", self._conversation(client, out))
+        oldest = out.first_tried.timestamp() - LOOKBACK_MARGIN
+        async for message in self._own_history(client, team, channel, oldest):
+            metadata = message.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if metadata.get("event_type") == OUTBOX_EVENT and payload.get("key") == out.key:
+                return MessageRef(self.platform, channel, str(message["ts"]), team)
+        return None
+
+    async def attach(self, out: Outgoing, ref: MessageRef, *, in_doubt: bool) -> None:
+        """Upload the files of `out` after `ref`; when in doubt, first look whether they are."""
+        files = render_message(out.message).files
+        if not files:
+            return
+        team = out.to.workspace_id
+        client = await self._client_for(team)
+        if in_doubt:
+            # Shared files carry no metadata; the bot's own message with exactly these file
+            # names, after the post it belongs to, is the earlier upload.
+            wanted = sorted(f.filename for f in files)
+            async for message in self._own_history(client, team, ref.channel_id, ref.message_id):
+                names = sorted(str(f.get("name")) for f in message.get("files") or [])
+                if names == wanted:
+                    log.info("slack: files of %s were already attached", out.key)
+                    return
+        await self._upload_files(client, ref.channel_id, files)
+
+    async def _identity(self, client: AsyncWebClient, team: str) -> tuple[str, str]:
+        """The bot's user id and bot id in `team` (auth.test, once per workspace)."""
+        known = self._identities.get(team)
+        if known is None:
+            response = await call("auth.test", client.auth_test())
+            known = (str(response.get("user_id") or ""), str(response.get("bot_id") or ""))
+            self._identities[team] = known
+        return known
+
+    async def _own_history(
+        self, client: AsyncWebClient, team: str, channel: str, oldest: float | str
+    ) -> AsyncIterator[dict[str, Any]]:
+        """The bot's own messages in `channel` after `oldest`, newest first (a few pages)."""
+        user_id, bot_id = await self._identity(client, team)
+        cursor: str | None = None
+        for _ in range(LOOKBACK_PAGES):
+            response = await call(
+                "conversations.history",
+                client.conversations_history(
+                    channel=channel,
+                    oldest=f"{float(oldest):.6f}",
+                    limit=200,
+                    include_all_metadata=True,
+                    cursor=cursor,
+                ),
+            )
+            for message in response.get("messages") or []:
+                if (bot_id and message.get("bot_id") == bot_id) or (
+                    user_id and message.get("user") == user_id
+                ):
+                    yield message
+            cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+            if not response.get("has_more") or not cursor:
+                return
+        log.warning("slack: stopped looking through the history of %s", channel)
 
     async def edit(self, ref: MessageRef, msg: Message) -> None:
         # The outbox names the workspace; otherwise use the one the channel was last seen in.
@@ -855,4 +1024,5 @@ def config_from_settings(settings: Any) -> SlackConfig:
         http_port=settings.slack_http_port,
         http_path=settings.slack_http_path,
         database_url=settings.database_url,
+        messages_per_minute=settings.slack_messages_per_minute,
     )

@@ -74,8 +74,24 @@ def _header(headers: Any, name: str) -> str | None:
     return None
 
 
-def delivery_error(err: SlackApiError) -> DeliveryError:
-    """A `SlackApiError` as the outbox's `DeliveryError` (reason = Slack's error code)."""
+#: How long a Web API request may take before circlebot stops waiting (slack-sdk's default
+#: is 30 s). A post that times out may still have been posted: the outbox then looks for
+#: it before posting again, so a short wait costs a look-up, never a duplicate.
+REQUEST_TIMEOUT = 5.0
+
+#: Methods that must never be repeated blindly: a repeat posts (or shares) twice.
+WRITES = frozenset({"chat.postMessage", "chat.postEphemeral", "files.completeUploadExternal"})
+
+#: Errors on a write that Slack may give after doing (part of) the work.
+_MAYBE_DONE = frozenset({"internal_error", "fatal_error", "service_unavailable", "bad_gateway"})
+
+
+def delivery_error(err: SlackApiError, *, writes: bool = False) -> DeliveryError:
+    """A `SlackApiError` as the outbox's `DeliveryError` (reason = Slack's error code).
+
+    With `writes` (a post), a 5xx or an internal error may have come after the message was
+    stored: it is ambiguous, not merely transient.
+    """
     response = err.response
     status = getattr(response, "status_code", 200)
     code = ""
@@ -90,24 +106,88 @@ def delivery_error(err: SlackApiError) -> DeliveryError:
         except ValueError:
             retry_after = 1.0
         return DeliveryError("ratelimited", transient=True, retry_after=retry_after)
-    if status >= 500:
-        return DeliveryError(code or f"http_{status}", transient=True)
+    if status >= 500 or code in _MAYBE_DONE:
+        return DeliveryError(code or f"http_{status}", transient=True, ambiguous=writes)
     if code in TRANSIENT_ERRORS:
         return DeliveryError(code, transient=True)
     return DeliveryError(code or f"http_{status}", transient=False)
 
 
-async def call(what: str, op: Awaitable[T]) -> T:
-    """Await a Web API call; failures become `DeliveryError` (content and tokens never logged)."""
+def classify(exc: BaseException, *, writes: bool = False) -> DeliveryError:
+    """Any failure of a Web API call as a `DeliveryError`: transient, ambiguous or permanent.
+
+    Transient: surely not delivered (429, a connection that was never made). Ambiguous (only
+    for `writes`): the request may have been written and acted on (a timeout, a reset or a
+    dropped connection, a 5xx). Permanent: Slack said no (``channel_not_found``), or the call
+    itself was malformed.
+    """
+    if isinstance(exc, DeliveryError):
+        return exc
+    if isinstance(exc, SlackApiError):
+        return delivery_error(exc, writes=writes)
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return DeliveryError("connection_refused", transient=True)
+    if isinstance(exc, TimeoutError):
+        return DeliveryError("timeout", transient=True, ambiguous=writes)
+    if isinstance(exc, aiohttp.ClientError | OSError):
+        return DeliveryError("connection_lost", transient=True, ambiguous=writes)
+    if isinstance(exc, SlackClientError):
+        # slack-sdk's own complaint, e.g. a file upload answered with an error page.
+        return DeliveryError("client_error", transient=True, ambiguous=writes)
+    return DeliveryError(f"unexpected_{type(exc).__name__}"[:60], transient=False)
+
+
+async def call(what: str, op: Awaitable[T], *, writes: bool = False) -> T:
+    """Await a Web API call; every failure becomes a `DeliveryError` (see `classify`).
+
+    Content and tokens are never logged.
+    """
     try:
         return await op
-    except SlackApiError as err:
-        mapped = delivery_error(err)
-        log.info("slack %s failed: %s", what, mapped.reason)
+    except Exception as exc:
+        mapped = classify(exc, writes=writes)
+        log.info("slack %s failed: %s (%s)", what, mapped.reason, mapped.kind)
         raise mapped from None
-    except (TimeoutError, aiohttp.ClientError, SlackClientError) as err:
-        log.info("slack %s failed: %s", what, type(err).__name__)
-        raise DeliveryError("network", transient=True) from None
+
+
+def _method(request: HttpRequest) -> str:
+    return request.url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+
+
+class SafeServerErrorRetry(AsyncServerErrorRetryHandler):
+    """Retry 500/503 inside the client, except for writes (the outbox looks before a repeat)."""
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if _method(request) in WRITES:
+            return False
+        return await super()._can_retry_async(
+            state=state, request=request, response=response, error=error
+        )
+
+
+class SafeConnectionErrorRetry(AsyncConnectionErrorRetryHandler):
+    """Retry connection errors inside the client; for writes only a connection never made."""
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if _method(request) in WRITES:
+            return isinstance(error, aiohttp.ClientConnectorError)
+        return await super()._can_retry_async(
+            state=state, request=request, response=response, error=error
+        )
 
 
 class ShortRateLimitRetry(AsyncRateLimitErrorRetryHandler):
@@ -143,23 +223,33 @@ class ShortRateLimitRetry(AsyncRateLimitErrorRetryHandler):
 def retry_handlers(
     *, max_rate_limit_wait: float = 5.0, server_error_retries: int = 2
 ) -> list[AsyncRetryHandler]:
-    """Connection errors, 429 (short waits) and 500/503 are retried inside the client."""
+    """Connection errors, 429 (short waits) and 500/503 are retried inside the client.
+
+    Writes are retried only where nothing can have been written (429, a refused connection).
+    """
     return [
-        AsyncConnectionErrorRetryHandler(max_retry_count=2),
+        SafeConnectionErrorRetry(max_retry_count=2),
         ShortRateLimitRetry(max_retry_count=2, max_wait=max_rate_limit_wait),
-        AsyncServerErrorRetryHandler(max_retry_count=server_error_retries),
+        SafeServerErrorRetry(max_retry_count=server_error_retries),
     ]
 
 
 def web_client(
-    token: str | None, base_url: str, handlers: list[AsyncRetryHandler] | None = None
+    token: str | None,
+    base_url: str,
+    handlers: list[AsyncRetryHandler] | None = None,
+    timeout: float = REQUEST_TIMEOUT,
 ) -> AsyncWebClient:
     return AsyncWebClient(
         token=token,
         base_url=base_url,
         retry_handlers=handlers if handlers is not None else retry_handlers(),
-        timeout=10,
+        timeout=timeout,  # type: ignore[arg-type]  # aiohttp takes seconds as a float
     )
+
+
+#: Slack's workspace-wide allowance for chat.postMessage is "several hundred a minute".
+DEFAULT_MESSAGES_PER_MINUTE = 600
 
 
 class WorkspacePacer:
@@ -167,7 +257,8 @@ class WorkspacePacer:
 
     Slack rate-limits chat.postMessage to about one message a second per channel (the outbox
     paces per destination through `Capabilities.pace_seconds`) and to a few hundred a minute
-    per workspace; this keeps fan-outs (a reminder DM to every member) under the latter.
+    per workspace; this keeps fan-outs (a reminder DM to every member) under the latter. The
+    outbox sends to different channels at once, so the workspace cap is the real bound.
     """
 
     def __init__(self, interval: float = 0.2) -> None:

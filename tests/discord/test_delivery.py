@@ -148,7 +148,7 @@ async def test_send_before_start_is_a_transient_failure() -> None:
 
 def test_delivery_error_for_network_failures_is_transient() -> None:
     assert delivery_error(OSError("reset")).transient
-    assert delivery_error(TimeoutError()).reason == "connection"
+    assert delivery_error(TimeoutError()).reason == "timeout"
 
 
 async def test_global_rate_limiter_paces_calls() -> None:

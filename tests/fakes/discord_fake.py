@@ -85,6 +85,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import datetime as dt
 import itertools
 import json
@@ -670,6 +671,7 @@ class _Override:
     headers: dict[str, str]
     remaining: int | None
     delay: float
+    written: bool = False
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method == "*" or self.method == method) and (
@@ -831,6 +833,7 @@ class FakeDiscord:
 
         self.messages: dict[int, dict[str, Any]] = {}
         """All messages the fake knows (sent via REST or created by interaction responses)."""
+        self._nonces: dict[tuple[str, str], int] = {}
         self.commands: dict[int | None, list[dict[str, Any]]] = {}
         """Registered application commands by guild id (``None`` = global), as echoed."""
         self.scheduled_events: dict[int, dict[int, dict[str, Any]]] = {self.guild_id: {}}
@@ -1376,12 +1379,18 @@ class FakeDiscord:
         headers: Mapping[str, str] | None = None,
         times: int | None = 1,
         delay: float = 0.0,
+        written: bool = False,
     ) -> None:
         """Answer the next *times* (``None`` = all) *method* calls whose path fully matches
         *path_regex* with *status*, JSON body *json* (default: a Discord-style error body) and
         extra *headers*, after sleeping *delay* seconds. Rules are consulted in the order they
         were added; the call is still recorded. Works for success statuses too (to return a
-        custom body)."""
+        custom body).
+
+        ``written=True``: the call takes effect first (the message or event is made), and
+        only the answer is the failure, like a Discord that wrote and then answered 503.
+        With ``status=200`` and ``written=True`` the real answer is sent, ``delay`` late (a
+        post made and then answered after the client stopped waiting)."""
         if json is None and status >= 400:
             json = {"message": f"{status}: fake error", "code": 0}
         self._overrides.append(
@@ -1393,6 +1402,7 @@ class FakeDiscord:
                 headers=dict(headers or {}),
                 remaining=times,
                 delay=delay,
+                written=written,
             )
         )
 
@@ -1537,9 +1547,15 @@ class FakeDiscord:
             if rule.matches(call.method, call.path) and rule.remaining != 0:
                 if rule.remaining is not None:
                     rule.remaining -= 1
+                real = await self._route(call) if rule.written else None
                 if rule.delay:
                     await asyncio.sleep(rule.delay)
+                if real is not None and rule.status < 300:
+                    return real
                 return _Reply(rule.status, rule.body, dict(rule.headers))
+        return await self._route(call)
+
+    async def _route(self, call: RecordedCall) -> _Reply:
         refused = _refused_body(call)
         if refused is not None:
             return refused
@@ -1719,7 +1735,18 @@ class FakeDiscord:
         extra: dict[str, Any] = {}
         if body.get("message_reference"):
             extra["message_reference"] = body["message_reference"]
-        return _Reply(body=self._new_message(channel, body, call, **extra))
+        nonce = body.get("nonce")
+        if nonce is not None and body.get("enforce_nonce"):
+            # Discord: the same author's message with this nonce in the last few minutes is
+            # returned as it is instead of a second one being made.
+            earlier = self.messages.get(self._nonces.get((channel["id"], str(nonce)), 0))
+            if earlier is not None:
+                return _Reply(body=copy.deepcopy(earlier))
+        message = self._new_message(channel, body, call, **extra)
+        if nonce is not None:
+            message["nonce"] = str(nonce)
+            self._nonces[(channel["id"], str(nonce))] = int(message["id"])
+        return _Reply(body=message)
 
     def _channel_message(self, m: re.Match[str]) -> dict[str, Any] | None:
         message = self.messages.get(int(m[2]))

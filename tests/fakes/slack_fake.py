@@ -267,7 +267,21 @@ class FakeSlackWebAPI:
     ``not_in_channel`` / ``is_archived`` like Slack does.
     """
 
-    def __init__(self, *, valid_tokens: set[str] | None = None, port: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        valid_tokens: set[str] | None = None,
+        port: int = 0,
+        ts_base: int = 1_700_000_000,
+        ts_clock: Callable[[], float] | None = None,
+    ) -> None:
+        #: Unix seconds of the first message ``ts``; pass the time the test's clock says when
+        #: ``conversations.history`` (``oldest``) must find what was posted "now".
+        self.ts_base = ts_base
+        #: With a clock (``time.time``), each ``ts`` is that clock's time (strictly increasing),
+        #: as on Slack, for tests that run longer than a minute against a real process.
+        self.ts_clock = ts_clock
+        self._last_ts = 0.0
         self.valid_tokens = valid_tokens
         self.requested_port = port
         self.calls: list[RecordedCall] = []
@@ -280,6 +294,7 @@ class FakeSlackWebAPI:
         #: Set by :class:`FakeSocketModeServer`; ``apps.connections.open`` hands out its URL.
         self.socket_mode_server: FakeSocketModeServer | None = None
         self._failures: dict[str, list[list[Any]]] = {}
+        self._slow: dict[str, list[list[Any]]] = {}
         self._responders: dict[str, Responder] = {}
         self._changed = asyncio.Condition()
         self._ts_counter = itertools.count(1)
@@ -296,6 +311,7 @@ class FakeSlackWebAPI:
             "chat.delete": self._chat_delete,
             "conversations.open": self._conversations_open,
             "conversations.info": self._conversations_info,
+            "conversations.history": self._conversations_history,
             "users.info": self._users_info,
             "views.open": self._views_open,
             "views.push": self._views_open,
@@ -433,12 +449,36 @@ class FakeSlackWebAPI:
         response = FakeResponse(body=body, status=status, headers=response_headers, delay=delay)
         self._failures.setdefault(method, []).append([response, times])
 
+    def slow_next(self, method: str, delay: float, *, times: int | None = 1) -> None:
+        """Do the next ``times`` calls to ``method`` as usual, but answer ``delay`` s late.
+
+        Unlike ``fail_next(..., delay=...)`` the call takes effect (a post is stored): the
+        answer merely arrives after the client may have stopped waiting, like a Slack that
+        posted the message and then timed out. ``times=None``: until :meth:`clear_failures`.
+        Also works for :data:`FILE_UPLOAD_CALL`.
+        """
+        self._slow.setdefault(method, []).append([delay, times])
+
+    def _pop_slow(self, method: str) -> float:
+        queue = self._slow.get(method)
+        if not queue:
+            return 0.0
+        entry = queue[0]
+        delay, remaining = entry
+        if remaining is not None:
+            entry[1] = remaining - 1
+            if entry[1] <= 0:
+                queue.pop(0)
+        return float(delay)
+
     def clear_failures(self, method: str | None = None) -> None:
         """Drop queued failures for ``method`` (or all of them)."""
         if method is None:
             self._failures.clear()
+            self._slow.clear()
         else:
             self._failures.pop(method, None)
+            self._slow.pop(method, None)
 
     def set_responder(self, method: str, responder: Responder) -> None:
         """Answer ``method`` with ``responder`` instead of the default, until cleared.
@@ -478,7 +518,10 @@ class FakeSlackWebAPI:
 
     def next_ts(self) -> str:
         """Allocate the next message ``ts`` (see :func:`next_slack_ts`)."""
-        return next_slack_ts(next(self._ts_counter))
+        if self.ts_clock is not None:
+            self._last_ts = max(round(self.ts_clock(), 6), round(self._last_ts + 0.0001, 6))
+            return f"{self._last_ts:.6f}"
+        return next_slack_ts(next(self._ts_counter), self.ts_base)
 
     def new_id(self, prefix: str) -> str:
         """A fresh Slack-looking id such as "V0FAKE0003" (prefix "V")."""
@@ -489,6 +532,9 @@ class FakeSlackWebAPI:
     async def _handle_api(self, request: web.Request) -> web.StreamResponse:
         call = await self._read_call(request, request.match_info["method"])
         response = self._pop_failure(call.method) or await self._answer(call)
+        slow = self._pop_slow(call.method)
+        if slow:
+            response.delay = max(response.delay, slow)
         return await self._send(request, call, response)
 
     async def _handle_response_url(self, request: web.Request) -> web.StreamResponse:
@@ -516,6 +562,7 @@ class FakeSlackWebAPI:
             else:
                 self.uploaded_files[file_id] = raw
                 response = FakeResponse(body=f"OK - {len(raw)}", content_type="text/plain")
+                response.delay = self._pop_slow(FILE_UPLOAD_CALL)
         return await self._send(request, call, response)
 
     async def _read_call(self, request: web.Request, method: str) -> RecordedCall:
@@ -603,8 +650,11 @@ class FakeSlackWebAPI:
             if response.delay:
                 await asyncio.sleep(response.delay)
             web_response = _to_web_response(response)
-            await web_response.prepare(request)
-            await web_response.write_eof()
+            try:
+                await web_response.prepare(request)
+                await web_response.write_eof()
+            except ConnectionResetError:
+                pass  # the client stopped waiting (its timeout): the answer goes nowhere
             return web_response
         finally:
             # Record after the answer is written so wait_for() never races the client.
@@ -779,6 +829,32 @@ class FakeSlackWebAPI:
             "previous_names": [],
         }
 
+    def _conversations_history(self, call: RecordedCall) -> ResponderResult:
+        """Newest first, after ``oldest``; metadata only with ``include_all_metadata``."""
+        channel = str(call.params.get("channel") or "")
+        registered = self.channels.get(channel)
+        if not channel or (registered is not None and not registered.get("is_member", True)):
+            return {"ok": False, "error": "channel_not_found" if not channel else "not_in_channel"}
+        oldest = float(call.params.get("oldest") or 0)
+        limit = int(call.params.get("limit") or 100)
+        offset = int(call.params.get("cursor") or 0)
+        with_metadata = str(call.params.get("include_all_metadata", "")).lower() in ("1", "true")
+        found = [m for m in reversed(self.messages.get(channel, [])) if float(m["ts"]) > oldest]
+        page = []
+        for message in found[offset : offset + limit]:
+            shown = copy.deepcopy(message)
+            if not with_metadata:
+                shown.pop("metadata", None)
+            page.append(shown)
+        more = offset + limit < len(found)
+        return {
+            "ok": True,
+            "messages": page,
+            "has_more": more,
+            "pin_count": 0,
+            "response_metadata": {"next_cursor": str(offset + limit) if more else ""},
+        }
+
     def _conversations_info(self, call: RecordedCall) -> ResponderResult:
         channel_id = str(call.params.get("channel") or "")
         if not channel_id:
@@ -935,6 +1011,19 @@ class FakeSlackWebAPI:
                     "permalink": f"https://{TEAM_DOMAIN}.slack.com/files/{BOT_USER_ID}/{file_id}/{name}",
                 }
             )
+        channel = call.params.get("channel_id")
+        if channel:  # sharing the files posts a message of the bot's carrying them
+            ts = self.next_ts()
+            message = {
+                "user": BOT_USER_ID,
+                "type": "message",
+                "ts": ts,
+                "bot_id": BOT_ID,
+                "text": call.params.get("initial_comment") or "",
+                "files": copy.deepcopy(files),
+                "upload": True,
+            }
+            self.messages.setdefault(str(channel), []).append(message)
         return {"ok": True, "files": files}
 
     def _apps_connections_open(self, call: RecordedCall) -> ResponderResult:

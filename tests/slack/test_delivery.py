@@ -117,14 +117,40 @@ async def test_not_in_channel_from_channel_state(slack_api):
     assert (row.status, row.error) == ("failed", "not_in_channel")
 
 
-async def test_server_error_is_retried_inside_the_client(slack_api):
+async def test_server_error_on_a_post_is_looked_for_then_posted_once(slack_api):
+    # A 5xx on a post may come after Slack stored it: not retried blindly inside the client.
     slack_api.fail_next("chat.postMessage", status=503)
     async with running_bot(slack_api) as bot:
         await enqueue(bot, "k", CHANNEL, Message(text="hi"))
         await bot.app.worker.drain()
+        assert (await rows(bot))["k"].in_doubt
+        bot.clock.advance(timedelta(seconds=3))
+        await bot.app.worker.drain()
         row = (await rows(bot))["k"]
 
     assert row.status == "sent"
+    assert slack_api.methods_called.count("conversations.history") == 1
+    assert len(slack_api.messages[CHANNEL_ID]) == 1
+
+
+async def test_server_error_on_a_read_is_retried_inside_the_client(slack_api):
+    slack_api.fail_next("chat.update", status=503)
+    async with running_bot(slack_api) as bot:
+        await enqueue(bot, "poll", CHANNEL, Message(text="v0"))
+        await bot.app.worker.drain()
+        async with bot.db.session() as session:
+            await bot.app.outbox.enqueue_edit(
+                session,
+                edit_of="poll",
+                platform="slack",
+                workspace_id=TEAM_ID,
+                message=Message(text="v1"),
+            )
+        await bot.app.worker.drain()
+        row = (await rows(bot))["poll:edit"]
+
+    assert row.status == "sent"
+    assert len(slack_api.calls_to("chat.update")) == 2
 
 
 async def test_edit_updates_the_message_in_place(slack_api):
