@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import datetime
+from typing import Any, TypedDict
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from bot.commands import Command, Param, Role
 from bot.context import Context, UserError, channel_of, check_zone
@@ -66,9 +69,23 @@ log = logging.getLogger(__name__)
 # -- series -----------------------------------------------------------------------------------
 
 
-def _series_values(ctx: Context, series: MeetingSeries | None) -> dict[str, object]:
+class _SeriesValues(TypedDict, total=False):
+    """The series fields a command sets, and the parsed schedule (not a field) under `_schedule`."""
+
+    tz: str
+    schedule: str
+    _schedule: Schedule
+    title: str
+    duration_minutes: int
+    link: str | None
+    location: str | None
+    reminders: str
+    dm_reminders: bool
+
+
+def _series_values(ctx: Context, series: MeetingSeries | None) -> _SeriesValues:
     """Validated series fields from the command's parameters (only those given when editing)."""
-    p, out = ctx.params, {}  # type: ignore[var-annotated]
+    p, out = ctx.params, _SeriesValues()
     community = ctx.require_community()
     zone = (
         check_zone(ctx.t, p["zone"])
@@ -105,20 +122,20 @@ async def series_create(ctx: Context) -> Reply:
     community = ctx.require_community()
     now = ctx.now
     values = _series_values(ctx, None)
-    schedule: Schedule = values.pop("_schedule")  # type: ignore[assignment]
+    schedule: Schedule = values.pop("_schedule")
     series = MeetingSeries(
-        community_id=community.id,  # type: ignore[arg-type]
+        community_id=community.id,
         title=values.get("title")
-        or ctx.t("meetings.default_title", community=community.name)[:MAX_TITLE],  # type: ignore[arg-type]
-        schedule=values["schedule"],  # type: ignore[arg-type]
+        or ctx.t("meetings.default_title", community=community.name)[:MAX_TITLE],
+        schedule=values["schedule"],
         tz=schedule.tz,
-        duration_minutes=values.get("duration_minutes", 60),  # type: ignore[arg-type]
-        location=values.get("location"),  # type: ignore[arg-type]
-        link=values.get("link"),  # type: ignore[arg-type]
-        reminders=values.get("reminders")  # type: ignore[arg-type]
+        duration_minutes=values.get("duration_minutes", 60),
+        location=values.get("location"),
+        link=values.get("link"),
+        reminders=values["reminders"]
         if "reminders" in values
         else " ".join(offset_iso(o) for o in parse_offsets(DEFAULT_REMINDERS)),
-        dm_reminders=values.get("dm_reminders", False),  # type: ignore[arg-type]
+        dm_reminders=values.get("dm_reminders", False),
         first_start=schedule.occurrences(now, 1)[0],
         created_by=ctx.actor.user.user_id,
         created_at=now,
@@ -129,7 +146,7 @@ async def series_create(ctx: Context) -> Reply:
     await plan_series(
         ctx.session, ctx.schedule, series, now, mirror=(ctx.services.outbox, community)
     )
-    upcoming = [m for m in await series_meetings(ctx.session, series.id) if m.starts_at > now]  # type: ignore[arg-type]
+    upcoming = [m for m in await series_meetings(ctx.session, series.id) if m.starts_at > now]
     first = upcoming[0]
     key = f"meeting:{first.id}:announce"
     await ctx.outbox.enqueue(
@@ -163,13 +180,13 @@ def _series_summary(ctx: Context, key: str, series: MeetingSeries, schedule: Sch
 
 async def _repair(
     ctx: Context, series: MeetingSeries, schedule: Schedule
-) -> tuple[list[tuple[Meeting, object]], list[Meeting]]:
+) -> tuple[list[tuple[Meeting, datetime]], list[Meeting]]:
     """Re-time future untouched meetings onto the new schedule, keeping agendas and answers.
 
     Returns (moved meeting, old start) pairs and meetings that no longer have an occurrence.
     """
     now = ctx.now
-    everything = await series_meetings(ctx.session, series.id)  # type: ignore[arg-type]
+    everything = await series_meetings(ctx.session, series.id)
     future = [
         m
         for m in everything
@@ -208,18 +225,18 @@ async def series_edit(ctx: Context) -> Reply:
     if not set(ctx.params) - {"series"}:
         raise UserError(ctx.t("meetings.nothing_to_edit"))
     values = _series_values(ctx, series)
-    schedule: Schedule | None = values.pop("_schedule", None)  # type: ignore[assignment]
+    schedule: Schedule | None = values.pop("_schedule", None)
     old_offsets = series.reminders.split()
     for name, value in values.items():
         setattr(series, name, value)
     series.sequence += 1
     ctx.session.add(series)
-    moved: list[tuple[Meeting, object]] = []
+    moved: list[tuple[Meeting, datetime]] = []
     dropped: list[Meeting] = []
     if schedule is not None:
         moved, dropped = await _repair(ctx, series, schedule)
     if "duration_minutes" in values:
-        for m in await series_meetings(ctx.session, series.id):  # type: ignore[arg-type]
+        for m in await series_meetings(ctx.session, series.id):
             if not m.started and m.starts_at > now:
                 m.duration_minutes = series.duration_minutes
                 ctx.session.add(m)
@@ -238,7 +255,7 @@ async def series_edit(ctx: Context) -> Reply:
         await _tell_cancelled(ctx, meeting, series)
     upcoming = [
         m
-        for m in await series_meetings(ctx.session, series.id)  # type: ignore[arg-type]
+        for m in await series_meetings(ctx.session, series.id)
         if m.starts_at > now and m.status == "scheduled"
     ]
     shown = schedule or schedule_of(series)
@@ -285,7 +302,9 @@ async def _tell_cancelled(ctx: Context, meeting: Meeting, series: MeetingSeries)
     return told
 
 
-async def _tell_moved(ctx: Context, meeting: Meeting, series: MeetingSeries, old_start) -> int:  # type: ignore[no-untyped-def]
+async def _tell_moved(
+    ctx: Context, meeting: Meeting, series: MeetingSeries, old_start: datetime
+) -> int:
     community = ctx.require_community()
     parts: list[Inline] = [
         ctx.t("meetings.moved_notice", title=series.title),
@@ -396,15 +415,15 @@ async def list_meetings(ctx: Context) -> Reply:
     rows = (
         await ctx.session.execute(
             select(Meeting, MeetingSeries)
-            .join(MeetingSeries, MeetingSeries.id == Meeting.series_id)
-            .where(Meeting.community_id == community.id, Meeting.ended.is_(False))  # type: ignore[attr-defined]
-            .order_by(Meeting.starts_at)
+            .join(MeetingSeries, col(MeetingSeries.id) == col(Meeting.series_id))
+            .where(col(Meeting.community_id) == community.id, col(Meeting.ended).is_(False))
+            .order_by(col(Meeting.starts_at))
             .limit(12)
         )
     ).all()
     blocks: list[Section] = [Section.of(ctx.t("meetings.list_title"))]
     for meeting, series in rows:
-        n = await counts(ctx.session, meeting.id)  # type: ignore[arg-type]
+        n = await counts(ctx.session, meeting.id)
         status = ""
         if meeting.status == "cancelled":
             status = ctx.t("meetings.list_cancelled")
@@ -426,8 +445,8 @@ async def list_meetings(ctx: Context) -> Reply:
     all_series = (
         await ctx.session.execute(
             select(MeetingSeries)
-            .where(MeetingSeries.community_id == community.id)
-            .order_by(MeetingSeries.id)
+            .where(col(MeetingSeries.community_id) == community.id)
+            .order_by(col(MeetingSeries.id))
         )
     ).scalars()
     series_lines = [
@@ -454,10 +473,10 @@ async def list_meetings(ctx: Context) -> Reply:
 def commands() -> tuple[Command, ...]:
     """Adds this feature's commands, buttons, jobs, hooks and start-up reconciler."""
 
-    def p(name: str, **kw) -> Param:  # type: ignore[no-untyped-def]
+    def p(name: str, **kw: Any) -> Param:
         return Param(name, f"meetings.param.{name}", **kw)
 
-    def opt(name: str, **kw) -> Param:  # type: ignore[no-untyped-def]
+    def opt(name: str, **kw: Any) -> Param:
         return p(name, required=False, **kw)
 
     series_fields = (

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.context import Context, channel_of
 from bot.i18n import Translator
@@ -23,7 +24,7 @@ from bot.jobs import Schedule as Jobs
 from bot.outbox import Outbox
 from bot.schedule import Schedule, parse_schedule
 from bot.text import in_range
-from bot.ui import CalendarEvent
+from bot.ui import CalendarEvent, Message
 from storage.meetings import Meeting, MeetingRsvp, MeetingSeries
 from storage.models import Community, Member, MemberRole, OutboxMessage
 
@@ -222,9 +223,9 @@ def items(raw: str) -> list[str]:
 async def counts(session: AsyncSession, meeting_id: int) -> dict[str, int]:
     rows = (
         await session.execute(
-            select(MeetingRsvp.answer, func.count())
-            .where(MeetingRsvp.meeting_id == meeting_id)
-            .group_by(MeetingRsvp.answer)
+            select(col(MeetingRsvp.answer), func.count())
+            .where(col(MeetingRsvp.meeting_id) == meeting_id)
+            .group_by(col(MeetingRsvp.answer))
         )
     ).all()
     out = dict.fromkeys(ANSWERS, 0)
@@ -240,13 +241,13 @@ async def answered(
         (
             await session.execute(
                 select(Member)
-                .join(MeetingRsvp, MeetingRsvp.member_id == Member.id)
+                .join(MeetingRsvp, col(MeetingRsvp.member_id) == col(Member.id))
                 .where(
-                    MeetingRsvp.meeting_id == meeting_id,
-                    MeetingRsvp.answer.in_(answers),
-                    Member.role != MemberRole.LEFT,
+                    col(MeetingRsvp.meeting_id) == meeting_id,
+                    col(MeetingRsvp.answer).in_(answers),
+                    col(Member.role) != MemberRole.LEFT,
                 )
-                .order_by(Member.display_name)
+                .order_by(col(Member.display_name))
             )
         ).scalars()
     )
@@ -256,7 +257,9 @@ async def series_meetings(session: AsyncSession, series_id: int) -> list[Meeting
     return list(
         (
             await session.execute(
-                select(Meeting).where(Meeting.series_id == series_id).order_by(Meeting.starts_at)
+                select(Meeting)
+                .where(col(Meeting.series_id) == series_id)
+                .order_by(col(Meeting.starts_at))
             )
         ).scalars()
     )
@@ -277,7 +280,7 @@ async def materialise(
     have = set(
         (
             await session.execute(
-                select(Meeting.occurrence_start).where(Meeting.series_id == series.id)
+                select(col(Meeting.occurrence_start)).where(col(Meeting.series_id) == series.id)
             )
         ).scalars()
     )
@@ -286,8 +289,8 @@ async def materialise(
         if start in have:
             continue
         meeting = Meeting(
-            community_id=community.id,  # type: ignore[arg-type]
-            series_id=series.id,  # type: ignore[arg-type]
+            community_id=community.id,
+            series_id=series.id,
             occurrence_start=start,
             starts_at=start,
             duration_minutes=series.duration_minutes,
@@ -311,12 +314,12 @@ async def next_meeting_without_topic(
         await session.execute(
             select(Meeting)
             .where(
-                Meeting.community_id == community_id,
-                Meeting.status == "scheduled",
-                Meeting.starts_at > now,
-                Meeting.topic.is_(None),  # type: ignore[union-attr]
+                col(Meeting.community_id) == community_id,
+                col(Meeting.status) == "scheduled",
+                col(Meeting.starts_at) > now,
+                col(Meeting.topic).is_(None),
             )
-            .order_by(Meeting.starts_at)
+            .order_by(col(Meeting.starts_at))
             .limit(1)
         )
     ).scalar_one_or_none()
@@ -326,7 +329,7 @@ async def take_next_topic(session: AsyncSession, community: Community, now: date
     """Move the topic members voted for (`Community.next_topic`) onto the next meeting."""
     if not community.next_topic:
         return
-    meeting = await next_meeting_without_topic(session, community.id, now)  # type: ignore[arg-type]
+    meeting = await next_meeting_without_topic(session, community.id, now)
     if meeting is None:
         return
     meeting.topic = community.next_topic[:MAX_TOPIC]
@@ -362,7 +365,11 @@ async def _sent_keys(session: AsyncSession, keys: list[str]) -> set[str]:
     if not keys:
         return set()
     return set(
-        (await session.execute(select(OutboxMessage.key).where(OutboxMessage.key.in_(keys))))
+        (
+            await session.execute(
+                select(col(OutboxMessage.key)).where(col(OutboxMessage.key).in_(keys))
+            )
+        )
         .scalars()
         .all()
     )
@@ -480,7 +487,7 @@ async def plan_series(
     mirror: tuple[Outbox, Community] | None = None,
 ) -> None:
     """Jobs for every meeting of the series that has not ended, plus the top-up job."""
-    upcoming = [m for m in await series_meetings(session, series.id) if not m.ended]  # type: ignore[arg-type]
+    upcoming = [m for m in await series_meetings(session, series.id) if not m.ended]
     for meeting in upcoming:
         await plan_meeting(
             session, plan, meeting, series, now, old_offsets=old_offsets, mirror=mirror
@@ -508,10 +515,10 @@ async def notify_answered(
     community: Community,
     meeting: Meeting,
     key: str,
-    message,  # type: ignore[no-untyped-def]
+    message: Message,
     answers: tuple[str, ...] = ("going", "maybe"),
 ) -> int:
     """DM `message` to everyone whose answer is in `answers`; returns how many."""
-    people = await answered(session, meeting.id, answers)  # type: ignore[arg-type]
+    people = await answered(session, meeting.id, answers)
     await ctx.outbox.fan_out(key=key, community=community, members=people, message=message)
     return len(people)

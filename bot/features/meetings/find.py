@@ -9,9 +9,10 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from bot.commands import Role
 from bot.context import Context, UserError, require
@@ -58,16 +59,18 @@ async def find_meeting(ctx: Context, raw: str | None, default: str = "next") -> 
     community = ctx.require_community()
     ref = (raw or default).strip().lstrip("#").lower()
     base = select(Meeting).where(
-        Meeting.community_id == community.id, Meeting.status == "scheduled"
+        col(Meeting.community_id) == community.id, col(Meeting.status) == "scheduled"
     )
     if ref == "next":
-        query = base.where(Meeting.starts_at > ctx.now).order_by(Meeting.starts_at)
+        query = base.where(col(Meeting.starts_at) > ctx.now).order_by(col(Meeting.starts_at))
         meeting = (await ctx.session.execute(query.limit(1))).scalar_one_or_none()
         if meeting is None:
             raise UserError(ctx.t("meetings.no_next"))
         return meeting
     if ref == "last":
-        query = base.where(Meeting.starts_at <= ctx.now).order_by(Meeting.starts_at.desc())  # type: ignore[attr-defined]
+        query = base.where(col(Meeting.starts_at) <= ctx.now).order_by(
+            col(Meeting.starts_at).desc()
+        )
         meeting = (await ctx.session.execute(query.limit(1))).scalar_one_or_none()
         if meeting is None:
             raise UserError(ctx.t("meetings.no_past"))
@@ -91,7 +94,7 @@ async def find_series(ctx: Context, raw: str | None) -> MeetingSeries:
     all_series = list(
         (
             await ctx.session.execute(
-                select(MeetingSeries).where(MeetingSeries.community_id == community.id)
+                select(MeetingSeries).where(col(MeetingSeries.community_id) == community.id)
             )
         ).scalars()
     )
@@ -117,7 +120,7 @@ def upcoming_parts(meetings: list[Meeting], series: MeetingSeries) -> list[Inlin
     return [p for p in parts if p != ""] + ["."]
 
 
-def in_schedule(schedule: Schedule, instant) -> bool:  # type: ignore[no-untyped-def]
+def in_schedule(schedule: Schedule, instant: datetime) -> bool:
     return schedule.between(instant, instant + timedelta(microseconds=1)) == [instant]
 
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.context import Context, UserError
 from bot.events import OpenForm, Reply, Respond
@@ -41,10 +42,21 @@ log = logging.getLogger(__name__)
 # -- voting ------------------------------------------------------------------------------------
 
 
+def _member_id(ctx: Context) -> int:
+    assert ctx.member is not None  # poll_for_interaction lets only members through
+    return ctx.member.id
+
+
+def _approved(existing: Ballot | None) -> dict[int, int]:
+    choice = decode(existing.choices) if existing else {}
+    assert isinstance(choice, dict)  # an approval ballot is stored as {option: 1}
+    return dict(choice)
+
+
 async def _existing(session: AsyncSession, poll: Poll, member_id: int) -> Ballot | None:
     return (
         await session.execute(
-            select(Ballot).where(Ballot.poll_id == poll.id, Ballot.member_id == member_id)
+            select(Ballot).where(col(Ballot.poll_id) == poll.id, col(Ballot.member_id) == member_id)
         )
     ).scalar_one_or_none()
 
@@ -74,7 +86,7 @@ async def store_ballot(ctx: Context, poll: Poll, choice: Choice) -> bool:
                 updated_at=ctx.now,
             )
             .on_conflict_do_nothing(index_elements=["poll_id", "member_id"])
-            .returning(Ballot.id)
+            .returning(col(Ballot.id))
         )
         if (await ctx.session.execute(stmt)).scalar_one_or_none() is not None:
             await _after_ballot(ctx, poll)
@@ -124,8 +136,8 @@ async def cast(ctx: Context) -> Reply:
         return _confirm(ctx, changed, poll, option.label)
     if method is not Method.APPROVAL:
         raise UserError(ctx.t("core.refuse.stale_button"))
-    existing = await _existing(ctx.session, poll, ctx.member.id)
-    approved = dict(decode(existing.choices)) if existing else {}
+    existing = await _existing(ctx.session, poll, _member_id(ctx))
+    approved = _approved(existing)
     if option.id not in approved and poll.max_choices and len(approved) >= poll.max_choices:
         raise UserError(ctx.t("voting.refuse.approval_max", max=poll.max_choices))
     approved[option.id] = 1
@@ -138,8 +150,8 @@ async def unapprove(ctx: Context) -> Reply:
     poll = await poll_for_interaction(ctx, ctx.action.int_arg(0))
     option = await _option(ctx, poll, ctx.action.int_arg(1))
     check_open(ctx, poll)
-    existing = await _existing(ctx.session, poll, ctx.member.id)
-    approved = dict(decode(existing.choices)) if existing else {}
+    existing = await _existing(ctx.session, poll, _member_id(ctx))
+    approved = _approved(existing)
     if option.id not in approved:
         return await _approval_reply(ctx, poll, approved, False)
     if not poll.allow_change:
@@ -154,7 +166,9 @@ async def unapprove(ctx: Context) -> Reply:
     return await _approval_reply(ctx, poll, approved, True)
 
 
-async def _approval_reply(ctx: Context, poll: Poll, approved: dict, changed: bool) -> Reply:
+async def _approval_reply(
+    ctx: Context, poll: Poll, approved: dict[int, int], changed: bool
+) -> Reply:
     from bot.ui import ActionId, Actions, Button
 
     options = await options_of(ctx.session, poll.id)
@@ -191,7 +205,7 @@ async def open_ballot_form(ctx: Context) -> Reply:
     if method not in FORM_IDS:
         raise UserError(ctx.t("core.refuse.stale_button"))
     options = await options_of(ctx.session, poll.id)
-    existing = await _existing(ctx.session, poll, ctx.member.id)
+    existing = await _existing(ctx.session, poll, _member_id(ctx))
     initial = ""
     if existing is not None:
         initial = _as_typed(method, decode(existing.choices), options)

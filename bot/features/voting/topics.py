@@ -12,6 +12,7 @@ import logging
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.commands import Command, Param, Role
 from bot.context import Context, Services, UserError, background, channel_of, require
@@ -43,8 +44,8 @@ async def open_intake(ctx: Context) -> TopicIntake | None:
     return (
         await ctx.session.execute(
             select(TopicIntake)
-            .where(TopicIntake.community_id == community.id, TopicIntake.status == "open")
-            .order_by(TopicIntake.id.desc())
+            .where(col(TopicIntake.community_id) == community.id, col(TopicIntake.status) == "open")
+            .order_by(col(TopicIntake.id).desc())
             .limit(1)
         )
     ).scalar_one_or_none()
@@ -55,11 +56,11 @@ async def proposals(session: AsyncSession, intake: TopicIntake) -> list[Topic]:
     rows = await session.execute(
         select(Topic)
         .where(
-            Topic.community_id == intake.community_id,
-            Topic.intake_id == intake.id,
-            Topic.status.in_(("proposed", "voting")),
+            col(Topic.community_id) == intake.community_id,
+            col(Topic.intake_id) == intake.id,
+            col(Topic.status).in_(("proposed", "voting")),
         )
-        .order_by(Topic.id)
+        .order_by(col(Topic.id))
     )
     return list(rows.scalars())
 
@@ -109,7 +110,7 @@ def deadline_job_id(intake_id: int) -> str:
 
 
 async def _schedule_deadline(ctx: Context, intake: TopicIntake) -> None:
-    assert intake.id is not None and intake.closes_at is not None
+    assert intake.closes_at is not None
     await ctx.schedule.at(
         deadline_job_id(intake.id),
         intake.closes_at,
@@ -156,8 +157,8 @@ async def reconcile_deadlines(services: Services) -> None:
             (
                 await ctx.session.execute(
                     select(TopicIntake).where(
-                        TopicIntake.status == "open",
-                        TopicIntake.closes_at.is_not(None),
+                        col(TopicIntake.status) == "open",
+                        col(TopicIntake.closes_at).is_not(None),
                     )
                 )
             ).scalars()
@@ -284,8 +285,8 @@ async def list_(ctx: Context) -> Reply:
     backlog = (
         await ctx.session.execute(
             select(Topic)
-            .where(Topic.community_id == community.id, Topic.status == "backlog")
-            .order_by(Topic.support.desc(), Topic.id)
+            .where(col(Topic.community_id) == community.id, col(Topic.status) == "backlog")
+            .order_by(col(Topic.support).desc(), col(Topic.id))
             .limit(25)
         )
     ).scalars()
