@@ -81,6 +81,12 @@ MAX_EVENT_DESCRIPTION = 1000  # scheduled event description: 1,000 characters
 # out may have been made: its retry carries the same nonce, so Discord returns that one.
 REQUEST_TIMEOUT = 5.0
 MAX_NONCE = 25  # Discord: a nonce is at most 25 characters
+# An interaction answer (reply, defer, follow-up) goes to Discord's interaction endpoints,
+# which discord.py calls without a timeout of its own; the token lives 15 minutes, but an
+# answer that has not gone through in this long will not help the member any more.
+ANSWER_TIMEOUT = 10.0
+# Syncing the app commands at start-up: one bulk request per scope.
+SYNC_TIMEOUT = 60.0
 
 _T = Translator()
 POSTED_BELOW = _T("adapters.posted_below")
@@ -246,6 +252,7 @@ class DiscordAdapter:
         limiter: RateLimiter | None = None,
         ack_budget: float = ACK_BUDGET,
         request_timeout: float = REQUEST_TIMEOUT,
+        answer_timeout: float = ANSWER_TIMEOUT,
     ) -> None:
         self._token = token
         self.registry = registry
@@ -256,6 +263,7 @@ class DiscordAdapter:
         self.limiter = limiter or RateLimiter()
         self.ack_budget = ack_budget
         self.request_timeout = request_timeout
+        self.answer_timeout = answer_timeout
         self.t = Translator()
         self.client: _Client | None = None
         self.tree: app_commands.CommandTree | None = None
@@ -301,13 +309,16 @@ class DiscordAdapter:
         assert self.client is not None and self.tree is not None
         self.client.add_dynamic_items(ActionItem)
         try:
-            if self.dev_guild_id:
-                synced = await self.tree.sync(guild=discord.Object(self.dev_guild_id))
-            else:  # global commands may take up to an hour to show up everywhere
-                synced = await self.tree.sync()
+            async with asyncio.timeout(SYNC_TIMEOUT):
+                if self.dev_guild_id:
+                    synced = await self.tree.sync(guild=discord.Object(self.dev_guild_id))
+                else:  # global commands may take up to an hour to show up everywhere
+                    synced = await self.tree.sync()
             log.info("synced %d app command(s)", len(synced))
         except discord.HTTPException as exc:
             log.error("syncing app commands failed (HTTP %s, code %s)", exc.status, exc.code)
+        except TimeoutError:
+            log.error("syncing app commands timed out after %.0f s", SYNC_TIMEOUT)
 
     async def _connect(self) -> None:
         assert self.client is not None
@@ -678,16 +689,22 @@ class DiscordAdapter:
         deferred = False
         if not done:
             try:
-                await self._defer(interaction, kind)
+                async with asyncio.timeout(self.answer_timeout):
+                    await self._defer(interaction, kind)
                 deferred = True
             except discord.HTTPException as exc:
                 log.warning("deferring a %s failed (code %s)", kind, exc.code)
+            except TimeoutError:
+                log.warning("deferring a %s timed out after %.1f s", kind, self.answer_timeout)
         reply = await task
         typed = event.values if isinstance(event, FormSubmitted) else {}
         try:
-            await self._answer(interaction, reply, kind, deferred, typed)
+            async with asyncio.timeout(self.answer_timeout):
+                await self._answer(interaction, reply, kind, deferred, typed)
         except discord.HTTPException as exc:
             log.warning("answering a %s failed (HTTP %s, code %s)", kind, exc.status, exc.code)
+        except TimeoutError:
+            log.warning("answering a %s timed out after %.1f s", kind, self.answer_timeout)
 
     @staticmethod
     def _quiet_defer_ok(interaction: discord.Interaction, kind: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from bot.commands import Command, Param, Role
 from bot.events import Respond
@@ -73,6 +74,34 @@ async def test_cop_help_answers_privately_through_the_app(
     assert "/cop help" in text and "/cop setup" not in text  # a member is not an admin
     assert call.json["data"]["allowed_mentions"] == {"parse": []}
     assert fake.unhandled == []
+
+
+async def test_a_stuck_interaction_answer_is_given_up_after_the_answer_timeout(
+    fake_discord: FakeDiscord, memory_db, clock
+) -> None:
+    # discord.py sets no timeout on interaction answers (aiohttp would wait 300 s); the
+    # adapter gives one up after its own, and the next interaction is answered as usual.
+    fake = fake_discord
+    fake.fail_next("POST", r"/interactions/\d+/[^/]+/callback", status=200, written=True, delay=30)
+    gave_up = asyncio.Event()
+    warnings: list[str] = []
+
+    class Watch(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            warnings.append(record.getMessage())
+            gave_up.set()
+
+    watch = Watch(logging.WARNING)
+    logging.getLogger("adapters.discord").addHandler(watch)
+    try:
+        async with running_bot(fake, memory_db, clock, answer_timeout=0.3):
+            await fake.dispatch("INTERACTION_CREATE", fake.slash_command_interaction("cop help"))
+            await asyncio.wait_for(gave_up.wait(), 5)
+            second = await fake.interact(fake.slash_command_interaction("cop help"))
+    finally:
+        logging.getLogger("adapters.discord").removeHandler(watch)
+    assert warnings == ["answering a command timed out after 0.3 s"]
+    assert second.json["data"]["content"].startswith("What you can do with circlebot here:")
 
 
 async def test_setup_by_a_member_without_manage_server_is_refused_in_one_sentence(
