@@ -452,11 +452,7 @@ class DeliveryWorker:
                     for item in items:
                         result = await session.execute(
                             update(OutboxMessage)
-                            .where(
-                                col(OutboxMessage.id) == item.id,
-                                col(OutboxMessage.status) == "sending",
-                                col(OutboxMessage.claimed_at) == item.claimed_at,
-                            )
+                            .where(_held(item, sending=True))
                             .values(claimed_at=now)
                         )
                         if result.rowcount:  # type: ignore[attr-defined]  # an UPDATE returns a CursorResult
@@ -604,10 +600,7 @@ class DeliveryWorker:
         async with self.db.session() as session:
             await session.execute(
                 update(OutboxMessage)
-                .where(
-                    col(OutboxMessage.id) == item.id,
-                    col(OutboxMessage.claimed_at) == item.claimed_at,
-                )
+                .where(_held(item))
                 .values(
                     step="posted",
                     in_doubt=False,
@@ -628,10 +621,7 @@ class DeliveryWorker:
         async with self.db.session() as session:
             await session.execute(
                 update(OutboxMessage)
-                .where(
-                    col(OutboxMessage.id) == item.id,
-                    col(OutboxMessage.claimed_at) == item.claimed_at,
-                )
+                .where(_held(item))
                 .values(
                     status="pending",
                     step="note",
@@ -657,11 +647,7 @@ class DeliveryWorker:
         async with self.db.session() as session:
             await session.execute(
                 update(OutboxMessage)
-                .where(
-                    col(OutboxMessage.id) == item.id,
-                    col(OutboxMessage.status) == "sending",
-                    col(OutboxMessage.claimed_at) == item.claimed_at,
-                )
+                .where(_held(item, sending=True))
                 .values(
                     status="sent",
                     sent_at=self.clock.now(),
@@ -714,11 +700,7 @@ class DeliveryWorker:
         async with self.db.session() as session:
             await session.execute(
                 update(OutboxMessage)
-                .where(
-                    col(OutboxMessage.id) == item.id,
-                    col(OutboxMessage.status) == "sending",
-                    col(OutboxMessage.claimed_at) == item.claimed_at,
-                )
+                .where(_held(item, sending=True))
                 .values(
                     status="pending",
                     claimed_at=None,
@@ -754,10 +736,7 @@ class DeliveryWorker:
             async with self.db.session() as session:
                 await session.execute(
                     update(OutboxMessage)
-                    .where(
-                        col(OutboxMessage.id) == item.id,
-                        col(OutboxMessage.claimed_at) == item.claimed_at,
-                    )
+                    .where(_held(item))
                     .values(
                         status="pending",
                         claimed_at=None,
@@ -778,14 +757,18 @@ class DeliveryWorker:
         async with self.db.session() as session:
             await session.execute(
                 update(OutboxMessage)
-                .where(
-                    col(OutboxMessage.id) == item.id,
-                    col(OutboxMessage.claimed_at) == item.claimed_at,
-                )
+                .where(_held(item))
                 .values(status="failed", error=reason[:200], **doubt)
             )
             if row.kind == "dm" and err.reason == DM_CLOSED:
                 await _mark_dm_closed(session, row, self.clock.now())
+
+
+def _held(item: Claimed, *, sending: bool = False) -> ColumnElement[bool]:
+    """The row as this worker claimed it, so a newer claim (after a lease ran out) or a
+    re-queue by a newer edit is never overwritten by a stale worker."""
+    held = and_(col(OutboxMessage.id) == item.id, col(OutboxMessage.claimed_at) == item.claimed_at)
+    return and_(held, col(OutboxMessage.status) == "sending") if sending else held
 
 
 DM_CLOSED = "dm_closed"
