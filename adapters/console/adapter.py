@@ -32,6 +32,12 @@ class Posted:
     conversation: ConversationRef
     message: Message
     dm_user: str | None = None
+    # A private (ephemeral) reply in a channel: only this person sees it.
+    private_to: str | None = None
+
+    def seen_by(self) -> str | None:
+        """The one person who can see this message, or None when the whole channel can."""
+        return self.dm_user or self.private_to
 
 
 class ConsoleAdapter:
@@ -75,10 +81,16 @@ class ConsoleAdapter:
                 path.write_bytes(block.content)
                 self.write(f"  saved {path}")
 
-    def remember(self, conv: ConversationRef, msg: Message, dm_user: str | None = None) -> int:
+    def remember(
+        self,
+        conv: ConversationRef,
+        msg: Message,
+        dm_user: str | None = None,
+        private_to: str | None = None,
+    ) -> int:
         number = self._next
         self._next += 1
-        self.posted[number] = Posted(number, conv, msg, dm_user)
+        self.posted[number] = Posted(number, conv, msg, dm_user, private_to)
         return number
 
     async def send(self, to: ConversationRef, msg: Message) -> MessageRef:

@@ -2,10 +2,10 @@
 
 Directives::
 
-    :as NAME [admin]        act as NAME (admin = workspace admin)
+    :as NAME [admin|member] act as NAME; admin/member sets NAME's role until changed
     :in #channel | :in dm   where the next lines happen
     /cop ...                a slash command
-    :press [N] LABEL        press a button (on message N, else the latest with one)
+    :press [N] LABEL        press a button you can see (on message N, else the latest)
     :submit name=value ...  submit the open form; :cancel closes it
     :at 2026-12-01T17:00    move the clock to that local time (script mode)
     :advance 3d4h30m        move the clock forward (script mode)
@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 
 _DURATION = re.compile(r"(\d+)([wdhms])")
 _UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+_ROLES = ("admin", "member")
 
 
 class DirectiveError(ValueError):
@@ -80,7 +81,8 @@ class ConsoleSession:
         self.adapter = adapter
         self.zone = ZoneInfo(zone)
         self.user = "you"
-        self.admin = True
+        # Workspace admins by name: `:as NAME admin` lasts until `:as NAME member`.
+        self.admins: set[str] = {"you"}
         self.channel = "general"
         self.in_dm = False
         self.forms: dict[str, _OpenForm] = {}
@@ -103,6 +105,10 @@ class ConsoleSession:
             self._header_due = True
 
     # -- identity -------------------------------------------------------------------------
+    @property
+    def admin(self) -> bool:
+        return self.user in self.admins
+
     def actor(self) -> Actor:
         return Actor(UserRef("console", WORKSPACE, self.user), self.user, self.admin)
 
@@ -155,7 +161,15 @@ class ConsoleSession:
         who = f"@{self.user}"
         if isinstance(reply, Respond):
             if reply.private or place is None:
-                number = self.adapter.remember(self.place().conversation, reply.message)
+                here = self.place()
+                if here.is_dm:
+                    number = self.adapter.remember(
+                        here.conversation, reply.message, dm_user=self.user
+                    )
+                else:
+                    number = self.adapter.remember(
+                        here.conversation, reply.message, private_to=self.user
+                    )
                 self.adapter.show(f"[private {who}]", reply.message, number)
             else:
                 conv = place.conversation
@@ -176,14 +190,19 @@ class ConsoleSession:
 
     # -- directives -----------------------------------------------------------------------
     async def _d_help(self, _rest: str) -> None:
-        self.adapter.write(__doc__.split("Directives::", 1)[1].rstrip())
+        for line in __doc__.split("Directives::", 1)[1].splitlines():
+            if line.strip():
+                self.adapter.write(line.removeprefix("    "))
 
     async def _d_as(self, rest: str) -> None:
         parts = rest.split()
-        if not parts or len(parts) > 2 or (len(parts) == 2 and parts[1] != "admin"):
-            raise DirectiveError("use :as NAME or :as NAME admin")
+        if not parts or len(parts) > 2 or (len(parts) == 2 and parts[1] not in _ROLES):
+            raise DirectiveError("use :as NAME, :as NAME admin or :as NAME member")
         self.user = parts[0].lstrip("@")
-        self.admin = len(parts) == 2
+        if len(parts) == 2 and parts[1] == "admin":
+            self.admins.add(self.user)
+        elif len(parts) == 2:
+            self.admins.discard(self.user)
 
     async def _d_in(self, rest: str) -> None:
         if rest == "dm":
@@ -203,16 +222,21 @@ class ConsoleSession:
             raise DirectiveError("use :press LABEL or :press N LABEL")
         if number is None:
             candidates = [
-                p for p in reversed(self.adapter.posted.values()) if pressables(p.message)
+                p
+                for p in reversed(self.adapter.posted.values())
+                if pressables(p.message) and p.seen_by() in (None, self.user)
             ]
             if not candidates:
-                raise DirectiveError("no message with buttons yet")
+                raise DirectiveError(f"no message with buttons that @{self.user} can see yet")
             posted = candidates[0]
         else:
             found = self.adapter.posted.get(number)
             if found is None or not pressables(found.message):
                 raise DirectiveError(f"message {number} has no buttons")
             posted = found
+        owner = posted.seen_by()
+        if owner is not None and owner != self.user:
+            raise DirectiveError(f"message {posted.number} was sent to @{owner} only")
         options = pressables(posted.message)
         chosen = [o for o in options if o[0].lower() == label.lower()]
         if not chosen and label.isdigit() and 1 <= int(label) <= len(options):
@@ -222,8 +246,6 @@ class ConsoleSession:
             raise DirectiveError(
                 f"message {posted.number} has no button {label!r} (it has {shown})"
             )
-        if posted.dm_user is not None and posted.dm_user != self.user:
-            raise DirectiveError(f"message {posted.number} was sent to @{posted.dm_user} only")
         _label, action, value = chosen[0]
         if posted.dm_user is not None:
             place = Place(posted.conversation, posted.conversation.channel_id, is_dm=True)
