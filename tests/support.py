@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from adapters.console import run_script
@@ -15,6 +19,33 @@ from storage.db import Database
 
 if TYPE_CHECKING:
     from bot.app import App
+
+CIRCLEBOT = Path(sys.executable).parent / "circlebot"
+"""The installed `circlebot` command, for tests that run it as a real process."""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (for a process to bind)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def slack_http_env(api_url: str, database_url: str, port: int, **extra: str) -> dict[str, str]:
+    """The environment of `circlebot run` in Slack HTTP mode against a fake Web API on
+    `api_url` (no other platform's settings leak in from the test's own environment)."""
+    from tests.fakes.slack_fake import BOT_TOKEN, SIGNING_SECRET
+
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_"))},
+        "DATABASE_URL": database_url,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": api_url,
+        "SLACK_HTTP_HOST": "127.0.0.1",
+        "SLACK_HTTP_PORT": str(port),
+        **extra,
+    }
 
 
 @dataclass

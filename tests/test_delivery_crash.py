@@ -10,10 +10,7 @@ PostgreSQL.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import socket
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -27,19 +24,13 @@ from bot.ports import SystemClock
 from bot.ui import Message
 from storage.db import Database
 from storage.models import OutboxMessage
-from tests.fakes.slack_fake import BOT_TOKEN, SIGNING_SECRET, TEAM_ID, FakeSlackWebAPI
+from tests.fakes.slack_fake import TEAM_ID, FakeSlackWebAPI
+from tests.support import CIRCLEBOT, free_port, slack_http_env
 
 pytestmark = pytest.mark.long
 
-CIRCLEBOT = Path(sys.executable).parent / "circlebot"
 MEMBERS = 300
 LEASE = DEFAULT_LEASE.total_seconds()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _user(i: int) -> str:
@@ -99,16 +90,7 @@ async def test_sigkill_during_a_fan_out_loses_nothing_and_repeats_nothing(
     async with FakeSlackWebAPI(ts_clock=time.time) as fake:
         # Every post is stored at once and answered late: at the kill some are out, unanswered.
         fake.slow_next("chat.postMessage", 0.3, times=None)
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_"))},
-            "DATABASE_URL": db_url,
-            "SLACK_BOT_TOKEN": BOT_TOKEN,
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": fake.base_url,
-            "SLACK_HTTP_HOST": "127.0.0.1",
-            "SLACK_HTTP_PORT": str(_free_port()),
-            "SLACK_MESSAGES_PER_MINUTE": "3000",
-        }
+        env = slack_http_env(fake.base_url, db_url, free_port(), SLACK_MESSAGES_PER_MINUTE="3000")
 
         def posted() -> int:
             return sum(len(m) for m in fake.messages.values())

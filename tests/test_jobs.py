@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -18,9 +16,7 @@ from bot.jobs import Claimed, JobRunner
 from bot.ports import FakeClock, SystemClock
 from storage.db import Database
 from storage.models import Job, JobStatus
-from tests.support import RecordingAdapter, job_ids, schedule_job
-
-CIRCLEBOT = Path(sys.executable).parent / "circlebot"
+from tests.support import CIRCLEBOT, RecordingAdapter, job_ids, schedule_job
 
 
 def _app(db: Database, clock: FakeClock, **jobs) -> App:  # type: ignore[no-untyped-def]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sys
 from pathlib import Path
 
 from adapters.discord import DiscordAdapter
@@ -13,9 +12,9 @@ from bot.cli import platform_adapters
 from bot.config import load_settings
 from bot.features import build_registry
 from tests.fakes.discord_fake import FakeDiscord
+from tests.support import CIRCLEBOT
 
 ROOT = Path(__file__).resolve().parents[2]
-CIRCLEBOT = Path(sys.executable).parent / "circlebot"
 
 
 def test_discord_token_enables_the_adapter_with_its_settings() -> None:

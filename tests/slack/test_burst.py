@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
-import socket
-import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -30,7 +27,6 @@ from storage.db import Database
 from storage.models import Member, OutboxMessage
 from storage.voting import Ballot, Poll, PollOption
 from tests.fakes.slack_fake import (
-    BOT_TOKEN,
     CHANNEL_ID,
     SIGNING_SECRET,
     FakeSlackWebAPI,
@@ -40,18 +36,12 @@ from tests.fakes.slack_fake import (
     sign,
     slash_command_payload,
 )
+from tests.support import CIRCLEBOT, free_port, slack_http_env
 
-CIRCLEBOT = Path(sys.executable).parent / "circlebot"
 ADMIN = "U0ADMIN001"
 OPTIONS = ("Outdoor play", "Family engagement", "Transitions")
 #: What a person is told when the core failed them; none of these may ever come back.
 ERROR_WORDS = ("something went wrong", "nothing was saved", "not saved", "try again")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -76,16 +66,8 @@ async def circlebot_run(
     fake: FakeSlackWebAPI, database_url: str, cwd: Path
 ) -> AsyncIterator[Running]:
     """Start `circlebot run` in HTTP mode on a free port; stop it (and check its log) after."""
-    port = _free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_"))},
-        "DATABASE_URL": database_url,
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": fake.base_url,
-        "SLACK_HTTP_HOST": "127.0.0.1",
-        "SLACK_HTTP_PORT": str(port),
-    }
+    port = free_port()
+    env = slack_http_env(fake.base_url, database_url, port)
     process = await asyncio.create_subprocess_exec(
         str(CIRCLEBOT),
         "run",

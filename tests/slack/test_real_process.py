@@ -8,10 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import socket
-import sys
-from pathlib import Path
 
 from tests.fakes.slack_fake import (
     BOT_TOKEN,
@@ -20,27 +16,12 @@ from tests.fakes.slack_fake import (
     post_signed,
     slash_command_payload,
 )
-
-CIRCLEBOT = Path(sys.executable).parent / "circlebot"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.support import CIRCLEBOT, free_port, slack_http_env
 
 
 async def test_circlebot_run_answers_cop_help_from_the_fake(slack_api, tmp_path):
     port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_"))},
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'circlebot.db'}",
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": slack_api.base_url,
-        "SLACK_HTTP_HOST": "127.0.0.1",
-        "SLACK_HTTP_PORT": str(port),
-    }
+    env = slack_http_env(slack_api.base_url, f"sqlite:///{tmp_path / 'circlebot.db'}", port)
     process = await asyncio.create_subprocess_exec(
         str(CIRCLEBOT),
         "run",

@@ -13,8 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
-import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -25,9 +23,7 @@ from storage.db import Database
 from storage.meetings import MeetingRsvp
 from storage.voting import Ballot, PollOption
 from tests.fakes.slack_fake import (
-    BOT_TOKEN,
     CHANNEL_ID,
-    SIGNING_SECRET,
     FakeSlackWebAPI,
     SlackBody,
     block_actions_payload,
@@ -35,9 +31,8 @@ from tests.fakes.slack_fake import (
     post_signed,
     slash_command_payload,
 )
-from tests.slack.test_real_process import free_port
+from tests.support import CIRCLEBOT, free_port, slack_http_env
 
-CIRCLEBOT = Path(sys.executable).parent / "circlebot"
 ADMIN = "U0ADMIN001"
 MEMBER = "U0MEMBER01"
 
@@ -91,16 +86,7 @@ class Process:
 @contextlib.asynccontextmanager
 async def circlebot_run(fake: FakeSlackWebAPI, db_url: str, cwd: Path) -> AsyncIterator[Process]:
     port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_"))},
-        "DATABASE_URL": db_url,
-        "LOG_LEVEL": "INFO",
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": fake.base_url,
-        "SLACK_HTTP_HOST": "127.0.0.1",
-        "SLACK_HTTP_PORT": str(port),
-    }
+    env = slack_http_env(fake.base_url, db_url, port, LOG_LEVEL="INFO")
     raw = await asyncio.create_subprocess_exec(
         str(CIRCLEBOT), "run", cwd=cwd, env=env, stderr=asyncio.subprocess.PIPE
     )
