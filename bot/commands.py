@@ -10,8 +10,8 @@ person may run. Paths are at most two words deep because Discord allows no more
 
 from __future__ import annotations
 
+import difflib
 import re
-import shlex
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -96,6 +96,85 @@ class Command:
 
 class ParseError(ValueError):
     """Command text that does not fit; `str()` is one user-facing sentence."""
+
+
+@dataclass(frozen=True)
+class Token:
+    """One word of command text; `option` is the name of an unquoted ``name=`` it starts with."""
+
+    text: str
+    option: str | None = None
+
+    @property
+    def word(self) -> str:
+        """The word as typed, without its quotes."""
+        return f"{self.option}={self.text}" if self.option else self.text
+
+
+_OPTION_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+_SPACE = " \t\n"
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split like `shlex.split` (POSIX quotes and backslashes), remembering unquoted ``name=``.
+
+    ``close="in 2 days"`` is an option; ``"close=in 2 days"`` and ``\\close=...`` are text.
+    Raises `ValueError` for an unclosed quote or a trailing backslash.
+    """
+    tokens: list[Token] = []
+    chars: list[str] = []
+    quoted: list[bool] = []
+    started = False
+    i, n = 0, len(text)
+
+    def finish() -> None:
+        word = "".join(chars)
+        eq = word.find("=")
+        option = None
+        if eq > 0 and not any(quoted[: eq + 1]) and _OPTION_NAME.fullmatch(word[:eq]):
+            option = word[:eq].lower()
+        tokens.append(Token(word[eq + 1 :] if option else word, option))
+        chars.clear()
+        quoted.clear()
+
+    while i < n:
+        c = text[i]
+        if c in _SPACE:
+            if started:
+                finish()
+                started = False
+            i += 1
+            continue
+        started = True
+        if c == "\\":
+            if i + 1 >= n:
+                raise ValueError("no escaped character")
+            chars.append(text[i + 1])
+            quoted.append(True)
+            i += 2
+        elif c in "'\"":
+            end = i + 1
+            while True:
+                if end >= n:
+                    raise ValueError("no closing quotation")
+                if c == '"' and text[end] == "\\" and end + 1 < n and text[end + 1] in '"\\':
+                    chars.append(text[end + 1])
+                    quoted.append(True)
+                    end += 2
+                    continue
+                if text[end] == c:
+                    break
+                chars.append(text[end])
+                quoted.append(True)
+                end += 1
+            i = end + 1
+        else:
+            chars.append(c)
+            quoted.append(False)
+            i += 1
+    if started:
+        finish()
+    return tokens
 
 
 _MENTION = re.compile(r"^<@!?([A-Za-z0-9]+)(?:\|[^>]*)?>$")
@@ -185,15 +264,17 @@ class Registry:
     def parse(self, text: str, t: Translator) -> tuple[Command, dict[str, str]]:
         """Split ``"facilitator add @ben"`` into the command and its raw parameters.
 
-        Parameters may be positional or ``name=value``; quotes group words.
+        Parameters may be positional or ``name=value``; quotes group words. An unquoted
+        ``name=`` must name a parameter of the command, once: a misspelled option is refused,
+        never read as text (quote it, ``"a=b"``, to mean the text).
         """
         try:
-            tokens = shlex.split(clean(text, multiline=True))
+            tokens = tokenize(clean(text, multiline=True))
         except ValueError:
             raise ParseError(t("core.parse.quotes")) from None
         if not tokens:
-            tokens = ["help"]
-        words = [w.lower() for w in tokens[:MAX_PATH]]
+            tokens = [Token("help")]
+        words = [w.word.lower() for w in tokens[:MAX_PATH]]
         cmd = None
         for depth in range(min(MAX_PATH, len(words)), 0, -1):
             cmd = self.commands.get(tuple(words[:depth]))
@@ -205,19 +286,22 @@ class Registry:
             if any(path[0] == group for path in self.commands):
                 subs = sorted(c.path[-1] for c in self.groups()[group] if len(c.path) > 1)
                 raise ParseError(t("core.parse.unknown_sub", group=group, subs=", ".join(subs)))
-            raise ParseError(t("core.parse.unknown", word=tokens[0][:40]))
+            raise ParseError(t("core.parse.unknown", word=tokens[0].word[:40]))
         return cmd, self._bind(cmd, tokens, t)
 
-    def _bind(self, cmd: Command, tokens: list[str], t: Translator) -> dict[str, str]:
+    def _bind(self, cmd: Command, tokens: list[Token], t: Translator) -> dict[str, str]:
         by_name = {p.name: p for p in cmd.params}
         values: dict[str, str] = {}
         positional: list[str] = []
         for tok in tokens:
-            name, sep, value = tok.partition("=")
-            if sep and name.lower() in by_name:
-                values[name.lower()] = value
+            if tok.option is None:
+                positional.append(tok.text)
+            elif tok.option not in by_name:
+                raise ParseError(unknown_option(cmd, tok.option, t))
+            elif tok.option in values:
+                raise ParseError(t("core.parse.twice", name=tok.option))
             else:
-                positional.append(tok)
+                values[tok.option] = tok.text
         free = [p for p in cmd.params if p.name not in values and not p.keyword]
         for i, p in enumerate(free):
             if not positional:
@@ -234,10 +318,22 @@ class Registry:
         return validate_params(cmd, values, t)
 
 
+def unknown_option(cmd: Command, name: str, t: Translator) -> str:
+    """One sentence refusing ``name=``, naming the nearest parameter of `cmd` if one is close."""
+    shown = name[:30]
+    near = difflib.get_close_matches(name, [p.name for p in cmd.params], n=1, cutoff=0.75)
+    if near:
+        return t("core.parse.unknown_option_near", name=shown, near=near[0])
+    if not cmd.params:
+        return t("core.parse.unknown_option_none", name=shown, command=cmd.name)
+    return t("core.parse.unknown_option", name=shown, command=cmd.name, usage=cmd.usage())
+
+
 def validate_params(cmd: Command, raw: dict[str, str], t: Translator) -> dict[str, str]:
     """Clean every value (`bot.text.clean`), then check required, length, choices and ints.
 
-    Lengths count the cleaned text, and whitespace-only is missing. Also used for Discord,
+    Lengths count the cleaned text; a parameter given but empty (``name=""``, only spaces)
+    is refused rather than ignored, one left out is missing. Also used for Discord,
     whose options arrive already split, and again by the dispatcher for every command, so
     checking twice changes nothing.
     """
@@ -245,6 +341,8 @@ def validate_params(cmd: Command, raw: dict[str, str], t: Translator) -> dict[st
     for p in cmd.params:
         value = clean(raw.get(p.name), multiline=p.multiline)
         if not value:
+            if raw.get(p.name) is not None:
+                raise ParseError(t("core.parse.empty", name=p.name))
             if p.required:
                 raise ParseError(t("core.parse.missing", name=p.name, usage=cmd.usage()))
             continue
@@ -258,7 +356,10 @@ def validate_params(cmd: Command, raw: dict[str, str], t: Translator) -> dict[st
         if p.kind == "int" and not re.fullmatch(r"[0-9]{1,9}", value):
             raise ParseError(t("core.parse.int", name=p.name, value=value[:40]))
         if p.kind == "user":
-            value = normalise_user(value)
+            typed, value = value, normalise_user(value)
+            # "@" alone, or a mention with nobody in it ("<@>", "<@|ana>").
+            if not value or value.startswith("<@"):
+                raise ParseError(t("core.parse.no_user", value=typed[:40]))
         out[p.name] = value.lower() if p.choices else value
     return out
 

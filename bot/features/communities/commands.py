@@ -63,24 +63,29 @@ async def setup(ctx: Context) -> Reply:
 
 async def settings(ctx: Context) -> Reply:
     community = ctx.require_community()
-    if "name" in ctx.params:
-        community.name = ctx.params["name"][:100]
-    if "timezone" in ctx.params:
-        community.timezone = check_zone(ctx.t, ctx.params["timezone"])
-    if "language" in ctx.params:
-        community.language = check_language(ctx, ctx.params["language"])
+    wanted = {
+        "name": ctx.params["name"][:100] if "name" in ctx.params else community.name,
+        "timezone": check_zone(ctx.t, ctx.params["timezone"])
+        if "timezone" in ctx.params
+        else community.timezone,
+        "language": check_language(ctx, ctx.params["language"])
+        if "language" in ctx.params
+        else community.language,
+    }
+    current = {
+        "name": community.name,
+        "timezone": community.timezone,
+        "language": community.language,
+    }
+    if wanted == current:
+        key = "communities.settings_same" if ctx.params else "communities.settings_nothing"
+        raise UserError(ctx.t(key, **current))
+    community.name = wanted["name"]
+    community.timezone = wanted["timezone"]
+    community.language = wanted["language"]
     ctx.session.add(community)
     ctx.t = translator(community.language)
-    return Respond(
-        Message(
-            text=ctx.t(
-                "communities.settings_done",
-                name=community.name,
-                timezone=community.timezone,
-                language=community.language,
-            )
-        )
-    )
+    return Respond(Message(text=ctx.t("communities.settings_done", **wanted)))
 
 
 async def about(ctx: Context) -> Reply:
