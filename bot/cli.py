@@ -8,16 +8,20 @@ import logging
 import sys
 from collections.abc import Sequence
 from datetime import datetime
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from bot import jobs
 from bot.app import App
 from bot.commands import Registry
-from bot.config import Settings, SettingsError, load_settings
+from bot.config import Settings, SettingsError, StartupError, load_settings
 from bot.features import build_registry
 from bot.ports import ChatAdapter, FakeClock, SystemClock
-from storage.db import Database
+from storage.db import Database, is_memory_sqlite
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="circlebot", description="A chat companion for communities of practice."
     )
+    parser.add_argument("--version", action="version", version=f"circlebot {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="start on the platforms configured (the console when none are)")
     console = sub.add_parser("console", help="talk to circlebot in this terminal")
@@ -53,6 +58,56 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    try:
+        return version("circlebot")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "unknown"
+
+
+class _DropMessages(logging.Filter):
+    """Drops the records whose message starts with one of `prefixes`."""
+
+    def __init__(self, *prefixes: str) -> None:
+        super().__init__()
+        self.prefixes = prefixes
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(self.prefixes)
+
+
+def _quiet_known_warnings() -> None:
+    """Silence start-up warnings that are expected and say nothing to an operator."""
+    # bolt reads SLACK_BOT_TOKEN from the environment itself and warns that the client we
+    # give it (built from the same token) wins; that is the intent.
+    logging.getLogger("slack_bolt.AsyncApp").addFilter(
+        _DropMessages("As you gave `client` as well, `token` will be unused")
+    )
+    # circlebot never joins voice channels, so discord.py's voice libraries are not installed.
+    logging.getLogger("discord.client").addFilter(
+        _DropMessages("PyNaCl is not installed", "davey is not installed")
+    )
+
+
+async def _opened(url: str) -> Database:
+    """The database at `url`, once a connection has worked; else one line saying why."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and not is_memory_sqlite(url):
+        folder = Path(parsed.database).parent
+        if not folder.is_dir():
+            raise StartupError(f"cannot open the SQLite database: folder {folder} does not exist")
+    db = Database(url)
+    try:
+        async with db.engine.connect():
+            pass
+    except (DBAPIError, OSError) as err:
+        await db.dispose()
+        cause = err.orig if isinstance(err, DBAPIError) else err
+        first = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+        raise StartupError(f"cannot open the database: {first}") from None
+    return db
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -66,6 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    _quiet_known_warnings()
     try:
         if args.command == "db":
             return asyncio.run(_upgrade(args.db or settings.database_url))
@@ -79,6 +135,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as err:
         print(f"circlebot: {err}", file=sys.stderr)
         return 2
+    except StartupError as err:
+        print(f"circlebot: {err}", file=sys.stderr)
+        return 1
 
 
 async def _jobs(args: argparse.Namespace, url: str) -> int:
@@ -88,7 +147,7 @@ async def _jobs(args: argparse.Namespace, url: str) -> int:
     if args.action == "retry" and not (args.ids or args.all):
         print("circlebot: say which jobs to retry (their ids) or --all", file=sys.stderr)
         return 2
-    db = Database(url)
+    db = await _opened(url)
     try:
         await db.upgrade()
         async with db.session() as session:
@@ -115,7 +174,7 @@ async def _jobs(args: argparse.Namespace, url: str) -> int:
 
 
 async def _upgrade(url: str) -> int:
-    db = Database(url)
+    db = await _opened(url)
     await db.upgrade()
     await db.dispose()
     print("circlebot: database is up to date")
@@ -125,6 +184,8 @@ async def _upgrade(url: str) -> int:
 def platform_adapters(settings: Settings, registry: Registry) -> list[ChatAdapter]:
     """The adapters whose tokens are configured (none means: use the console)."""
     adapters: list[ChatAdapter] = []
+    if gap := settings.slack_gap():
+        raise SettingsError(f"Slack is not fully configured: {gap}")
     if settings.slack_enabled:
         try:
             from adapters.slack import build_slack_adapter
@@ -146,15 +207,21 @@ async def _run(settings: Settings) -> int:
     registry = build_registry()
     adapters = platform_adapters(settings, registry)
     if not adapters:
+        db = await _opened(settings.database_url)
         logging.getLogger().setLevel(logging.WARNING)  # keep the console readable
         print("circlebot: no Slack or Discord tokens configured; starting the console.")
         print("Type :help for console directives, /cop help for commands, Ctrl-D to quit.")
-        return await _interactive(Database(settings.database_url), settings, zone="UTC")
-    db = Database(settings.database_url)
+        return await _interactive(db, settings, zone="UTC")
+    db = await _opened(settings.database_url)
     app = App(
         db, SystemClock(), adapters, default_timezone=settings.default_timezone, registry=registry
     )
-    await app.start()
+    try:
+        await app.start()
+    except StartupError:
+        await app.stop()
+        await db.dispose()
+        raise
     log.info("circlebot running on %s", ", ".join(a.platform for a in adapters))
     try:
         await asyncio.Event().wait()
@@ -171,7 +238,7 @@ async def _console(args: argparse.Namespace, settings: Settings, interactive: bo
         print(f"circlebot: --tz {args.tz!r} is not an IANA time zone", file=sys.stderr)
         return 2
     if interactive and not args.start:
-        db = Database(args.db or settings.database_url)
+        db = await _opened(args.db or settings.database_url)
         return await _interactive(db, settings, zone=args.tz, files=_files(args.files))
     try:
         start = datetime.fromisoformat(args.start or DEFAULT_START)
@@ -180,7 +247,7 @@ async def _console(args: argparse.Namespace, settings: Settings, interactive: bo
         return 2
     if start.tzinfo is None:
         start = start.replace(tzinfo=ZoneInfo(args.tz))
-    db = Database(args.db or MEMORY_DB)
+    db = await _opened(args.db or MEMORY_DB)
     if args.script in (None, "-"):
         lines = sys.stdin.read().splitlines()
     else:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 from zoneinfo import available_timezones
 
@@ -100,7 +102,32 @@ class Settings(BaseSettings):
 
     @property
     def slack_enabled(self) -> bool:
-        return bool(self.slack_bot_token or self.slack_client_id)
+        """Any Slack credential counts, so a half configuration is refused, not ignored."""
+        return any(
+            (
+                self.slack_bot_token,
+                self.slack_app_token,
+                self.slack_signing_secret,
+                self.slack_client_id,
+                self.slack_client_secret,
+            )
+        )
+
+    def slack_gap(self) -> str | None:
+        """What a half Slack configuration lacks, in one phrase; None when nothing obvious."""
+        if bool(self.slack_client_id) != bool(self.slack_client_secret):
+            given, missing = ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
+            if self.slack_client_secret:
+                given, missing = missing, given
+            return f"{given} is set without {missing} (installs need both)"
+        if self.slack_app_token and not self.slack_bot_token:
+            return "SLACK_APP_TOKEN is set without SLACK_BOT_TOKEN (Socket Mode needs both)"
+        if self.slack_signing_secret and not (self.slack_bot_token or self.slack_client_id):
+            return (
+                "SLACK_SIGNING_SECRET is set without SLACK_BOT_TOKEN "
+                "(or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET for installs)"
+            )
+        return None
 
     @property
     def discord_enabled(self) -> bool:
@@ -111,8 +138,42 @@ class SettingsError(Exception):
     """One line naming the setting that is wrong, without its value."""
 
 
+class StartupError(Exception):
+    """One line saying what could not be reached or opened at start (a database, an API)."""
+
+
+def unreachable_reason(err: BaseException) -> str:
+    """A few words for why a connection failed (aiohttp keeps the OS error aside)."""
+    os_error = getattr(err, "os_error", None)
+    if isinstance(os_error, OSError) and os_error.strerror:
+        return os_error.strerror
+    if isinstance(err, TimeoutError):
+        return "timed out"
+    return str(err).splitlines()[0] if str(err) else type(err).__name__
+
+
+def check_env_file(path: str | os.PathLike[str]) -> None:
+    """A `.env` that exists but cannot be read is an error, not silently no settings."""
+    env = Path(path)
+    if not os.path.lexists(env):
+        return
+    if env.is_symlink() and not env.exists():
+        raise SettingsError(f"{env} is a link to a file that does not exist")
+    if env.is_dir():
+        raise SettingsError(f"{env} is a folder; settings go in a file of NAME=value lines")
+    try:
+        env.read_bytes().decode("utf-8")
+    except OSError as err:
+        raise SettingsError(f"cannot read {env}: {err.strerror}") from None
+    except UnicodeDecodeError:
+        raise SettingsError(f"{env} is not UTF-8 text") from None
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Read settings; raise `SettingsError` with one line per problem (values never echoed)."""
+    env_file = overrides.get("_env_file", Settings.model_config.get("env_file"))
+    if isinstance(env_file, (str, os.PathLike)):
+        check_env_file(env_file)
     try:
         return Settings(**overrides)
     except ValidationError as err:

@@ -41,6 +41,7 @@ from adapters.discord.render import (
     render,
 )
 from bot.commands import Command, ParseError, Registry, command_args, validate_params
+from bot.config import StartupError, unreachable_reason
 from bot.events import (
     Ack,
     ActionClicked,
@@ -300,7 +301,17 @@ class DiscordAdapter:
             self.tree.add_command(cop, guild=discord.Object(self.dev_guild_id))
         else:
             self.tree.add_command(cop)
-        await self.client.login(self._token)
+        try:
+            await self.client.login(self._token)
+        except (aiohttp.ClientConnectionError, TimeoutError) as err:
+            await self.client.close()
+            raise StartupError(
+                f"cannot reach the Discord API at {self.api_url} ({unreachable_reason(err)}); "
+                "check DISCORD_API_URL and the network"
+            ) from None
+        except discord.LoginFailure:
+            await self.client.close()
+            raise StartupError("Discord refused DISCORD_TOKEN; copy the bot token again") from None
         self._task = asyncio.create_task(self._connect(), name="discord-gateway")
         log.info("discord adapter started")
 

@@ -25,6 +25,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.app.async_server import AsyncSlackAppServer
@@ -55,6 +56,7 @@ from adapters.slack.render import (
     render_message,
 )
 from bot.commands import ParseError, Registry
+from bot.config import StartupError, unreachable_reason
 from bot.events import (
     Actor,
     CommandInvoked,
@@ -252,6 +254,7 @@ class SlackAdapter:
         self.bolt = self.build_bolt()
         if self.mode == "socket":
             # SocketModeClient must be created inside the running loop.
+            await self._check_reachable()
             self._socket = AsyncSocketModeHandler(self.bolt, app_token=self.config.app_token)
             await self._socket.connect_async()
             log.info("slack: connected in Socket Mode")
@@ -276,6 +279,18 @@ class SlackAdapter:
                 self.config.http_path,
                 " (OAuth installs at /slack/install)" if self.config.oauth else "",
             )
+
+    async def _check_reachable(self) -> None:
+        """Socket Mode's client would retry an unreachable API forever, with tracebacks."""
+        try:
+            await self.client.auth_test()
+        except (aiohttp.ClientConnectionError, TimeoutError) as err:
+            raise StartupError(
+                f"cannot reach the Slack API at {self.config.api_url} "
+                f"({unreachable_reason(err)}); check SLACK_API_URL and the network"
+            ) from None
+        except SlackApiError:
+            pass  # reachable; Socket Mode reports its own refusal
 
     async def stop(self) -> None:
         if self._socket is not None:
