@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -20,7 +20,9 @@ from bot.app import App
 from bot.commands import Registry
 from bot.config import Settings, SettingsError, StartupError, load_settings
 from bot.features import build_registry
+from bot.i18n import translator
 from bot.ports import ChatAdapter, FakeClock, SystemClock
+from bot.zones import ZoneRefused, canonical_zone
 from storage.db import Database, is_memory_sqlite
 
 log = logging.getLogger(__name__)
@@ -233,9 +235,10 @@ async def _run(settings: Settings) -> int:
 
 async def _console(args: argparse.Namespace, settings: Settings, interactive: bool) -> int:
     try:
-        ZoneInfo(args.tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        print(f"circlebot: --tz {args.tz!r} is not an IANA time zone", file=sys.stderr)
+        args.tz = canonical_zone(args.tz)
+    except ZoneRefused as refused:
+        reason = translator("en")(refused.key, **refused.values)
+        print(f"circlebot: --tz: {reason}", file=sys.stderr)
         return 2
     if interactive and not args.start:
         db = await _opened(args.db or settings.database_url)

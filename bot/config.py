@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any
-from zoneinfo import available_timezones
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+
+from bot.zones import ZoneRefused, canonical_zone
 
 
 class Settings(BaseSettings):
@@ -59,9 +60,13 @@ class Settings(BaseSettings):
     @field_validator("default_timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        if value not in available_timezones():
-            raise ValueError("must be an IANA time zone such as America/New_York")
-        return value
+        try:
+            return canonical_zone(value)
+        except ZoneRefused as refused:
+            # No value echoed, as for every setting; the suggestion says what was probably meant.
+            message = "must be an IANA time zone such as America/New_York, not an offset"
+            hint = refused.values.get("suggestion")
+            raise ValueError(f"{message}; did you mean {hint}?" if hint else message) from None
 
     @field_validator("slack_bot_token")
     @classmethod

@@ -15,7 +15,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
-from zoneinfo import available_timezones
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -23,13 +22,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from bot.commands import Registry, Role
-from bot.events import ActionClicked, Actor, ConversationRef, Event, FormSubmitted, Place
+from bot.events import (
+    ActionClicked,
+    Actor,
+    CommandInvoked,
+    ConversationRef,
+    Event,
+    FormSubmitted,
+    MemberJoined,
+    Place,
+)
 from bot.hooks import HOOKS
 from bot.i18n import Translator, translator
 from bot.jobs import Claimed, Schedule
 from bot.outbox import BoundOutbox, Outbox
 from bot.ports import Capabilities, Clock
 from bot.ui import ActionId
+from bot.zones import ZoneRefused, canonical_zone
 from storage.db import Database
 from storage.models import Community, Member, MemberRole
 
@@ -186,6 +195,9 @@ class Context:
             raise UserError(self.t(elsewhere, community=community.name))
         member = await find_member(self.session, community.id, self.actor.user.user_id)
         self.community, self.member = community, member
+        if member is not None and member.role == MemberRole.LEFT and not self._rejoins():
+            self.community, self.member = None, None
+            raise UserError(self.t("core.refuse.left"))
         if not self.is_member():
             may_join = self.may_join if join is None else join
             if not (may_join and at_home):
@@ -196,17 +208,34 @@ class Context:
         return community
 
     async def join(self) -> None:
-        """Make the actor a member of the current community (again, if they had left)."""
+        """Make the actor a member of the current community on first use.
+
+        Leaving sticks: someone who left comes back only by `/cop join` or by entering the
+        channel again (`_rejoins`); anything else they try is refused in one sentence. A
+        workspace admin who left keeps their admin rights without becoming a member again.
+        """
         if self.community is None:
             return
         if self.member is None:
             self.member = await add_member(self.session, self.community, self.actor, self.now)
-            self.just_joined = True
-        elif self.member.role == MemberRole.LEFT:
-            self.member.role = MemberRole.MEMBER
-            self.member.joined_at = self.now
-            self.session.add(self.member)
-            self.just_joined = True
+            self.just_joined = self.member.role != MemberRole.LEFT
+        if self.member.role != MemberRole.LEFT:
+            return
+        if not self._rejoins():
+            if self.event is not None and self.actor.is_admin:
+                return
+            raise UserError(self.t("core.refuse.left"))
+        self.member.role = MemberRole.MEMBER
+        self.member.joined_at = self.now
+        self.session.add(self.member)
+        self.just_joined = True
+
+    def _rejoins(self) -> bool:
+        """Whether this event brings back a member who left: `/cop join`, or entering the channel."""
+        event = self.event
+        if isinstance(event, MemberJoined):
+            return True
+        return isinstance(event, CommandInvoked) and event.path == ("join",)
 
     def channel(self) -> ConversationRef:
         """The community's home channel."""
@@ -242,14 +271,11 @@ def channel_of(community: Community) -> ConversationRef:
 
 
 def check_zone(t: Translator, zone: str) -> str:
-    """The zone's canonical IANA name, or a one-sentence refusal."""
-    zones = available_timezones()
-    if zone in zones:
-        return zone
-    lowered = {z.lower(): z for z in zones}
-    if zone.lower() in lowered:
-        return lowered[zone.lower()]
-    raise UserError(t("core.refuse.bad_zone", zone=zone[:60]))
+    """The zone's accepted IANA name (`bot.zones`), or a one-sentence refusal with a suggestion."""
+    try:
+        return canonical_zone(zone)
+    except ZoneRefused as refused:
+        raise UserError(t(refused.key, **refused.values)) from None
 
 
 async def find_member(session: AsyncSession, community_id: int, user_id: str) -> Member | None:
@@ -265,7 +291,10 @@ async def find_member(session: AsyncSession, community_id: int, user_id: str) ->
 async def add_member(
     session: AsyncSession, community: Community, actor: Actor, now: datetime
 ) -> Member:
-    """Insert the member, or find the row a simultaneous first click just wrote (an upsert)."""
+    """Insert the member, or find the row a simultaneous first click just wrote (an upsert).
+
+    A row found there keeps its role, "left" included: `Context.join` decides about that.
+    """
     assert community.id is not None
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     await session.execute(
@@ -281,10 +310,6 @@ async def add_member(
     )
     member = await find_member(session, community.id, actor.user.user_id)
     assert member is not None
-    if member.role == MemberRole.LEFT:
-        member.role = MemberRole.MEMBER
-        member.joined_at = now
-        session.add(member)
     return member
 
 

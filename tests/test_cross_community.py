@@ -426,7 +426,7 @@ async def test_a_button_is_refused_outside_its_community(world: World, kind: str
         # (b) in a DM, by people who are not members of Alpha
         ("nia in a DM", press("nia", button, "dm"), not_member),
         ("bob in a DM", press("bob", button, "dm"), not_member),
-        ("lee (left Alpha) in a DM", press("lee", button, "dm"), not_member),
+        ("lee (left Alpha) in a DM", press("lee", button, "dm"), T("core.refuse.left")),
         # another workspace of the same platform
         (
             "amy of workspace W2",
@@ -505,7 +505,7 @@ async def test_a_form_is_refused_outside_its_community(world: World, form_id: st
         # (b) from a DM by people who are not members of Alpha
         ("nia in a DM", submit("nia", mine, "dm"), not_member),
         ("bob in a DM", submit("bob", mine, "dm"), not_member),
-        ("lee (left Alpha) in a DM", submit("lee", mine, "dm"), not_member),
+        ("lee (left Alpha) in a DM", submit("lee", mine, "dm"), T("core.refuse.left")),
         # (c) from Alpha's channel by non-members: a form never makes a member
         ("bob in Alpha's channel", submit("bob", mine, "CA"), not_member),
         ("nia in Alpha's channel", submit("nia", mine, "CA"), not_member),

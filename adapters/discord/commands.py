@@ -15,13 +15,13 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal
-from zoneinfo import available_timezones
 
 import discord
 from discord import app_commands
 
 from bot.commands import Command, Param, Registry
 from bot.i18n import Translator
+from bot.zones import accepted_zones
 
 log = logging.getLogger(__name__)
 
@@ -37,13 +37,14 @@ OnCommand = Callable[[discord.Interaction, Command, dict[str, Any]], Awaitable[N
 OnText = Callable[[discord.Interaction, Command | None, dict[str, Any]], Awaitable[None]]
 AppCommand = app_commands.Command[Any, ..., None]
 
-_ZONES = sorted(available_timezones())
+# Only names the core accepts, so a suggestion is never refused after it is picked.
+_ZONES = accepted_zones()
 
 
 async def zone_autocomplete(
     _interaction: discord.Interaction, current: str
 ) -> list[app_commands.Choice[str]]:
-    """IANA zones containing what was typed (Discord shows at most 25 suggestions)."""
+    """Accepted IANA zones containing what was typed (Discord shows at most 25 suggestions)."""
     needle = current.lower().replace(" ", "_")
     found = [z for z in _ZONES if needle in z.lower()][:MAX_CHOICES]
     return [app_commands.Choice(name=z, value=z) for z in found]
