@@ -83,13 +83,24 @@ class Command:
         return " ".join(self.path)
 
     def usage(self) -> str:
+        """``/cop meeting series SCHEDULE [title=] [dm=yes|no]``: the form help and README show.
+
+        Leading parameters that are given in order show as NAME; once one is an optional
+        ``name=value`` (or keyword-only), the rest show as ``name=`` too.
+        """
         parts = ["/cop", *self.path]
-        for p in self.params:
-            shown = p.name.upper()
-            if p.choices:
-                shown = "|".join(p.choices)
-            if p.keyword:
-                shown = f"{p.name}={shown}"
+        in_order = True
+        last = len(self.params) - 1
+        for i, p in enumerate(self.params):
+            takes_rest = p.rest or i == last and p.kind == "text"
+            in_order = in_order and not p.keyword and (i == 0 or p.required or takes_rest)
+            choices = "|".join(p.choices)
+            if in_order:
+                shown = choices or p.name.upper()
+            elif p.required:
+                shown = f"{p.name}={choices or p.name.upper()}"
+            else:
+                shown = f"{p.name}={choices}"
             parts.append(shown if p.required else f"[{shown}]")
         return " ".join(parts)
 
@@ -201,6 +212,8 @@ class Registry:
     emits: set[str] = field(default_factory=set)
     features: list[str] = field(default_factory=list)
     home: ActionHandler | None = None
+    # Which feature declared each command, so help can group them by job.
+    owners: dict[tuple[str, ...], str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, features: Sequence[Feature]) -> Registry:
@@ -218,6 +231,7 @@ class Registry:
         self.features.append(feature.name)
         for cmd in feature.commands:
             self.command(cmd)
+            self.owners[cmd.path] = feature.name
         for key, action in feature.actions.items():
             name, _, verb = key.partition(":")
             if not verb or (name, verb) in self.actions:
@@ -261,6 +275,28 @@ class Registry:
             out.setdefault(cmd.path[0], []).append(cmd)
         return out
 
+    def suggest(self, words: Sequence[str]) -> str | None:
+        """The command or group name nearest to mistyped `words` (``meetng list``), if close."""
+        names = sorted({c.name for c in self.commands.values()} | set(self.groups()))
+        typed = " ".join(w.lower() for w in words[:MAX_PATH])
+        near = difflib.get_close_matches(typed, names, n=1, cutoff=0.6)
+        if not near and len(words) > 1:
+            near = difflib.get_close_matches(words[0].lower(), names, n=1, cutoff=0.6)
+        return near[0] if near else None
+
+    def unknown(self, words: Sequence[str], t: Translator) -> str:
+        """One sentence refusing a command that does not exist, with the nearest one if any."""
+        group, near = words[0], self.suggest(words)
+        if group in self.groups():
+            if len(words) > 1 and near and near.startswith(f"{group} "):
+                return t("core.parse.unknown_sub_near", group=group, sub=words[1][:40], near=near)
+            subs = sorted(c.path[-1] for c in self.groups()[group] if len(c.path) > 1)
+            return t("core.parse.unknown_sub", group=group, subs=", ".join(subs))
+        if near:
+            typed = " ".join(words[: near.count(" ") + 1])
+            return t("core.parse.unknown_near", word=typed[:40], near=near)
+        return t("core.parse.unknown", word=group[:40])
+
     def parse(self, text: str, t: Translator) -> tuple[Command, dict[str, str]]:
         """Split ``"facilitator add @ben"`` into the command and its raw parameters.
 
@@ -282,11 +318,7 @@ class Registry:
                 tokens = tokens[depth:]
                 break
         if cmd is None:
-            group = words[0]
-            if any(path[0] == group for path in self.commands):
-                subs = sorted(c.path[-1] for c in self.groups()[group] if len(c.path) > 1)
-                raise ParseError(t("core.parse.unknown_sub", group=group, subs=", ".join(subs)))
-            raise ParseError(t("core.parse.unknown", word=tokens[0].word[:40]))
+            raise ParseError(self.unknown(words, t))
         return cmd, self._bind(cmd, tokens, t)
 
     def _bind(self, cmd: Command, tokens: list[Token], t: Translator) -> dict[str, str]:

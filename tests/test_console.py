@@ -74,7 +74,7 @@ async def test_refusals_are_one_private_sentence() -> None:
         '[private @ana] "Europe/Mars" is not a time zone I know; use an IANA name such as '
         "America/New_York.",
         '[private @ana] I can speak en so far, not "klingon".',
-        "[private @ana] Please give name; the form is: /cop setup NAME [TIMEZONE] [LANGUAGE]",
+        "[private @ana] Please give name; the form is: /cop setup NAME [timezone=] [language=]",
         '[private @ana] "/cop facilitator" needs one of: add, remove.',
         '[private @ana] I don\'t know the command "frobnicate"; try /cop help.',
         '[private @ana] A quote is not closed; put the text in matching "double quotes".',
@@ -137,7 +137,7 @@ def test_circlebot_console_reads_a_script_from_stdin() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "[private @ana] What you can do with circlebot here:" in result.stdout
-    assert "/cop setup NAME [TIMEZONE] [LANGUAGE]" in result.stdout
+    assert "/cop setup NAME [timezone=] [language=]" in result.stdout
     assert result.stderr == ""
 
 

@@ -14,7 +14,7 @@ from sqlmodel import col
 from bot.commands import Command, Param, Role
 from bot.context import Context, UserError, check_zone, find_member
 from bot.events import Reply, Respond
-from bot.i18n import available_languages, translator
+from bot.i18n import available_languages, load_catalog, translator
 from bot.ui import Mention, Message, Section
 from storage.models import Community, Member, MemberRole
 
@@ -216,31 +216,80 @@ async def facilitator_remove(ctx: Context) -> Reply:
     return Respond(Message(text=text), private=False)
 
 
-async def help_(ctx: Context) -> Reply:
-    """Lists only what the asker may run here, grouped as the registry declares it."""
-    # Someone not yet a member joins on first use, so they see what members may do.
-    role = max(ctx.role(), Role.MEMBER)
+def _may_see(ctx: Context, cmd: Command, role: Role) -> bool:
+    if cmd.role > role:
+        return False
     if ctx.community is None:
-        role = Role.ADMIN if ctx.actor.is_admin else Role.ANYONE
+        return not cmd.needs_community
+    return cmd.path != ("setup",)
+
+
+def _help_role(ctx: Context) -> Role:
+    # Someone not yet a member joins on first use, so they see what members may do.
+    if ctx.community is None:
+        return Role.ADMIN if ctx.actor.is_admin else Role.ANYONE
+    return max(ctx.role(), Role.MEMBER)
+
+
+async def help_(ctx: Context) -> Reply:
+    """Lists what the asker may run here by job, or one command (or group) in detail."""
+    if "command" in ctx.params:
+        text = _help_for(ctx, ctx.params["command"].split())
+        return Respond(Message(text=text, blocks=[Section.of(text)]))
+    role = _help_role(ctx)
     title = (
         ctx.t("core.help.title", community=ctx.community.name)
         if ctx.community
         else ctx.t("core.help.title_nowhere")
     )
+    registry = ctx.services.registry
+    by_feature: dict[str, list[Command]] = {}
+    for cmd in registry.commands.values():
+        if _may_see(ctx, cmd, role):
+            by_feature.setdefault(registry.owners.get(cmd.path, ""), []).append(cmd)
     lines = [title]
-    for cmd in ctx.services.registry.commands.values():
-        if cmd.role > role:
+    for feature in registry.features:
+        if feature not in by_feature:
             continue
-        if ctx.community is None and cmd.needs_community:
-            continue
-        if ctx.community is not None and cmd.path == ("setup",):
-            continue
-        lines.append(f"• {cmd.usage()} — {ctx.t(cmd.help)}")
-        if cmd.example:
-            lines.append(f"    e.g. {ctx.t(cmd.example)}")
+        heading = f"core.help.feature_{feature}"
+        # A feature without a heading in the catalog is listed under its own name.
+        lines.append(ctx.t(heading) if heading in load_catalog("en") else feature)
+        lines.extend(f"• {cmd.usage()} — {ctx.t(cmd.help)}" for cmd in by_feature[feature])
     lines.append(ctx.t("core.help.footer"))
     text = "\n".join(lines)
     return Respond(Message(text=text, blocks=[Section.of(text)]))
+
+
+def _help_for(ctx: Context, words: list[str]) -> str:
+    """``/cop help poll new``: usage, who, each parameter and an example; a group lists all."""
+    registry = ctx.services.registry
+    words = [w.lower() for w in words if w.lower() != "/cop"][:2] or ["help"]
+    cmd = registry.commands.get(tuple(words)) or registry.commands.get(tuple(words[:1]))
+    if cmd is not None and len(cmd.path) == len(words):
+        return "\n".join(_command_detail(ctx, cmd))
+    group = registry.groups().get(words[0], [])
+    if group and len(words) == 1:
+        lines = [ctx.t("core.help.group_title", group=words[0])]
+        for sub in group:
+            lines.append(f"• {sub.usage()} — {ctx.t(sub.help)}")
+            if sub.example:
+                lines.append(f"    {ctx.t('core.help.example', example=ctx.t(sub.example))}")
+        lines.append(ctx.t("core.help.group_footer", group=words[0]))
+        return "\n".join(lines)
+    near = registry.suggest(words)
+    if near:
+        raise UserError(ctx.t("core.help.unknown_near", word=" ".join(words)[:40], near=near))
+    raise UserError(ctx.t("core.help.unknown", word=" ".join(words)[:40]))
+
+
+def _command_detail(ctx: Context, cmd: Command) -> list[str]:
+    lines = [f"{cmd.usage()} — {ctx.t(cmd.help)}", ctx.t(f"core.help.who_{cmd.role.name.lower()}")]
+    for p in cmd.params:
+        need = ctx.t("core.help.required" if p.required else "core.help.optional")
+        lines.append(f"• {p.name} ({need}): {ctx.t(p.help)}")
+    if cmd.example:
+        lines.append(ctx.t("core.help.example", example=ctx.t(cmd.example)))
+    return lines
 
 
 def commands() -> tuple[Command, ...]:
@@ -250,7 +299,15 @@ def commands() -> tuple[Command, ...]:
     lang = Param("language", "communities.param.language", required=False, max_length=8)
     user = Param("user", "communities.param.user", kind="user", max_length=100)
     return (
-        Command(("help",), "communities.help.help", help_, Role.ANYONE, needs_community=False),
+        Command(
+            ("help",),
+            "communities.help.help",
+            help_,
+            Role.ANYONE,
+            (Param("command", "communities.param.command", required=False, rest=True),),
+            "communities.example.help",
+            needs_community=False,
+        ),
         Command(
             ("setup",),
             "communities.help.setup",
