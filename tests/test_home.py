@@ -71,3 +71,48 @@ async def test_home_lists_meetings_and_open_votes_of_every_community(memory_db, 
     assert "Snack?" in text
     assert {b.action.split(":")[0] for b in ana_home.message.buttons()} == {"rsvp", "vote"}
     await app.stop()
+
+
+async def test_cop_home_sends_the_view_by_dm_from_a_channel_and_answers_in_a_dm(db, clock) -> None:
+    # Platforms without a home tab (Discord, the console) get `/cop home`. Its buttons belong
+    # to several communities, so from a channel the view goes to the member's DMs.
+    fake = RecordingAdapter()
+    app = App(db, clock, [fake], manual=True, registry=build_registry())
+    await app.start()
+    ana, cara = _actor("ana", admin=True), _actor("cara")
+    await _run(app, ana, _in("cop-a"), 'setup "Circle A" America/New_York')
+    await _run(
+        app,
+        ana,
+        _in("cop-a"),
+        'meeting series "monthly on the first Tuesday at 18:30" title="Monthly CoP"',
+    )
+    await _run(app, cara, _in("cop-a"), "join")
+    await app.worker.drain()
+    fake.sent.clear()
+
+    cmd, params = app.registry.parse("home", Translator())
+    asked = await app.dispatcher.handle(CommandInvoked(cara, _in("cop-a"), cmd.path, params))
+    await app.worker.drain()
+    assert isinstance(asked, Respond) and asked.private
+    assert asked.message.text == "I sent you your home in a direct message."
+    [dm] = fake.sent
+    assert (dm.kind, dm.target) == ("dm", "cara")
+    assert "Coming up in Circle A:" in lines_of(dm.message)
+    assert [b.action for b in dm.message.buttons()][:3] == [
+        "rsvp:going:1",
+        "rsvp:maybe:1",
+        "rsvp:no:1",
+    ]
+
+    dm_place = Place(ConversationRef("fake", "W1", "D-cara"), "", is_dm=True)
+    in_dm = await app.dispatcher.handle(CommandInvoked(cara, dm_place, cmd.path, params))
+    assert isinstance(in_dm, Respond)
+    assert "Coming up in Circle A:" in lines_of(in_dm.message)
+
+    nobody = await app.dispatcher.handle(CommandInvoked(_actor("dan"), dm_place, cmd.path, {}))
+    assert isinstance(nobody, Respond)
+    assert nobody.message.text == (
+        "You are not in a community here yet; run /cop join in a community's channel."
+    )
+    await app.stop()
