@@ -69,7 +69,9 @@ class App:
         self.registry = registry or build_registry()
         self.limits = limits or Limits.for_database(db)
         self.outbox = Outbox(clock)
-        self.worker = DeliveryWorker(db, {a.platform: a for a in self.adapters}, clock)
+        self.worker = DeliveryWorker(
+            db, {a.platform: a for a in self.adapters}, clock, db_slots=self.limits.delivery
+        )
         self.services = Services(
             db=db,
             clock=clock,

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -281,8 +282,13 @@ class DeliveryWorker:
         max_backoff: float = 600.0,
         batch: int = 20,
         concurrency: int = 8,
+        db_slots: int | None = None,
     ) -> None:
         self.db = db
+        # Sends run `concurrency` destinations at once, but their short claim and record
+        # transactions share `db_slots` connections (the app's `Limits.delivery`), so a
+        # fan-out never takes the pool from button presses and jobs.
+        self._db_slots = asyncio.Semaphore(db_slots or concurrency)
         self.adapters = adapters
         self.clock = clock
         self.lease = lease
@@ -298,6 +304,11 @@ class DeliveryWorker:
     def wake(self) -> None:
         """Tell a running worker there is new work."""
         self._wake.set()
+
+    @asynccontextmanager
+    async def _session(self) -> AsyncIterator[AsyncSession]:
+        async with self._db_slots, self.db.session() as session:
+            yield session
 
     def _due(self, now: datetime) -> ColumnElement[bool]:
         return or_(
@@ -316,7 +327,7 @@ class DeliveryWorker:
         """
         now = self.clock.now()
         claimed: list[Claimed] = []
-        async with self.db.session() as session:
+        async with self._session() as session:
             rows = (
                 await session.execute(
                     select(
@@ -448,7 +459,7 @@ class DeliveryWorker:
                 continue
             now = self.clock.now()
             try:
-                async with self.db.session() as session:
+                async with self._session() as session:
                     for item in items:
                         result = await session.execute(
                             update(OutboxMessage)
@@ -464,7 +475,7 @@ class DeliveryWorker:
         """Send one claimed row and record the outcome."""
         row = item.row
         if row is None:
-            async with self.db.session() as session:
+            async with self._session() as session:
                 row = await session.get(OutboxMessage, item.id)
         if row is None:
             return
@@ -584,7 +595,7 @@ class DeliveryWorker:
     ) -> None:
         """The files never went up: say so once under the message (never the message again)."""
         names = ", ".join(_file_names(out.message))
-        async with self.db.session() as session:
+        async with self._session() as session:
             community = await session.get(Community, row.community_id) if row.community_id else None
         text = translator(community.language if community else None)(
             "outbox.file_not_attached", names=names
@@ -597,7 +608,7 @@ class DeliveryWorker:
 
     async def _record_posted(self, item: Claimed, ref: MessageRef) -> None:
         """The message is out and its files are not: never post it again."""
-        async with self.db.session() as session:
+        async with self._session() as session:
             await session.execute(
                 update(OutboxMessage)
                 .where(_held(item))
@@ -618,7 +629,7 @@ class DeliveryWorker:
             return
         reason = err.reason if not err.transient else f"gave_up:{err.reason}"
         log.warning("outbox %s: files not attached (%s); a note follows", row.key, reason)
-        async with self.db.session() as session:
+        async with self._session() as session:
             await session.execute(
                 update(OutboxMessage)
                 .where(_held(item))
@@ -644,7 +655,7 @@ class DeliveryWorker:
         self._last_sent[_destination(row)] = self.clock.now()
         if len(self._last_sent) > 10_000:
             self._last_sent.clear()
-        async with self.db.session() as session:
+        async with self._session() as session:
             await session.execute(
                 update(OutboxMessage)
                 .where(_held(item, sending=True))
@@ -672,7 +683,7 @@ class DeliveryWorker:
             return await adapter.send_dm(
                 UserRef(row.platform, row.workspace_id, row.target), message
             )
-        async with self.db.session() as session:
+        async with self._session() as session:
             original = (
                 await session.execute(
                     select(OutboxMessage).where(col(OutboxMessage.key) == row.edit_of)
@@ -697,7 +708,7 @@ class DeliveryWorker:
         return MessageRef(row.platform, row.target, event_id) if event_id else None
 
     async def _release(self, item: Claimed, not_before: datetime, *, count_attempt: bool) -> None:
-        async with self.db.session() as session:
+        async with self._session() as session:
             await session.execute(
                 update(OutboxMessage)
                 .where(_held(item, sending=True))
@@ -733,7 +744,7 @@ class DeliveryWorker:
                 item.attempts,
                 delay,
             )
-            async with self.db.session() as session:
+            async with self._session() as session:
                 await session.execute(
                     update(OutboxMessage)
                     .where(_held(item))
@@ -754,7 +765,7 @@ class DeliveryWorker:
             await self._record_sent(item, row, ref, error=row.error)
             return
         log.warning("outbox %s: permanent failure: %s", row.key, reason)
-        async with self.db.session() as session:
+        async with self._session() as session:
             await session.execute(
                 update(OutboxMessage)
                 .where(_held(item))
