@@ -150,6 +150,7 @@ async def _variant(session: AsyncSession, zone: str, schedule_text: str, now: da
     series = MeetingSeries(
         id=0,
         community_id=0,
+        number=1,
         title=TITLE,
         schedule=schedule_text,
         tz=schedule.tz,
@@ -163,6 +164,7 @@ async def _variant(session: AsyncSession, zone: str, schedule_text: str, now: da
         Meeting(
             id=n,
             community_id=0,
+            number=n + 1,
             series_id=0,
             occurrence_start=start,
             starts_at=start,

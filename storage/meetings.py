@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.models import utcnow
@@ -20,9 +20,14 @@ class MeetingSeries(SQLModel, table=True):
     """A recurring (or one-off) meeting of a community and how members are reminded of it."""
 
     __tablename__ = "meeting_series"
+    __table_args__ = (
+        Index("uq_meeting_series_community_id_number", "community_id", "number", unique=True),
+    )
 
     id: int = Field(default=None, primary_key=True)
     community_id: int = Field(foreign_key="community.id", index=True, ondelete="CASCADE")
+    # What members see and type ("series=1"): 1, 2, 3... per community, never reused.
+    number: int
     title: str = Field(max_length=120)
     schedule: str = Field(max_length=200)  # as typed, e.g. "monthly on the first Tuesday at 18:30"
     tz: str = Field(max_length=64)
@@ -32,6 +37,10 @@ class MeetingSeries(SQLModel, table=True):
     # ISO 8601 durations, longest first, space separated: "P7D P1D PT1H".
     reminders: str = Field(default="P7D P1D PT1H", max_length=100)
     dm_reminders: bool = False
+    # The agenda every meeting of the series gets, JSON lists: NULL = the default CoP
+    # segments (objectives: none), "[]" = none (a one-off event without CoP segments).
+    segments: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    objectives: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     # First occurrence under the current schedule (the calendar file's DTSTART).
     first_start: datetime = Field(sa_type=UTCDateTime)
     sequence: int = 0  # bumped on every edit, for calendar apps
@@ -43,7 +52,10 @@ class Meeting(SQLModel, table=True):
     """One occurrence of a series, materialised ahead with its agenda."""
 
     __tablename__ = "meeting"
-    __table_args__ = (UniqueConstraint("series_id", "occurrence_start"),)
+    __table_args__ = (
+        UniqueConstraint("series_id", "occurrence_start"),
+        Index("uq_meeting_community_id_number", "community_id", "number", unique=True),
+    )
 
     id: int = Field(default=None, primary_key=True)
     community_id: int = Field(foreign_key="community.id", index=True, ondelete="CASCADE")
@@ -51,6 +63,8 @@ class Meeting(SQLModel, table=True):
     occurrence_start: datetime = Field(sa_type=UTCDateTime)  # as the schedule produced it
     starts_at: datetime = Field(sa_type=UTCDateTime, index=True)  # differs when moved
     duration_minutes: int = 60
+    # What members see and type ("meeting cancel 1", "#1"): 1, 2, 3... per community.
+    number: int
     status: str = Field(default="scheduled", max_length=12)  # scheduled | cancelled
     # Bumped when the time changes (move, series edit): reminders for the new time go out again.
     revision: int = 0

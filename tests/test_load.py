@@ -191,6 +191,7 @@ async def _seed(db: Database, clock: FakeClock, n: int, starts: datetime) -> lis
         series = [
             MeetingSeries(
                 community_id=c.id,
+                number=1,
                 title=f"Circle {c.id}",
                 schedule="weekly on Tuesday at 18:30",
                 tz="UTC",
@@ -205,6 +206,7 @@ async def _seed(db: Database, clock: FakeClock, n: int, starts: datetime) -> lis
         meetings = [
             Meeting(
                 community_id=s.community_id,
+                number=1,
                 series_id=s.id,
                 occurrence_start=starts,
                 starts_at=starts,

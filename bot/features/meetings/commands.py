@@ -36,6 +36,7 @@ from bot.features.meetings.core import (
     counts,
     items,
     materialise,
+    next_number,
     notify_answered,
     offset_iso,
     parse_minutes,
@@ -125,6 +126,7 @@ async def series_create(ctx: Context) -> Reply:
     schedule: Schedule = values.pop("_schedule")
     series = MeetingSeries(
         community_id=community.id,
+        number=await next_number(ctx.session, MeetingSeries, community.id),
         title=values.get("title")
         or ctx.t("meetings.default_title", community=community.name)[:MAX_TITLE],
         schedule=values["schedule"],

@@ -284,10 +284,10 @@ async def materialise(
             )
         ).scalars()
     )
-    created = []
-    for start in wanted:
-        if start in have:
-            continue
+    created: list[Meeting] = []
+    missing = [start for start in wanted if start not in have]
+    first = await next_number(session, Meeting, community.id) if missing else 0
+    for number, start in enumerate(missing, first):
         meeting = Meeting(
             community_id=community.id,
             series_id=series.id,
@@ -295,7 +295,8 @@ async def materialise(
             starts_at=start,
             duration_minutes=series.duration_minutes,
             timing_set_at=now,
-            segments=json.dumps(default_segments(t)),
+            objectives=series.objectives or "[]",
+            segments=series_segments(series, t),
             created_at=now,
         )
         session.add(meeting)
@@ -315,6 +316,33 @@ async def next_meeting_without_topic(
             select(Meeting)
             .where(
                 col(Meeting.community_id) == community_id,
+def series_segments(series: MeetingSeries, t: Translator) -> str:
+    """The JSON segments a new meeting of `series` gets: its own, or the default CoP ones."""
+    return series.segments if series.segments is not None else json.dumps(default_segments(t))
+
+
+async def next_number(
+    session: AsyncSession, table: type[Meeting] | type[MeetingSeries], community_id: int
+) -> int:
+    """The community's next meeting (or series) number: what members see and type.
+
+    The community row is locked first (FOR NO KEY UPDATE on PostgreSQL, which does not wait
+    for rows merely referencing it; SQLite has one writer anyway), so two transactions numbering
+    in one community take turns and the unique index never fires.
+    """
+    await session.execute(
+        select(col(Community.id))
+        .where(col(Community.id) == community_id)
+        .with_for_update(key_share=True)
+    )
+    highest = (
+        await session.execute(
+            select(func.max(col(table.number))).where(col(table.community_id) == community_id)
+        )
+    ).scalar_one()
+    return int(highest or 0) + 1
+
+
                 col(Meeting.status) == "scheduled",
                 col(Meeting.starts_at) > now,
                 col(Meeting.topic).is_(None),
@@ -333,6 +361,7 @@ async def take_next_topic(session: AsyncSession, community: Community, now: date
     if meeting is None:
         return
     meeting.topic = community.next_topic[:MAX_TOPIC]
+            number=number,
     community.next_topic = None
     session.add_all([meeting, community])
     log.info("community %s: voted topic placed on meeting %s", community.id, meeting.id)
