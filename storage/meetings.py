@@ -59,12 +59,12 @@ class Meeting(SQLModel, table=True):
 
     id: int = Field(default=None, primary_key=True)
     community_id: int = Field(foreign_key="community.id", index=True, ondelete="CASCADE")
+    # What members see and type ("meeting cancel 1", "#1"): 1, 2, 3... per community.
+    number: int
     series_id: int = Field(foreign_key="meeting_series.id", index=True, ondelete="CASCADE")
     occurrence_start: datetime = Field(sa_type=UTCDateTime)  # as the schedule produced it
     starts_at: datetime = Field(sa_type=UTCDateTime, index=True)  # differs when moved
     duration_minutes: int = 60
-    # What members see and type ("meeting cancel 1", "#1"): 1, 2, 3... per community.
-    number: int
     status: str = Field(default="scheduled", max_length=12)  # scheduled | cancelled
     # Bumped when the time changes (move, series edit): reminders for the new time go out again.
     revision: int = 0

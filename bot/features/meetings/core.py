@@ -272,50 +272,6 @@ def default_segments(t: Translator) -> list[str]:
     return [t(f"meetings.segment.{key}") for key in DEFAULT_SEGMENTS]
 
 
-async def materialise(
-    session: AsyncSession, series: MeetingSeries, community: Community, t: Translator, now: datetime
-) -> list[Meeting]:
-    """Create rows for the next `AHEAD` occurrences that have none; returns the new ones."""
-    wanted = schedule_of(series).occurrences(now, AHEAD)
-    have = set(
-        (
-            await session.execute(
-                select(col(Meeting.occurrence_start)).where(col(Meeting.series_id) == series.id)
-            )
-        ).scalars()
-    )
-    created: list[Meeting] = []
-    missing = [start for start in wanted if start not in have]
-    first = await next_number(session, Meeting, community.id) if missing else 0
-    for number, start in enumerate(missing, first):
-        meeting = Meeting(
-            community_id=community.id,
-            series_id=series.id,
-            occurrence_start=start,
-            starts_at=start,
-            duration_minutes=series.duration_minutes,
-            timing_set_at=now,
-            objectives=series.objectives or "[]",
-            segments=series_segments(series, t),
-            created_at=now,
-        )
-        session.add(meeting)
-        created.append(meeting)
-    if created:
-        await session.flush()
-        log.info("series %s: materialised meetings %s", series.id, [m.id for m in created])
-    await take_next_topic(session, community, now)
-    return created
-
-
-async def next_meeting_without_topic(
-    session: AsyncSession, community_id: int, now: datetime
-) -> Meeting | None:
-    return (
-        await session.execute(
-            select(Meeting)
-            .where(
-                col(Meeting.community_id) == community_id,
 def series_segments(series: MeetingSeries, t: Translator) -> str:
     """The JSON segments a new meeting of `series` gets: its own, or the default CoP ones."""
     return series.segments if series.segments is not None else json.dumps(default_segments(t))
@@ -343,6 +299,51 @@ async def next_number(
     return int(highest or 0) + 1
 
 
+async def materialise(
+    session: AsyncSession, series: MeetingSeries, community: Community, t: Translator, now: datetime
+) -> list[Meeting]:
+    """Create rows for the next `AHEAD` occurrences that have none; returns the new ones."""
+    wanted = schedule_of(series).occurrences(now, AHEAD)
+    have = set(
+        (
+            await session.execute(
+                select(col(Meeting.occurrence_start)).where(col(Meeting.series_id) == series.id)
+            )
+        ).scalars()
+    )
+    created: list[Meeting] = []
+    missing = [start for start in wanted if start not in have]
+    first = await next_number(session, Meeting, community.id) if missing else 0
+    for number, start in enumerate(missing, first):
+        meeting = Meeting(
+            community_id=community.id,
+            number=number,
+            series_id=series.id,
+            occurrence_start=start,
+            starts_at=start,
+            duration_minutes=series.duration_minutes,
+            timing_set_at=now,
+            objectives=series.objectives or "[]",
+            segments=series_segments(series, t),
+            created_at=now,
+        )
+        session.add(meeting)
+        created.append(meeting)
+    if created:
+        await session.flush()
+        log.info("series %s: materialised meetings %s", series.id, [m.id for m in created])
+    await take_next_topic(session, community, now)
+    return created
+
+
+async def next_meeting_without_topic(
+    session: AsyncSession, community_id: int, now: datetime
+) -> Meeting | None:
+    return (
+        await session.execute(
+            select(Meeting)
+            .where(
+                col(Meeting.community_id) == community_id,
                 col(Meeting.status) == "scheduled",
                 col(Meeting.starts_at) > now,
                 col(Meeting.topic).is_(None),
@@ -361,7 +362,6 @@ async def take_next_topic(session: AsyncSession, community: Community, now: date
     if meeting is None:
         return
     meeting.topic = community.next_topic[:MAX_TOPIC]
-            number=number,
     community.next_topic = None
     session.add_all([meeting, community])
     log.info("community %s: voted topic placed on meeting %s", community.id, meeting.id)
