@@ -123,10 +123,12 @@ class App:
             await self.reconcile()
         else:
             self._tasks.append(asyncio.create_task(self.jobs.run_forever(self._stop)))
-            self._tasks.append(asyncio.create_task(self.worker.run_forever(self._stop)))
         for adapter in self.adapters:
             await adapter.start(self.dispatcher.handle)
         if not self.manual:
+            # Delivery waits for the adapters: an API still out of reach (bot.reach) keeps
+            # messages pending in the outbox instead of spending their attempts.
+            self._tasks.append(asyncio.create_task(self.worker.run_forever(self._stop)))
             self._tasks.append(asyncio.create_task(self.reconcile()))
 
     async def stop(self) -> None:

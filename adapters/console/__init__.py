@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from adapters.console.adapter import ConsoleAdapter
 from adapters.console.session import ConsoleSession
+from adapters.console.terminal import Terminal
 from bot.app import App
 from bot.commands import Registry
 from bot.ports import FakeClock, SystemClock
@@ -48,29 +47,23 @@ async def run_interactive(
     default_timezone: str = "UTC",
     zone: str = "UTC",
     files_dir: Path = Path("circlebot-files"),
+    terminal: Terminal | None = None,
 ) -> None:
     """A REPL on the real clock; scheduled jobs and deliveries run in the background.
 
     Attachments (charts, calendar files, CSV) are saved under `files_dir` and their path printed.
     """
-    adapter = ConsoleAdapter(print, files_dir)
+    terminal = terminal or Terminal()
+    adapter = ConsoleAdapter(terminal.write, files_dir)
     app = App(db, SystemClock(), [adapter], default_timezone=default_timezone)
     session = ConsoleSession(app, adapter, zone=zone)
     await app.start()
     try:
         while True:
             prompt = f"{session.user}{' (admin)' if session.admin else ''} #{session.channel}> "
-            line = await asyncio.to_thread(_read, prompt)
+            line = await terminal.readline(prompt)
             if line is None:
                 break
             await session.feed(line)
     finally:
         await app.stop()
-
-
-def _read(prompt: str) -> str | None:
-    try:
-        return input(prompt)
-    except EOFError:
-        sys.stdout.write("\n")
-        return None

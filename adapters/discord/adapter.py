@@ -60,6 +60,7 @@ from bot.events import (
 )
 from bot.i18n import Translator
 from bot.ports import Capabilities, DeliveryError, Handler, Outgoing
+from bot.reach import Unreachable, until_reachable
 from bot.ui import ActionId, ActionIdError, CalendarEvent, Message
 
 log = logging.getLogger(__name__)
@@ -283,9 +284,22 @@ class DiscordAdapter:
     # -- lifecycle ------------------------------------------------------------------------
 
     async def start(self, handle: Handler) -> None:
-        """Log in (syncing app commands), then keep the gateway connection in the background."""
+        """Log in (syncing app commands), then keep the gateway connection in the background.
+
+        An API out of reach is said once and tried again quietly; a refused token ends here.
+        """
         self._handle = handle
         self._point_urls()
+        await until_reachable(
+            self._login,
+            what=f"the Discord API at {self.api_url}",
+            hint="check DISCORD_API_URL and the network",
+        )
+        self._task = asyncio.create_task(self._connect(), name="discord-gateway")
+        log.info("discord adapter started")
+
+    async def _login(self) -> None:
+        """A fresh client logged in, or closed again (a failed login leaves a session open)."""
         self.client = _Client(
             self,
             # GUILDS is the only intent needed (channel and guild cache); it is not privileged.
@@ -305,15 +319,10 @@ class DiscordAdapter:
             await self.client.login(self._token)
         except (aiohttp.ClientConnectionError, TimeoutError) as err:
             await self.client.close()
-            raise StartupError(
-                f"cannot reach the Discord API at {self.api_url} ({unreachable_reason(err)}); "
-                "check DISCORD_API_URL and the network"
-            ) from None
+            raise Unreachable(unreachable_reason(err)) from None
         except discord.LoginFailure:
             await self.client.close()
             raise StartupError("Discord refused DISCORD_TOKEN; copy the bot token again") from None
-        self._task = asyncio.create_task(self._connect(), name="discord-gateway")
-        log.info("discord adapter started")
 
     async def _setup(self) -> None:
         """Runs inside login: register the dynamic buttons and sync the commands."""

@@ -73,6 +73,7 @@ from bot.events import (
 )
 from bot.i18n import Translator
 from bot.ports import Capabilities, DeliveryError, Handler, Outgoing
+from bot.reach import Unreachable, until_reachable
 from bot.ui import ActionIdError, File, Form, Message
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,10 @@ BOT_SCOPES = (
 )
 #: The message metadata event type that carries an outbox key on every outbox post.
 OUTBOX_EVENT = "circlebot_outbox"
+# auth.test errors that mean the token itself is wrong: retrying cannot help.
+REFUSED_TOKEN = frozenset(
+    {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
+)
 # A look for an earlier copy starts this long before the first attempt (clock skew).
 LOOKBACK_MARGIN = 60.0
 # ... and reads at most this many pages of history (200 messages each).
@@ -253,8 +258,8 @@ class SlackAdapter:
             await self._open_stores()
         self.bolt = self.build_bolt()
         if self.mode == "socket":
+            await self._until_reachable()
             # SocketModeClient must be created inside the running loop.
-            await self._check_reachable()
             self._socket = AsyncSocketModeHandler(self.bolt, app_token=self.config.app_token)
             await self._socket.connect_async()
             log.info("slack: connected in Socket Mode")
@@ -279,18 +284,33 @@ class SlackAdapter:
                 self.config.http_path,
                 " (OAuth installs at /slack/install)" if self.config.oauth else "",
             )
+            # Listening first: Slack's requests are acked while its API is still out of reach.
+            await self._until_reachable()
+
+    async def _until_reachable(self) -> None:
+        if self.config.oauth:  # no bot token until a workspace installs the app
+            return
+        await until_reachable(
+            self._check_reachable,
+            what=f"the Slack API at {self.config.api_url}",
+            hint="check SLACK_API_URL and the network",
+        )
 
     async def _check_reachable(self) -> None:
-        """Socket Mode's client would retry an unreachable API forever, with tracebacks."""
+        """One `auth.test`: Unreachable if Slack does not answer, StartupError if it refuses the
+        token (Socket Mode's own client would retry either forever, with tracebacks)."""
         try:
             await self.client.auth_test()
         except (aiohttp.ClientConnectionError, TimeoutError) as err:
-            raise StartupError(
-                f"cannot reach the Slack API at {self.config.api_url} "
-                f"({unreachable_reason(err)}); check SLACK_API_URL and the network"
-            ) from None
-        except SlackApiError:
-            pass  # reachable; Socket Mode reports its own refusal
+            raise Unreachable(unreachable_reason(err)) from None
+        except SlackApiError as err:
+            code = err.response.get("error") if err.response is not None else None
+            if code in REFUSED_TOKEN:
+                raise StartupError(
+                    f"Slack refused SLACK_BOT_TOKEN ({code}); copy the bot token again"
+                ) from None
+            # Anything else (a 5xx, ratelimited) means Slack answered: carry on, the
+            # delivery retries will cope.
 
     async def stop(self) -> None:
         if self._socket is not None:

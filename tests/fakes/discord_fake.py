@@ -782,8 +782,11 @@ class FakeDiscord:
         ack_deadline: float | None = 3.0,
         install: bool = True,
         block_network: bool = True,
+        port: int = 0,
     ) -> None:
         self.token = token
+        self.requested_port = port
+        """The port to serve on (0: one the OS picks), e.g. one a process already tries."""
         self.ack_deadline = ack_deadline
         """Seconds after dispatch within which an interaction must be answered (as on Discord;
         later callbacks get 404 10062 "Unknown interaction"). ``None`` disables the check."""
@@ -868,7 +871,7 @@ class FakeDiscord:
         await self.stop()
 
     async def start(self) -> None:
-        """Start the server on 127.0.0.1 (ephemeral port) and :meth:`install` if enabled."""
+        """Start the server on 127.0.0.1 (`requested_port`, else ephemeral) and :meth:`install` if enabled."""
         self._changed = asyncio.Condition()
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_get("/gateway-ws", self._handle_gateway)
@@ -876,7 +879,7 @@ class FakeDiscord:
         app.router.add_route("*", "/api/v{version:\\d+}/{tail:.*}", self._handle_http)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", self.requested_port)
         await site.start()
         server = site._server
         assert server is not None and server.sockets
