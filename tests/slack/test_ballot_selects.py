@@ -90,6 +90,9 @@ async def test_ranked_ballot_by_selects_is_checked_stored_and_edits_the_poll(
         bot.clock.advance(timedelta(seconds=5))  # past the coalescing delay of poll edits
         await bot.app.worker.drain()
         [edit] = slack_api.calls_to("chat.update")
+        again = block_actions_payload(rank, "", user_id=VOTER, message_ts=ts, fake=slack_api)
+        await bot.post(again)
+        [_, reopened] = await slack_api.wait_for("views.open", count=2)
         async with db.session() as s:
             [ballot] = (await s.execute(select(Ballot))).scalars().all()
             options = (
@@ -126,6 +129,9 @@ async def test_ranked_ballot_by_selects_is_checked_stored_and_edits_the_poll(
     assert "Your vote is saved: 1st Transitions, 2nd Outdoor play." in confirmed.params["text"]
     assert json.loads(ballot.choices) == [options[2].id, options[0].id]
     assert edit.params["ts"] == ts
+    # Opened again, the selects show the stored ballot.
+    shown = [b["element"].get("initial_option") for b in reopened.json_param("view")["blocks"]]
+    assert [o and o["value"] for o in shown] == ["3", "1", None, None]
     assert "1 of " in texts(edit.json_param("blocks"))
 
 
