@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.audience import Audiences
 from bot.commands import Registry
 from bot.context import Services
 from bot.dispatcher import Dispatcher
@@ -80,6 +81,7 @@ class App:
             wake_outbox=self.worker.wake,
             default_timezone=default_timezone,
             capabilities={a.platform: a.capabilities for a in self.adapters},
+            audiences=Audiences({a.platform: a for a in self.adapters}),
         )
         self.dispatcher = Dispatcher(self.services, concurrency=self.limits.interactions)
         # Manual runs go one job at a time, so scripts and tests see a fixed order.

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     discord_dev_guild_id: int | None = None
     discord_api_url: str = "https://discord.com/api/v10"
     discord_gateway_url: str = "wss://gateway.discord.gg/"
+    # The privileged Server Members intent, for turnout against who can see the channel.
+    discord_members_intent: bool = False
 
     @field_validator("database_url")
     @classmethod

@@ -21,6 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from bot.audience import Audiences
 from bot.commands import Registry, Role
 from bot.events import (
     ActionClicked,
@@ -62,6 +63,8 @@ class Services:
     default_timezone: str = "UTC"
     # What each platform can show, by platform name; features ask `ctx.capabilities`.
     capabilities: dict[str, Capabilities] = field(default_factory=dict)
+    # Channel audiences for poll turnout, read from the cache only (`bot.audience`).
+    audiences: Audiences = field(default_factory=Audiences)
 
 
 @dataclass

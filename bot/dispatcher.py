@@ -27,7 +27,7 @@ from sqlmodel import col
 
 from bot import replays
 from bot.commands import ParseError, Role, validate_params
-from bot.context import Context, Services, UserError, find_member, require
+from bot.context import Context, Services, UserError, channel_of, find_member, require
 from bot.events import (
     Ack,
     ActionClicked,
@@ -77,6 +77,9 @@ class Dispatcher:
         user = event.actor.user.user_id
         t = Translator()
         reply: Reply
+        if not event.place.is_dm:
+            # Before the transaction: a platform call never runs inside one (bot.audience).
+            await self.services.audiences.warm(event.place.conversation)
         async with self._gate:
             for attempt, pause in enumerate((*RETRY_PAUSES, None)):
                 try:
@@ -124,6 +127,8 @@ class Dispatcher:
         handler = self.registry.jobs.get(job.kind) or CORE_JOBS.get(job.kind)
         if handler is None:
             raise UnknownJobKind(job.kind)
+        if job.community_id is not None:
+            await self._warm_audience(job.community_id)
         async with self.services.db.session() as session:
             ctx = Context(self.services, session, job=job)
             if job.community_id is not None:
@@ -137,6 +142,13 @@ class Dispatcher:
         if ctx.scheduled:
             self.services.wake_jobs()
         self.services.wake_outbox()
+
+    async def _warm_audience(self, community_id: int) -> None:
+        """Refresh the cached audience of a job's channel, between two transactions."""
+        async with self.services.db.session() as session:
+            community = await session.get(Community, community_id)
+        if community is not None:
+            await self.services.audiences.warm(channel_of(community))
 
     async def _already_handled(self, ctx: Context) -> bool:
         """Whether this request (a retry or replay of one) already had its effect.

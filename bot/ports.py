@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import ClassVar, Protocol, runtime_checkable
 
 from bot.events import ConversationRef, Event, MessageRef, Reply, UserRef
@@ -159,3 +160,33 @@ class FakeClock:
 
     def advance(self, delta: timedelta) -> None:
         self._now += delta
+
+
+class AudienceKind(StrEnum):
+    """What an audience count means, so turnout can say which count it is."""
+
+    CHANNEL = "channel"  # the channel's members, as the platform lists them
+    VIEWERS = "viewers"  # the server's members who can see the channel
+
+
+@dataclass(frozen=True)
+class Audience:
+    """How many people a conversation reaches, and what kind of count that is."""
+
+    count: int
+    kind: AudienceKind
+
+
+@runtime_checkable
+class AudienceSource(Protocol):
+    """Optional adapter ability: count the people of a conversation (for poll turnout).
+
+    `audience_ttl` is how many seconds a count may be reused: platforms rate-limit the
+    listing, so `bot.audience.Audiences` caches it; 0 means it costs nothing to ask again.
+    """
+
+    audience_ttl: float
+
+    async def audience(self, conversation: ConversationRef) -> Audience | None:
+        """The count, or None when the platform does not say (missing scope or intent)."""
+        ...

@@ -68,12 +68,12 @@ async def test_intake_to_ranked_vote_to_next_topic() -> None:
         "  1. Outdoor play in winter  ░░░░░░░░░░ 0 (0%)",
         "  2. Family engagement       ░░░░░░░░░░ 0 (0%)",
         "  3. Transitions             ░░░░░░░░░░ 0 (0%)",
-        "  (0 of 5 members voted)",
+        "  (0 of 5 channel members voted)",
     ]
     # Ranked ballots go through a form; the confirmation is private.
     assert (
-        "[private @cara] Your vote is saved: 1st Outdoor play in winter, 2nd Transitions, "
-        "3rd Family engagement. You can change it until the poll closes."
+        "[private @cara] Your vote is saved: 1. Outdoor play in winter, 2. Transitions, "
+        "3. Family engagement. You can change it until the poll closes."
     ) in lines
     # Five ballots coalesce: the poll message is edited once, when the deadline closes it.
     assert text.count("(message 9 updated)") == 1
@@ -86,14 +86,14 @@ async def test_intake_to_ranked_vote_to_next_topic() -> None:
         "  Final round:",
         "  2. Family engagement  ████░░░░░░ 2 (40%)",
         "  3. Transitions        ██████░░░░ 3 (60%)",
-        "  (5 of 7 members voted)",
+        "  (5 of 7 channel members voted)",
         "  (Voting has closed; the result is posted below.)",
         "[#cop] Result of vote #1: What should we explore in January?",
         "  Round 1: Family engagement 2, Transitions 2, Outdoor play in winter 1 — Outdoor play in "
         "winter eliminated; 1 vote moved to Transitions, 0 exhausted.",
         "  Round 2: Transitions 3, Family engagement 2 — Transitions has a majority.",
         "  Winner: Transitions with 3 of 5 votes.",
-        "  (Turnout: 5 of 7 members voted.)",
+        "  (Turnout: 5 of 7 channel members voted.)",
         "  1) Send to the agenda",
         "  [file: poll-1-result.png, " + _size(lines, "poll-1-result.png") + " bytes]",
         "  (message 15: :press 15 LABEL)",
@@ -177,7 +177,7 @@ async def test_poll_commands_and_refusals() -> None:
         "  1. Apples     ░░░░░░░░░░ 0 (0%)",
         "  2. Pears      ██████████ 1 (100%)",
         "  3. @everyone  ░░░░░░░░░░ 0 (0%)",
-        "  Turnout: 1 of 3 members voted. Quorum of 3 not reached.",
+        "  Turnout: 1 of 3 channel members voted. Quorum of 3 not reached.",
         "  Voted: cara.",
     ]
     result = lines.index("[#cop] Result of vote #1: Which snack on Friday?")
@@ -186,7 +186,7 @@ async def test_poll_commands_and_refusals() -> None:
         "  1. Apples     ░░░░░░░░░░ 0 (0%)",
         "  2. Pears      ██████████ 1 (100%)",
         "  3. @everyone  ░░░░░░░░░░ 0 (0%)",
-        "  (Turnout: 1 of 3 members voted. Quorum of 3 not reached.)",
+        "  (Turnout: 1 of 3 channel members voted. Quorum of 3 not reached.)",
     ]
 
 

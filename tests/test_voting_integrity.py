@@ -197,7 +197,7 @@ async def test_deadline_close_posts_the_result_once_and_again_after_reopen(bot: 
     results = bot.sent("send", "Result of vote #1")
     assert len(results) == 1
     assert "Winner: Apples." in results[0]
-    assert "Turnout: 2 of 4 members voted. Quorum of 2 reached." in results[0]
+    assert "Turnout: 2 of 4 members known to circlebot voted. Quorum of 2 reached." in results[0]
     [result] = [s.message for s in bot.fake.sent if s.message.text.startswith("Result of vote #1")]
     [chart] = [b for b in result.blocks if isinstance(b, File)]
     assert chart.mime == "image/png" and chart.content.startswith(b"\x89PNG\r\n\x1a\n")
@@ -247,7 +247,7 @@ async def test_hidden_results_stay_hidden_until_close(bot: Bot) -> None:
     await bot.app.worker.drain()
     edits = [s.message.text for s in bot.fake.sent if s.kind == "edit"]
     assert edits and all("█" not in e and "(100%)" not in e for e in edits)
-    assert "1 of 4 members voted" in edits[-1]
+    assert "1 of 4 members known to circlebot voted" in edits[-1]
     assert await bot.cmd("cara", "poll results") == (
         "The results of this poll are hidden until it closes."
     )
@@ -258,14 +258,13 @@ async def test_hidden_results_stay_hidden_until_close(bot: Bot) -> None:
     assert "Apples  ██████████ 1 (100%)" in await bot.cmd("cara", "poll results")
 
 
-async def _export(bot: Bot, poll: int) -> dict[str, list[list[str]]]:
-    """The CSV files of `/cop poll export`, which reach the facilitator by DM."""
-    before = len(bot.fake.sent)
-    await bot.cmd("ben", f"poll export {poll}")
-    [dm] = [s for s in bot.fake.sent[before:] if s.kind == "dm" and s.target == "ben"]
-    files = [b for b in dm.message.blocks if isinstance(b, File)]
-    assert files and all(f.mime == "text/csv" for f in files)
-    return {f.filename: list(csv.reader(io.StringIO(f.content.decode("utf-8-sig")))) for f in files}
+async def _export(bot: Bot, poll: int) -> list[list[str]]:
+    command, params = bot.app.registry.parse(f"poll export {poll}", T)
+    reply = await bot.handle(CommandInvoked(bot.actor("ben"), bot.place(), command.path, params))
+    assert isinstance(reply, Respond)
+    [file] = [b for b in reply.message.blocks if isinstance(b, File)]
+    assert file.mime == "text/csv"
+    return list(csv.reader(io.StringIO(file.content.decode())))
 
 
 async def test_exports_show_ballots_only_when_not_anonymous(bot: Bot) -> None:
@@ -276,19 +275,19 @@ async def test_exports_show_ballots_only_when_not_anonymous(bot: Bot) -> None:
         await bot.press("dan", f"vote:cast:{poll}:{dan}")
     await bot.cmd("ben", "poll close 2")
     shown = await _export(bot, 1)
-    assert shown["poll-1-ballots.csv"] == [
-        ["voter", "number", "option", "vote"],
-        ["cara", "1", "Apples", "1"],
-        ["dan", "2", "Pears", "1"],
+    assert [r for r in shown if r[0] in ("total", "ballot")] == [
+        ["total", "", "1", "Apples", "1", ""],
+        ["total", "", "2", "Pears", "1", ""],
+        ["ballot", "", "1", "Apples", "1", "cara"],
+        ["ballot", "", "2", "Pears", "1", "dan"],
     ]
     secret = await _export(bot, 2)
-    assert secret == {
-        "poll-2-totals.csv": [
-            ["number", "option", "votes", "winner"],
-            ["1", "Apples", "1", "yes"],
-            ["2", "Pears", "1", ""],
-        ]
-    }
+    assert [r for r in secret if r[0] != "poll"] == [
+        ["row", "round", "option_id", "option", "value", "voter"],
+        ["total", "", "3", "Apples", "1", ""],
+        ["total", "", "4", "Pears", "1", ""],
+    ]
+    assert not any("cara" in cell or "dan" in cell for row in secret for cell in row)
     # The result names who voted (never what they chose) for anonymous polls too.
     results = await bot.cmd("cara", "poll results 2")
     assert "Voted: cara, dan." in results
@@ -379,7 +378,7 @@ async def test_leaving_and_rejoining_does_not_give_a_second_vote() -> None:
         "  Winner: Cheese.",
         "  1. Fruit   ░░░░░░░░░░ 0 (0%)",
         "  2. Cheese  ██████████ 1 (100%)",
-        "  (Turnout: 1 of 2 members voted.)",
+        "  (Turnout: 1 of 2 channel members voted.)",
     ]
 
 

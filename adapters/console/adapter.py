@@ -16,7 +16,7 @@ from typing import ClassVar
 
 from adapters.console.render import pressables, render
 from bot.events import ConversationRef, MessageRef, UserRef
-from bot.ports import Capabilities, Handler
+from bot.ports import Audience, AudienceKind, Capabilities, Handler
 from bot.ui import File, Message
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,8 @@ class ConsoleAdapter:
 
     platform: ClassVar[str] = "console"
     capabilities = Capabilities(buttons=True, max_buttons=25, forms=True, edit=True, files=True)
+    # The session knows its people (`people`), so counting them again costs nothing.
+    audience_ttl: float = 0.0
 
     def __init__(self, write: Callable[[str], None] = print, files_dir: Path | None = None) -> None:
         self.write = write
@@ -53,12 +55,23 @@ class ConsoleAdapter:
         self._next = 1
         self.handle: Handler | None = None
         self.before_output: Callable[[], None] = lambda: None
+        self.people: dict[str, set[str]] = {}
+        """channel -> everyone who has typed or pressed there this session (`seen_in`)."""
 
     async def start(self, handle: Handler) -> None:
         self.handle = handle
 
     async def stop(self) -> None:
         self.handle = None
+
+    def seen_in(self, channel: str, user: str) -> None:
+        """Note that `user` is in `channel`: the console's channel members are who acted there."""
+        self.people.setdefault(channel, set()).add(user)
+
+    async def audience(self, conversation: ConversationRef) -> Audience | None:
+        """The people this session has seen in the channel (`bot.ports.AudienceSource`)."""
+        people = self.people.get(conversation.channel_id)
+        return Audience(len(people), AudienceKind.CHANNEL) if people else None
 
     def show(self, prefix: str, msg: Message, number: int | None = None) -> None:
         """Print a message under `prefix`, continuation lines indented."""

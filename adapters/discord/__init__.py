@@ -24,4 +24,5 @@ def build_discord_adapter(settings: Settings, registry: Registry) -> DiscordAdap
         api_url=settings.discord_api_url,
         gateway_url=settings.discord_gateway_url,
         registry=registry,
+        members_intent=settings.discord_members_intent,
     )

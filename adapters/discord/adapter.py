@@ -59,7 +59,7 @@ from bot.events import (
     UserRef,
 )
 from bot.i18n import Translator
-from bot.ports import Capabilities, DeliveryError, Handler, Outgoing
+from bot.ports import Audience, AudienceKind, Capabilities, DeliveryError, Handler, Outgoing
 from bot.reach import Unreachable, until_reachable
 from bot.ui import ActionId, ActionIdError, CalendarEvent, Message
 
@@ -241,6 +241,9 @@ class DiscordAdapter:
         pace_seconds=1.0,
         native_events=True,  # meetings mirrored as Guild Scheduled Events
     )
+    # Counting a channel's viewers costs no request (the gateway keeps the member list) but
+    # walks every member's permissions, so a count is reused for a minute (`bot.audience`).
+    audience_ttl: float = 60.0
 
     def __init__(
         self,
@@ -255,8 +258,10 @@ class DiscordAdapter:
         ack_budget: float = ACK_BUDGET,
         request_timeout: float = REQUEST_TIMEOUT,
         answer_timeout: float = ANSWER_TIMEOUT,
+        members_intent: bool = False,
     ) -> None:
         self._token = token
+        self.members_intent = members_intent
         self.registry = registry
         self.dev_guild_id = dev_guild_id
         self.api_url = api_url.rstrip("/")
@@ -303,8 +308,10 @@ class DiscordAdapter:
         self.client = _Client(
             self,
             # GUILDS is the only intent needed (channel and guild cache); it is not privileged.
-            # Slash commands, buttons and modals arrive without any intent.
-            intents=discord.Intents(guilds=True),
+            # Slash commands, buttons and modals arrive without any intent. GUILD_MEMBERS is
+            # privileged (switched on in the Developer Portal): only with it does turnout
+            # count the members who can see the channel.
+            intents=discord.Intents(guilds=True, members=self.members_intent),
             # Nothing the bot posts pings anyone unless a Mention names them (see render).
             allowed_mentions=discord.AllowedMentions.none(),
             guild_ready_timeout=self.guild_ready_timeout,
@@ -464,6 +471,21 @@ class DiscordAdapter:
                 dm = await client.create_dm(discord.Object(uid))
             channel_id = self.dm_channels[uid] = dm.id
         return str(channel_id)
+
+    # -- audience (bot.ports.AudienceSource) ------------------------------------------------
+
+    async def audience(self, conversation: ConversationRef) -> Audience | None:
+        """The server's members (bots left out) who can see the channel, from the gateway's
+        member list; None without the GUILD_MEMBERS intent or before the list is complete."""
+        client = self.client
+        if not self.members_intent or client is None or not conversation.channel_id.isdigit():
+            return None
+        channel = client.get_channel(int(conversation.channel_id))
+        guild = getattr(channel, "guild", None)
+        members = getattr(channel, "members", None)
+        if guild is None or members is None or not guild.chunked:
+            return None
+        return Audience(sum(1 for m in members if not m.bot), AudienceKind.VIEWERS)
 
     # -- native scheduled events ----------------------------------------------------------
 

@@ -72,7 +72,7 @@ from bot.events import (
     UserRef,
 )
 from bot.i18n import Translator
-from bot.ports import Capabilities, DeliveryError, Handler, Outgoing
+from bot.ports import Audience, AudienceKind, Capabilities, DeliveryError, Handler, Outgoing
 from bot.reach import Unreachable, until_reachable
 from bot.ui import ActionIdError, File, Form, Message
 
@@ -81,7 +81,7 @@ log = logging.getLogger(__name__)
 COMMAND = "/cop"
 #: The bot scopes the adapter uses, exactly; ``manifest.json`` lists the same (a test checks).
 BOT_SCOPES = (
-    "channels:read",  # member_joined_channel in public channels
+    "channels:read",  # member_joined_channel and conversations.members in public channels
     # conversations.history, only after a post that may have gone through unanswered
     # (a timeout, a 5xx): is circlebot's own message with this outbox key already there?
     "channels:history",
@@ -89,7 +89,7 @@ BOT_SCOPES = (
     "commands",  # /cop
     "files:write",  # charts, .ics and CSV through files_upload_v2
     "groups:history",  # as channels:history, in private channels
-    "groups:read",  # member_joined_channel in private channels
+    "groups:read",  # as channels:read, in private channels
     "im:history",  # as channels:history, in DMs (reminders)
     "im:write",  # conversations.open for DMs
     "users:read",  # names and the workspace-admin flag (users.info)
@@ -107,6 +107,10 @@ LOOKBACK_PAGES = 5
 # Slack: acknowledge within 3 seconds; trigger_ids expire 3 seconds after the interaction.
 ACK_WINDOW = 3.0
 DEFAULT_ACK_BUDGET = 2.5
+# conversations.members: up to 1000 ids a page (Slack suggests 200 or fewer; bigger pages
+# mean fewer Tier 4 calls), at most this many pages; a bigger channel is not counted.
+AUDIENCE_PAGE_SIZE = 1000
+AUDIENCE_PAGES = 10
 
 # When the request reached circlebot (event-loop time). The ack budget runs from here, not
 # from when our listener starts: under load the two can be seconds apart, and bolt's own
@@ -205,6 +209,9 @@ class SlackAdapter:
         pace_seconds=1.0,  # chat.postMessage: about one message a second per channel
         separate_uploads=True,  # files_upload_v2 runs after the message, in calls of its own
     )
+    # conversations.members is Tier 4 (100+ calls a minute): a channel's count is reused this
+    # many seconds (`bot.audience`), so a burst of votes costs one listing.
+    audience_ttl: float = 60.0
 
     def __init__(
         self,
@@ -994,6 +1001,34 @@ class SlackAdapter:
             known = (str(response.get("user_id") or ""), str(response.get("bot_id") or ""))
             self._identities[team] = known
         return known
+
+    async def audience(self, conversation: ConversationRef) -> Audience | None:
+        """The channel's members (conversations.members, every page), the bot itself left out.
+
+        Other apps in the channel are counted: telling them apart takes a users.info call
+        per member. A channel too big to list in `AUDIENCE_PAGES` pages, or a missing scope
+        (channels:read, groups:read), gives None and turnout counts known members instead.
+        """
+        team = conversation.workspace_id
+        client = await self._client_for(team)
+        own, _bot = await self._identity(client, team)
+        members: set[str] = set()
+        cursor: str | None = None
+        for _ in range(AUDIENCE_PAGES):
+            response = await call(
+                "conversations.members",
+                client.conversations_members(
+                    channel=conversation.channel_id, limit=AUDIENCE_PAGE_SIZE, cursor=cursor
+                ),
+            )
+            members.update(str(m) for m in response.get("members") or [])
+            cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                break
+        else:
+            return None
+        members.discard(own)
+        return Audience(len(members), AudienceKind.CHANNEL)
 
     async def _own_history(
         self, client: AsyncWebClient, team: str, channel: str, oldest: float | str

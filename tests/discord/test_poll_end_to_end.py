@@ -58,7 +58,7 @@ async def test_poll_by_slash_command_votes_by_button_edit_in_place_and_deadline(
         await app.worker.drain()
         edits = fake.calls_to("PATCH", rf"/channels/{fake.channel_id}/messages/{poll_id}")
         assert len(edits) == 1, "the double press produced one edit in place"
-        assert "1 of 2 members voted" in shown_text(edits[0].json)
+        assert "1 of 2 members known to circlebot voted" in shown_text(edits[0].json)
         assert custom_ids(edits[0].json["components"]) == buttons
         assert fake.calls_to("POST", channel_posts) == [poll] or all(
             not c.json.get("components") for c in fake.calls_to("POST", channel_posts)[1:]

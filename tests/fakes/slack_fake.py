@@ -291,6 +291,10 @@ class FakeSlackWebAPI:
         self.uploaded_files: dict[str, bytes] = {}
         self.channels: dict[str, dict[str, Any]] = {}
         self.users: dict[str, dict[str, Any]] = {}
+        #: channel id -> its members' user ids, served by ``conversations.members`` (pages of
+        #: ``limit``, ``next_cursor``); a channel not listed answers ``missing_scope``, as for
+        #: an app without channels:read.
+        self.channel_members: dict[str, list[str]] = {}
         #: Set by :class:`FakeSocketModeServer`; ``apps.connections.open`` hands out its URL.
         self.socket_mode_server: FakeSocketModeServer | None = None
         self._failures: dict[str, list[list[Any]]] = {}
@@ -312,6 +316,7 @@ class FakeSlackWebAPI:
             "conversations.open": self._conversations_open,
             "conversations.info": self._conversations_info,
             "conversations.history": self._conversations_history,
+            "conversations.members": self._conversations_members,
             "users.info": self._users_info,
             "views.open": self._views_open,
             "views.push": self._views_open,
@@ -861,6 +866,18 @@ class FakeSlackWebAPI:
             return {"ok": False, "error": "channel_not_found"}
         channel = self.channels.get(channel_id) or self._default_channel(channel_id)
         return {"ok": True, "channel": copy.deepcopy(channel)}
+
+    def _conversations_members(self, call: RecordedCall) -> ResponderResult:
+        channel_id = str(call.params.get("channel") or "")
+        members = self.channel_members.get(channel_id)
+        if members is None:
+            return {"ok": False, "error": "missing_scope"}
+        limit = int(call.params.get("limit") or 100)
+        start = int(call.params.get("cursor") or 0)
+        page = members[start : start + limit]
+        more = start + limit < len(members)
+        cursor = str(start + limit) if more else ""
+        return {"ok": True, "members": page, "response_metadata": {"next_cursor": cursor}}
 
     def _default_user(self, user_id: str) -> dict[str, Any]:
         is_bot = user_id == BOT_USER_ID

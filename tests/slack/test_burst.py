@@ -278,11 +278,13 @@ async def _many_voters(slack_api: FakeSlackWebAPI, db_url: str, tmp_path: Path, 
     assert per_member == Counter(p.user for p in presses)
     assert members == n + 1  # the voters and the facilitator who set it up
     text = results["text"]
-    assert f"Turnout: {n} of {n + 1} members voted." in text, text
+    assert f"Turnout: {n} of {n + 1} members known to circlebot voted." in text, text
     # "1. Outdoor play   ███░░░░░░░ 34 (34%)": circlebot's own count of each option.
     # The poll message in the channel, edited in place, ends at the same count.
     assert edits, "the poll message was never edited"
-    assert f"{n} of {n + 1} members voted" in edits[-1].params["text"], edits[-1].params["text"]
+    assert f"{n} of {n + 1} members known to circlebot voted" in edits[-1].params["text"], edits[
+        -1
+    ].params["text"]
     counted = {m[1]: int(m[2]) for m in re.finditer(r"^\d+\. (.+?) +[█░]+ (\d+) \(", text, re.M)}
     assert counted == {label: wanted[label] for label in OPTIONS}, text
 

@@ -96,7 +96,7 @@ async def test_poll_by_slash_command_votes_by_button_closed_by_deadline(slack_ap
     assert all(c["replace_original"] is False for c in confirmations)
     assert len(updates) == 1
     assert updates[0].params["channel"] == CHANNEL_ID and updates[0].params["ts"] == ts
-    assert "3 of 4 members voted" in live
+    assert "3 of 4 members known to circlebot voted" in live
     assert "Outdoor play" in live and "2 (67%)" in live
 
     # The deadline edited the poll (closed) and posted the result exactly once.
@@ -106,6 +106,6 @@ async def test_poll_by_slash_command_votes_by_button_closed_by_deadline(slack_ap
     results = [p for p in posts[1:] if p.params["channel"] == CHANNEL_ID]
     assert len(results) == 1
     assert "Winner: Outdoor play." in results[0].params["text"]
-    assert "Turnout: 3 of 4 members voted." in results[0].params["text"]
+    assert "Turnout: 3 of 4 members known to circlebot voted." in results[0].params["text"]
     # The result's chart went up with the current upload API, into the same channel.
     assert [u.params["channel_id"] for u in uploads] == [CHANNEL_ID]

@@ -3,7 +3,7 @@
 from bot.commands import Role
 from bot.context import Services
 from bot.feature import Action, Feature
-from bot.features.voting import close, topics
+from bot.features.voting import close, manage, topics
 from bot.features.voting.cast import FORM_IDS, cast, open_ballot_form, submit_ballot, unapprove
 from bot.features.voting.commands import commands
 from bot.features.voting.home import home_sections
@@ -23,6 +23,8 @@ FEATURE = Feature(
         "vote:unapprove": Action(unapprove, joins=True),
         "vote:form": Action(open_ballot_form, joins=True),
         "vote:agenda": Action(close.agenda_button, Role.FACILITATOR),
+        "vote:delete": Action(manage.delete_button, Role.FACILITATOR),
+        "vote:keep": Action(manage.keep_button, Role.FACILITATOR),
         "topics:propose": Action(topics.propose_button, joins=True),
     },
     forms={

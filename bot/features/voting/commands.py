@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.commands import Command, Param, Role
 from bot.context import Context
 from bot.events import Reply, Respond
-from bot.features.voting import topics
+from bot.features.voting import manage, topics
 from bot.features.voting.close import agenda, close, export, list_polls, reopen, results
 from bot.features.voting.polls import (
     MAX_QUESTION,
@@ -26,6 +26,7 @@ async def new_poll(ctx: Context) -> Reply:
 
 def commands() -> tuple[Command, ...]:
     poll_id = Param("poll", "voting.param.poll", kind="int", required=False)
+    poll_number = Param("poll", "voting.param.poll_number", kind="int")
     return (
         Command(
             ("poll", "new"),
@@ -74,6 +75,41 @@ def commands() -> tuple[Command, ...]:
                 Param("closes", "voting.param.closes", required=False, keyword=True, max_length=60),
             ),
             "voting.example.reopen",
+        ),
+        Command(
+            ("poll", "edit"),
+            "voting.help.edit",
+            manage.edit,
+            Role.FACILITATOR,
+            (
+                poll_number,
+                Param(
+                    "question",
+                    "voting.param.question",
+                    required=False,
+                    keyword=True,
+                    max_length=MAX_QUESTION,
+                ),
+                Param(
+                    "options",
+                    "voting.param.options",
+                    required=False,
+                    keyword=True,
+                    max_length=2600,
+                    multiline=True,
+                ),
+                Param("closes", "voting.param.closes", required=False, keyword=True, max_length=60),
+                Param("quorum", "voting.param.quorum", kind="int", required=False, keyword=True),
+            ),
+            "voting.example.edit",
+        ),
+        Command(
+            ("poll", "delete"),
+            "voting.help.delete",
+            manage.ask_delete,
+            Role.FACILITATOR,
+            (poll_number,),
+            "voting.example.delete",
         ),
         Command(
             ("poll", "export"),

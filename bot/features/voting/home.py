@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from bot.context import Context
-from bot.features.voting.polls import render_poll
+from bot.features.voting.polls import audience_of, render_poll
 from bot.hooks import HomeSections
 from bot.ui import Block, Section
 from storage.models import Community
@@ -35,5 +35,7 @@ async def home_sections(ctx: Context, request: HomeSections) -> list[Block]:
         return []
     blocks: list[Block] = [Section.of(ctx.t("home.polls", community=community.name))]
     for poll in polls:
-        blocks += (await render_poll(ctx.session, poll, community)).blocks
+        blocks += (
+            await render_poll(ctx.session, poll, community, audience_of(ctx, community))
+        ).blocks
     return blocks

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from bot.commands import Param, Role
-from bot.context import Context, UserError, require
+from bot.context import Context, UserError, channel_of, require
 from bot.deadlines import DeadlineError, parse_deadline, parse_offset
 from bot.events import FormSubmitted
 from bot.features.voting.ballots import (
@@ -33,6 +33,7 @@ from bot.features.voting.render import (
 )
 from bot.features.voting.tally import Method
 from bot.i18n import translator
+from bot.ports import Audience
 from bot.ui import Message
 from storage.models import Community, Member, MemberRole
 from storage.voting import Ballot, Poll, PollOption
@@ -128,17 +129,41 @@ def check_open(ctx: Context, poll: Poll) -> None:
 # -- the poll message --------------------------------------------------------------------------
 
 
-async def standing(session: AsyncSession, poll: Poll, options: Sequence[PollOption]) -> Standing:
+def audience_of(ctx: Context, community: Community) -> Audience | None:
+    """The channel's audience as last counted outside a transaction (`bot.audience`)."""
+    return ctx.services.audiences.known(channel_of(community))
+
+
+async def turnout_base(
+    session: AsyncSession, community_id: int, voted: int, audience: Audience | None
+) -> tuple[int, str]:
+    """(how many could vote, which count that is): the platform's count, else known members.
+
+    Never fewer than `voted`: someone who left the channel after voting still voted.
+    """
+    if audience is not None:
+        return max(audience.count, voted), audience.kind.value
+    return max(await member_count(session, community_id), voted), "known"
+
+
+async def standing(
+    session: AsyncSession,
+    poll: Poll,
+    options: Sequence[PollOption],
+    audience: Audience | None = None,
+) -> Standing:
     ballots = await ballots_of(session, poll)
-    members = await member_count(session, poll.community_id)
+    members, counted = await turnout_base(session, poll.community_id, len(ballots), audience)
     shown = poll.live or poll.status == "closed"
     result = tally(Method(poll.method), [o.id for o in options], ballots) if shown else None
-    return Standing(voted=len(ballots), members=max(members, len(ballots)), result=result)
+    return Standing(voted=len(ballots), members=members, result=result, counted=counted)
 
 
-async def render_poll(session: AsyncSession, poll: Poll, community: Community) -> Message:
+async def render_poll(
+    session: AsyncSession, poll: Poll, community: Community, audience: Audience | None = None
+) -> Message:
     options = await options_of(session, poll.id)
-    now = await standing(session, poll, options)
+    now = await standing(session, poll, options, audience)
     return poll_message(translator(community.language), poll, options, now, community.timezone)
 
 
@@ -157,7 +182,7 @@ async def refresh_poll_message(
         edit_of=f"poll:{poll.id}:message",
         platform=community.platform,
         workspace_id=community.workspace_id,
-        message=await render_poll(ctx.session, poll, community),
+        message=await render_poll(ctx.session, poll, community, audience_of(ctx, community)),
         community_id=community.id,
         delay=delay,
     )
@@ -296,7 +321,7 @@ async def open_poll(
     await ctx.outbox.enqueue(
         key=f"poll:{poll.id}:message",
         to=ctx.channel(),
-        message=await render_poll(ctx.session, poll, community),
+        message=await render_poll(ctx.session, poll, community, audience_of(ctx, community)),
         community_id=community.id,
     )
     await schedule_jobs(ctx, poll)

@@ -10,7 +10,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.features.voting.ballots import ballot_numbers
 from bot.features.voting.tally import (
     EXHAUSTED,
     IrvResult,
@@ -46,12 +45,13 @@ class Standing:
     voted: int
     members: int
     result: TotalsResult | IrvResult | None  # None when counts are hidden
+    # Which count `members` is: "channel", "viewers" (bot.ports.AudienceKind) or "known".
+    counted: str = "known"
 
 
 def numbered(options: Sequence[PollOption]) -> dict[int, str]:
-    """Option id -> ``1. label``: the numbers ballots take (a topic poll's are its topics')."""
-    numbers = ballot_numbers([o.topic_id for o in options])
-    return {o.id: f"{n}. {o.label}" for n, o in zip(numbers, options, strict=True)}
+    """Option id -> ``1. label`` (the numbers voters type into forms)."""
+    return {o.id: f"{i}. {o.label}" for i, o in enumerate(options, 1)}
 
 
 def _labels(options: Sequence[PollOption]) -> dict[int, str]:
@@ -133,7 +133,9 @@ def poll_message(
     else:
         lines = list(names.values())
     blocks.append(Section.of("\n".join(lines)))
-    turnout = t("voting.poll.turnout", voted=standing.voted, members=standing.members)
+    turnout = t(
+        f"voting.poll.turnout_{standing.counted}", voted=standing.voted, members=standing.members
+    )
     blocks.append(Context(parts=[" · ".join([turnout, *_flags(t, poll)])]))
     if poll.status == "open":
         blocks.append(Actions(elements=vote_buttons(t, poll, options)))
@@ -224,14 +226,12 @@ def result_lines(
     result: TotalsResult | IrvResult,
     voted: int,
     members: int,
+    counted: str = "known",
 ) -> list[str]:
     """The result as text lines: winner (and tie note), bars or rounds, turnout and quorum."""
     labels = _labels(options)
     lines = [t("voting.result.title", id=poll.id, question=poll.question)]
-    if voted == 0:  # no rounds of zeros and no chart: say it plainly
-        key = "voting.result.nobody" if poll.status == "closed" else "voting.result.nobody_yet"
-        lines.append(t(key))
-    elif isinstance(result, IrvResult):
+    if isinstance(result, IrvResult):
         lines.extend(irv_lines(t, result, labels))
     else:
         if result.winner is None:
@@ -249,12 +249,15 @@ def result_lines(
                 for o in result.ranking  # best first
             )
             lines.append(t("voting.result.averages", averages=avg))
-    lines.append(turnout_line(t, poll, voted, members))
+    lines.append(turnout_line(t, poll, voted, members, counted))
     return lines
 
 
-def turnout_line(t: Translator, poll: Poll, voted: int, members: int) -> str:
-    turnout = t("voting.result.turnout", voted=voted, members=members)
+def turnout_line(
+    t: Translator, poll: Poll, voted: int, members: int, counted: str = "known"
+) -> str:
+    """``Turnout: 3 of 12 channel members voted.``, naming which count it is; and the quorum."""
+    turnout = t(f"voting.result.turnout_{counted}", voted=voted, members=members)
     if poll.quorum:
         key = "voting.result.quorum_met" if voted >= poll.quorum else "voting.result.quorum_missed"
         turnout += " " + t(key, quorum=poll.quorum)
@@ -269,9 +272,10 @@ def result_message(
     voted: int,
     members: int,
     chart: bytes | None,
+    counted: str = "known",
 ) -> Message:
     """The posted result; a facilitator's button sends the winner to the agenda."""
-    lines = result_lines(t, poll, options, result, voted, members)
+    lines = result_lines(t, poll, options, result, voted, members, counted)
     blocks: list[Block] = [
         Section.of(lines[0]),
         Section.of("\n".join(lines[1:-1])),
