@@ -451,7 +451,7 @@ def test_describe_tie_breaks():
     lines = describe_irv(result, LABELS)
     assert lines[0] == (
         "Round 1: Outdoor play 3, Family engagement 2, Transitions 1, Routines 1"
-        " — Routines eliminated (tie broken by poll order); 1 vote moved to Outdoor play,"
+        " — Routines eliminated (tie broken by listing order); 1 vote moved to Outdoor play,"
         " 0 exhausted."
     )
     assert lines[1] == (

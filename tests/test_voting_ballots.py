@@ -1,9 +1,6 @@
-"""Ballot forms, stored ballots, the translated IRV rounds and the CSV export (pure parts)."""
+"""Ballot forms, stored ballots and the translated IRV rounds (pure parts)."""
 
 from __future__ import annotations
-
-import csv
-import io
 
 import pytest
 from hypothesis import given
@@ -18,7 +15,6 @@ from bot.features.voting.ballots import (
     parse_scores,
     tally,
 )
-from bot.features.voting.chart import png_chart, poll_csv
 from bot.features.voting.render import irv_lines
 from bot.features.voting.tally import count_irv, describe_irv
 from bot.i18n import Translator
@@ -92,31 +88,3 @@ def test_translated_rounds_read_exactly_like_the_tally_module(ballots: list[list
     labels = {1: "Outdoor play", 2: "Family engagement", 3: "Transitions", 4: "Routines"}
     result = count_irv([1, 2, 3, 4], ballots)
     assert irv_lines(Translator("en"), result, labels) == describe_irv(result, labels)
-
-
-def test_csv_has_one_table_and_defuses_formulas() -> None:
-    content = poll_csv(
-        {"poll": 1, "question": "=cmd"},
-        [(1, "@everyone", 2), (2, "B", 1)],
-        ballots=[("ana", 1, "@everyone", 1)],
-        anonymous=False,
-    )
-    rows = list(csv.reader(io.StringIO(content.decode())))
-    assert rows == [
-        ["row", "round", "option_id", "option", "value", "voter"],
-        ["poll", "", "", "poll", "1", ""],
-        ["poll", "", "", "question", "'=cmd", ""],
-        ["total", "", "1", "'@everyone", "2", ""],
-        ["total", "", "2", "B", "1", ""],
-        ["ballot", "", "1", "'@everyone", "1", "ana"],
-    ]
-
-
-def test_anonymous_csv_refuses_ballot_rows() -> None:
-    with pytest.raises(ValueError):
-        poll_csv({}, [], ballots=[("ana", 1, "A", 1)], anonymous=True)
-
-
-def test_chart_is_a_png() -> None:
-    png = png_chart("Which topic?", ["A", "B" * 80], [3, 1], "votes")
-    assert png.startswith(b"\x89PNG\r\n\x1a\n")

@@ -16,10 +16,11 @@ from bot.commands import Role
 from bot.context import Context, Services, UserError, background, channel_of
 from bot.events import Reply, Respond
 from bot.features.voting.ballots import (
+    Choice,
     decode,
     tally,
 )
-from bot.features.voting.chart import png_chart, poll_csv
+from bot.features.voting.files import export_files, result_chart
 from bot.features.voting.polls import (
     audience_of,
     ballots_of,
@@ -33,15 +34,14 @@ from bot.features.voting.polls import (
     unschedule,
 )
 from bot.features.voting.render import (
-    counts_of,
     reminder_message,
     result_lines,
     result_message,
 )
 from bot.features.voting.tally import IrvResult, Method, TotalsResult
 from bot.hooks import TopicChosen
-from bot.i18n import Translator, translator
-from bot.ui import File, Message, Section
+from bot.i18n import translator
+from bot.ui import Message, Section
 from storage.models import Community, Member, MemberRole
 from storage.voting import Ballot, Poll, PollOption, Topic
 
@@ -84,7 +84,7 @@ async def close_poll(ctx: Context, poll_id: int) -> bool:
     members, counted = await turnout_base(
         session, community.id, len(ballots), audience_of(ctx, community)
     )
-    chart = chart_png(t, poll, options, result)
+    chart = result_chart(t, poll, options, result, len(ballots))
     await ctx.outbox.enqueue(
         key=f"poll:{poll_id}:result:{number}",
         to=channel_of(community),
@@ -94,19 +94,6 @@ async def close_poll(ctx: Context, poll_id: int) -> bool:
     await refresh_poll_message(ctx, poll, community, delay=timedelta(0))
     log.info("poll %s closed (close %d, %d ballots)", poll_id, number, len(ballots))
     return True
-
-
-def chart_png(
-    t: Translator, poll: Poll, options: Sequence[PollOption], result: TotalsResult | IrvResult
-) -> bytes:
-    counts = counts_of(result, options)
-    shown = [o for o in options if o.id in counts]
-    unit = (
-        t("voting.chart.final_round")
-        if isinstance(result, IrvResult)
-        else t(f"voting.chart.unit_{poll.method}")
-    )
-    return png_chart(poll.question, [o.label for o in shown], [counts[o.id] for o in shown], unit)
 
 
 async def _to_backlog(
@@ -260,61 +247,47 @@ async def results(ctx: Context) -> Reply:
 
 
 async def export(ctx: Context) -> Reply:
-    """CSV: per-option totals (and rounds); per-ballot rows only when the poll is not anonymous."""
+    """The poll as CSV files (totals, rounds, ballots), sent where only the facilitator sees them.
+
+    From a DM the files are the answer; from a channel they go to the facilitator's DMs, since
+    a private reply cannot carry files everywhere (Slack). Anonymous polls have no ballots file.
+    """
     poll = await poll_for_command(ctx)
     if poll.status == "open" and not poll.live:
         raise UserError(ctx.t("voting.refuse.hidden"))
     options = await options_of(ctx.session, poll.id)
     ballots = await ballots_of(ctx.session, poll)
     result = tally(Method(poll.method), [o.id for o in options], ballots)
-    labels = {o.id: o.label for o in options}
-    if isinstance(result, IrvResult):
-        first = result.rounds[0].counts if result.rounds else {}
-        totals = [(o.id, o.label, first.get(o.id, 0)) for o in options]
-        rounds = [(r.number, o, labels[o], n) for r in result.rounds for o, n in r.counts.items()]
-    else:
-        totals = [(o.id, o.label, result.totals.get(o.id, 0)) for o in options]
-        rounds = []
-    rows: list[tuple[str, int, str, int]] | None = None
+    voters: list[tuple[str, Choice]] | None = None
     if not poll.anonymous:
-        rows = []
         found = await ctx.session.execute(
             select(col(Ballot.choices), col(Member.display_name))
             .outerjoin(Member, col(Member.id) == col(Ballot.member_id))
             .where(col(Ballot.poll_id) == poll.id)
             .order_by(col(Member.display_name), col(Ballot.id))
         )
-        for raw, name in found:
-            choice = decode(raw)
-            voter = name or ctx.t("voting.export.left")
-            pairs = (
-                [(o, i) for i, o in enumerate(choice, 1)]
-                if isinstance(choice, list)
-                else list(choice.items())
-            )
-            rows.extend((voter, o, labels.get(o, ""), v) for o, v in pairs)
-    header = {
-        "poll": poll.id,
-        "question": poll.question,
-        "method": poll.method,
-        "status": poll.status,
-        "anonymous": "yes" if poll.anonymous else "no",
-        "ballots": len(ballots),
-        "winner": labels.get(result.winner, "") if result.winner else "",
-    }
-    content = poll_csv(header, totals, rounds, rows, anonymous=poll.anonymous)
+        voters = [(name or ctx.t("voting.export.left"), decode(raw)) for raw, name in found]
+    files = export_files(ctx.t, poll, options, result, voters)
     log.info("poll %s exported (%s)", poll.id, "totals only" if poll.anonymous else "with ballots")
-    name = f"poll-{poll.id}.csv"
-    text = ctx.t("voting.exported", id=poll.id)
-    return Respond(
-        Message(
-            text=text,
-            blocks=[
-                Section.of(text),
-                File(filename=name, content=content, title=name, mime="text/csv"),
-            ],
-        )
+    lines = [
+        ctx.t("voting.exported", id=poll.id, question=poll.question, ballots=len(ballots)),
+        ", ".join(f.filename for f in files),
+    ]
+    if poll.anonymous:
+        lines.append(ctx.t("voting.export.anonymous"))
+    text = "\n".join(lines)
+    message = Message(text=text, blocks=[Section.of(text), *files])
+    if ctx.place.is_dm:
+        return Respond(message, private=False)  # a DM: nobody else is there to see it
+    user = ctx.actor.user
+    await ctx.outbox.enqueue(
+        key=f"poll:{poll.id}:export:{user.platform}:{user.workspace_id}:{user.user_id}:"
+        f"{ctx.now.isoformat()}",
+        to=user,
+        message=message,
+        community_id=poll.community_id,
     )
+    return Respond(Message(text=ctx.t("voting.export.sent", id=poll.id)))
 
 
 async def send_to_agenda(ctx: Context, poll: Poll) -> Reply:

@@ -231,7 +231,10 @@ def result_lines(
     """The result as text lines: winner (and tie note), bars or rounds, turnout and quorum."""
     labels = _labels(options)
     lines = [t("voting.result.title", id=poll.id, question=poll.question)]
-    if isinstance(result, IrvResult):
+    if voted == 0:  # no rounds of zeros and no chart: say it plainly
+        key = "voting.result.nobody" if poll.status == "closed" else "voting.result.nobody_yet"
+        lines.append(t(key))
+    elif isinstance(result, IrvResult):
         lines.extend(irv_lines(t, result, labels))
     else:
         if result.winner is None:

@@ -339,7 +339,7 @@ def _tie_note(rule: TieBreak | None) -> str:
     if rule is TieBreak.EARLIER_ROUNDS:
         return " (tie broken by earlier rounds)"
     if rule is TieBreak.LISTING_ORDER:
-        return " (tie broken by poll order)"
+        return " (tie broken by listing order)"
     return ""
 
 
