@@ -231,26 +231,73 @@ class Message(_Model):
 
 
 class Input(_Model):
-    """One field of a form."""
+    """One field of a form.
+
+    ``select`` picks one of `options` (value + label), ``multi`` up to `max_selected` of them
+    (submitted as the chosen values joined by commas). `hint` is a line shown with the field
+    (Slack's input hint, Discord's label description, a console line).
+    """
 
     name: str
     label: str
-    kind: Literal["text", "long", "number", "select"] = "text"
+    kind: Literal["text", "long", "number", "select", "multi"] = "text"
     required: bool = True
     max_length: int = 500
     placeholder: str = ""
     initial: str = ""
     options: list[Option] = []
+    max_selected: int = 0  # "multi": at most this many (0: as many as there are options)
+    hint: str = ""
 
 
 class Form(_Model):
-    """A modal form opened in reply to an interaction; `metadata` rides along (ids only)."""
+    """A modal form opened in reply to an interaction; `metadata` rides along (ids only).
+
+    `fallback`, when set, is what a platform shows instead of `inputs` when it cannot show
+    them natively (too many selects or options for its modals; the console types everything).
+    A submission then carries the fallback's input names, so the handler reads either set.
+    """
 
     form_id: str
     title: str
     inputs: list[Input]
     submit_label: str = "Submit"
     metadata: str = ""
+    fallback: list[Input] = []
+
+
+def ranking(
+    name: str, labels: Sequence[str], options: Sequence[Option], initial: Sequence[str] = ()
+) -> list[Input]:
+    """An ordered ranking: one single select per place (``1st choice``, ...), best first.
+
+    The inputs are named ``{name}.1``, ``{name}.2``, ...; only the first is required, so a
+    voter may stop early. `initial` pre-selects values best first; `ranked_values` reads a
+    submission back in order.
+    """
+    return [
+        Input(
+            name=f"{name}.{i}",
+            label=label,
+            kind="select",
+            required=i == 1,
+            options=list(options),
+            initial=initial[i - 1] if i <= len(initial) else "",
+        )
+        for i, label in enumerate(labels, 1)
+    ]
+
+
+def ranked_values(name: str, values: Mapping[str, str]) -> list[tuple[str, str]] | None:
+    """``[(input name, chosen value), ...]`` of a submitted `ranking`, in rank order, blanks
+    left out; None when the submission did not come from that ranking (e.g. its fallback)."""
+    names = sorted(
+        (n for n in values if n.startswith(f"{name}.") and n[len(name) + 1 :].isdigit()),
+        key=lambda n: int(n[len(name) + 1 :]),
+    )
+    if not names:
+        return None
+    return [(n, values[n].strip()) for n in names if values[n].strip()]
 
 
 def check_form(
@@ -278,9 +325,25 @@ def check_form(
             errors[field.name] = t("core.refuse.field_number", label=field.label)
         elif field.kind == "select" and value not in {o.value for o in field.options}:
             errors[field.name] = t("core.refuse.field_choice", label=field.label)
+        elif field.kind == "multi" and not _chosen_ok(field, value):
+            errors[field.name] = t("core.refuse.field_choice", label=field.label)
+        elif field.kind == "multi" and len(value.split(",")) > (
+            field.max_selected or len(field.options)
+        ):
+            errors[field.name] = t(
+                "core.refuse.field_too_many",
+                label=field.label,
+                max=field.max_selected or len(field.options),
+            )
         else:
             out[field.name] = value
     return out, errors
+
+
+def _chosen_ok(field: Input, value: str) -> bool:
+    """A multi select's comma-joined values: each one of its options, none twice."""
+    chosen = value.split(",")
+    return len(set(chosen)) == len(chosen) and set(chosen) <= {o.value for o in field.options}
 
 
 class CalendarEvent(_Model):

@@ -72,8 +72,8 @@ async def test_intake_to_ranked_vote_to_next_topic() -> None:
     ]
     # Ranked ballots go through a form; the confirmation is private.
     assert (
-        "[private @cara] Your vote is saved: 1. Outdoor play in winter, 2. Transitions, "
-        "3. Family engagement. You can change it until the poll closes."
+        "[private @cara] Your vote is saved: 1st Outdoor play in winter, 2nd Transitions, "
+        "3rd Family engagement. You can change it until the poll closes."
     ) in lines
     # Five ballots coalesce: the poll message is edited once, when the deadline closes it.
     assert text.count("(message 9 updated)") == 1

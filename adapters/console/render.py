@@ -15,6 +15,7 @@ from bot.ui import (
     Form,
     Image,
     Inline,
+    Input,
     Mention,
     Message,
     Section,
@@ -94,15 +95,23 @@ def render(msg: Message) -> list[str]:
     return lines
 
 
+def form_inputs(form: Form) -> list[Input]:
+    """The inputs the console asks for: a form's typed fallback when it has one."""
+    return form.fallback or form.inputs
+
+
 def render_form(form: Form) -> list[str]:
+    """A form as lines: each field with its label, whether it is required and its hint."""
     lines = [form.title]
-    for field in form.inputs:
+    for field in form_inputs(form):
         need = "required" if field.required else "optional"
         extra = ""
         if field.options:
             extra = "; one of " + ", ".join(o.value for o in field.options)
         lines.append(f"  {field.name}: {field.label} ({need}{extra})")
-    names = " ".join(f"{f.name}=..." for f in form.inputs)
+        if field.hint:
+            lines.append(f"    {field.hint}")
+    names = " ".join(f"{f.name}=..." for f in form_inputs(form))
     lines.append(f"  answer with :submit {names}")
     return lines
 

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from adapters.console.adapter import WORKSPACE, ConsoleAdapter
-from adapters.console.render import pressables, render_form
+from adapters.console.render import form_inputs, pressables, render_form
 from bot.app import App
 from bot.commands import ParseError
 from bot.events import (
@@ -269,7 +269,7 @@ class ConsoleSession:
         except ValueError as err:
             raise DirectiveError(f"cannot read :submit line: {err}") from None
         values = {}
-        known = {i.name for i in open_form.form.inputs}
+        known = {i.name for i in form_inputs(open_form.form)}
         for token in tokens:
             name, sep, value = token.partition("=")
             if not sep or name not in known:
@@ -277,7 +277,7 @@ class ConsoleSession:
                     f"{token!r} is not NAME=value for this form ({', '.join(known)})"
                 )
             values[name] = value
-        for field in open_form.form.inputs:
+        for field in form_inputs(open_form.form):
             values.setdefault(field.name, "")
         event = FormSubmitted(
             self.actor(), open_form.place, open_form.form.form_id, values, open_form.form.metadata

@@ -40,6 +40,7 @@ from bot.ui import (
     Form,
     Image,
     Inline,
+    Input,
     Mention,
     Message,
     Section,
@@ -555,23 +556,73 @@ def form_custom_id(form: Form) -> str | None:
     return custom_id if len(custom_id) <= MAX_CUSTOM_ID else None
 
 
+MAX_LABEL_DESCRIPTION = 100  # a modal label's description: 100 characters
+
+
+def modal_inputs(form: Form) -> list[Input]:
+    """The form's own inputs, or its fallback when they do not fit a Discord modal.
+
+    A modal holds at most 5 top-level components and a string select at most 25 options,
+    so a ranking of more than 5 places (one select each) or a select of more than 25 options
+    falls back to the typed field.
+    """
+    fits = len(form.inputs) <= MAX_MODAL_INPUTS and all(
+        len(f.options) <= MAX_SELECT_OPTIONS for f in form.inputs if f.kind in ("select", "multi")
+    )
+    return form.inputs if fits or not form.fallback else form.fallback
+
+
+def _modal_select(inp: Input) -> discord.ui.Label[Any]:
+    """A select inside a modal, wrapped in a label (type 18) as Discord requires."""
+    options = inp.options[:MAX_SELECT_OPTIONS]  # options per select menu: 25
+    chosen = set(inp.initial.split(",")) if inp.initial else set()
+    many = inp.kind == "multi"
+    select: discord.ui.Select[Any] = discord.ui.Select(
+        custom_id=inp.name,
+        placeholder=_cut(inp.placeholder, MAX_SELECT_PLACEHOLDER) or None,
+        min_values=1 if inp.required else 0,
+        max_values=min(inp.max_selected or len(options), len(options)) if many else 1,
+        required=inp.required,
+        options=[
+            discord.SelectOption(
+                label=_cut(o.label, MAX_OPTION_TEXT),
+                value=o.value[:MAX_OPTION_TEXT],
+                default=o.value in chosen,
+            )
+            for o in options
+        ],
+    )
+    return discord.ui.Label(
+        text=_cut(inp.label, MAX_INPUT_LABEL),
+        description=_cut(inp.hint, MAX_LABEL_DESCRIPTION) or None,
+        component=select,
+    )
+
+
 def build_modal(form: Form, custom_id: str) -> discord.ui.Modal:
     """A `discord.ui.Modal` for a neutral form.
 
-    Discord modals take at most 5 text inputs and no reliable selects: a select becomes a
-    text input whose placeholder lists the allowed values. Submissions are handled by the
-    adapter's ``on_interaction`` (so they work even after a restart), not by the modal.
+    Discord modals take at most 5 components. Selects (a ranking's places) are string selects
+    in labels when the form fits (`modal_inputs`), else the form's typed fallback is shown;
+    a lone select without a fallback becomes a text input whose placeholder lists the allowed
+    values. Submissions are handled by the adapter's ``on_interaction`` (so they work even
+    after a restart), not by the modal.
     """
     modal = discord.ui.Modal(
         title=_cut(form.title, MAX_MODAL_TITLE),  # modal title: 45 characters
         custom_id=custom_id,
         timeout=MODAL_TIMEOUT,
     )
-    inputs = form.inputs[:MAX_MODAL_INPUTS]  # 5 components per modal
-    if len(form.inputs) > MAX_MODAL_INPUTS:
-        log.warning("form %s has %d inputs; Discord shows 5", form.form_id, len(form.inputs))
+    shown = modal_inputs(form)
+    native = shown is form.inputs and bool(form.fallback)
+    inputs = shown[:MAX_MODAL_INPUTS]  # 5 components per modal
+    if len(shown) > MAX_MODAL_INPUTS:
+        log.warning("form %s has %d inputs; Discord shows 5", form.form_id, len(shown))
     for inp in inputs:
-        placeholder = inp.placeholder
+        if native and inp.kind in ("select", "multi"):
+            modal.add_item(_modal_select(inp))
+            continue
+        placeholder = inp.placeholder or inp.hint
         if inp.kind == "select" and inp.options:
             placeholder = "One of: " + ", ".join(o.value for o in inp.options)
         max_length = min(inp.max_length, MAX_INPUT_LENGTH)

@@ -157,7 +157,7 @@ def _input_value(element: dict[str, Any]) -> str:
     kind = element.get("type")
     if kind in ("static_select", "external_select", "radio_buttons"):
         return str((element.get("selected_option") or {}).get("value") or "")
-    if kind == "checkboxes":
+    if kind in ("checkboxes", "multi_static_select"):
         return ",".join(str(o.get("value")) for o in element.get("selected_options") or [])
     if kind == "datepicker":
         return str(element.get("selected_date") or "")

@@ -66,6 +66,7 @@ MAX_ALT_TEXT = 2000  # an image block's alt_text is at most 2,000 characters
 MAX_MESSAGE_TEXT = 40000  # chat.postMessage truncates `text` beyond 40,000 characters
 MAX_MODAL_TITLE = 24  # a modal's title, submit and close labels are at most 24 characters
 MAX_INPUT_LABEL = 2000  # an input block's label is at most 2,000 characters
+MAX_INPUT_HINT = 2000  # an input block's hint is at most 2,000 characters
 MAX_INPUT_LENGTH = 3000  # a plain_text_input's max_length is at most 3,000
 MAX_PRIVATE_METADATA = 3000  # a view's private_metadata is at most 3,000 characters
 
@@ -458,11 +459,42 @@ def _input_element(field_: Input) -> dict[str, Any]:
         initial = next((o for o in options if o["value"] == field_.initial), None)
         if initial is not None:
             element["initial_option"] = initial
+    elif field_.kind == "multi":
+        # A multi_static_select holds at most 100 options too; max_selected_items caps picks.
+        options = [_option(o.value, o.label) for o in field_.options[:MAX_SELECT_OPTIONS]]
+        element = {"type": "multi_static_select", "action_id": INPUT_ACTION_ID, "options": options}
+        if field_.max_selected:
+            element["max_selected_items"] = field_.max_selected
+        chosen = set(field_.initial.split(","))
+        if picked := [o for o in options if o["value"] in chosen]:
+            element["initial_options"] = picked
     else:  # pragma: no cover - pydantic keeps other kinds out
         raise RenderError(f"Slack cannot render input kind {field_.kind}")
     if field_.placeholder:
         element["placeholder"] = _plain(field_.placeholder, MAX_PLACEHOLDER)
     return element
+
+
+def modal_inputs(form: Form) -> list[Input]:
+    """The form's own inputs, or its fallback when they do not fit a modal: more than 100
+    input blocks, or a select with more than 100 options (Slack's limits)."""
+    fits = len(form.inputs) <= MAX_VIEW_BLOCKS and all(
+        len(f.options) <= MAX_SELECT_OPTIONS for f in form.inputs if f.kind in ("select", "multi")
+    )
+    return form.inputs if fits or not form.fallback else form.fallback
+
+
+def _input_block(field_: Input) -> dict[str, Any]:
+    block: dict[str, Any] = {
+        "type": "input",
+        "block_id": field_.name,
+        "optional": not field_.required,
+        "label": _plain(field_.label, MAX_INPUT_LABEL),
+        "element": _input_element(field_),
+    }
+    if field_.hint:
+        block["hint"] = _plain(field_.hint, MAX_INPUT_HINT)
+    return block
 
 
 def render_form(form: Form, *, private_metadata: str) -> dict[str, Any]:
@@ -473,16 +505,7 @@ def render_form(form: Form, *, private_metadata: str) -> dict[str, Any]:
     """
     if len(private_metadata) > MAX_PRIVATE_METADATA:
         raise ValueError("form metadata is longer than Slack's 3,000 characters")
-    blocks = [
-        {
-            "type": "input",
-            "block_id": f.name,
-            "optional": not f.required,
-            "label": _plain(f.label, MAX_INPUT_LABEL),
-            "element": _input_element(f),
-        }
-        for f in form.inputs
-    ]
+    blocks = [_input_block(f) for f in modal_inputs(form)]
     if len(blocks) > MAX_VIEW_BLOCKS:
         raise ValueError("a Slack modal holds at most 100 inputs")
     return {

@@ -1,7 +1,7 @@
 """Ballots: reading what a voter typed into a form, storing it, and counting stored ballots.
 
-Pure: no I/O. Voters name options by their number on the poll (1, 2, 3 in listing order) or
-by label. Counting delegates to `bot.features.voting.tally`, so a result is a pure function of the
+Pure: no I/O. Voters name options by their number on the poll (`ballot_numbers`: the topic's
+number for a poll made from topics, else 1, 2, 3 in listing order) or by label. Counting delegates to `bot.features.voting.tally`, so a result is a pure function of the
 stored ballots.
 """
 
@@ -18,6 +18,7 @@ __all__ = [
     "MAX_SCORE",
     "BallotError",
     "Choice",
+    "ballot_numbers",
     "decode",
     "encode",
     "parse_dots",
@@ -61,6 +62,19 @@ def decode(raw: str) -> Choice:
     return {int(k): int(v) for k, v in value.items()}
 
 
+def ballot_numbers(topic_ids: Sequence[int | None]) -> list[int]:
+    """The number of each option (in listing order) on the poll message and on ballots.
+
+    A poll made from topics numbers its options by their topics (#1 #2 #4 #5 after a merge),
+    so "4" means topic #4 in the topic list, on the poll and in a typed ballot alike; any
+    other poll numbers them 1, 2, 3.
+    """
+    ids = [t for t in topic_ids if t is not None]
+    if ids and len(ids) == len(topic_ids) and len(set(ids)) == len(ids):
+        return ids
+    return list(range(1, len(topic_ids) + 1))
+
+
 def _number(piece: str) -> bool:
     """ASCII digits, at most 9: ``str.isdigit`` also takes "²", which ``int`` refuses."""
     return piece.isascii() and piece.isdigit() and len(piece) <= 9
@@ -79,12 +93,18 @@ def _pieces(text: str) -> list[str]:
     return out
 
 
-def _option(piece: str, options: Sequence[tuple[int, str]]) -> int:
-    """The option id a piece names: its number on the poll, or its label (case-insensitive)."""
+def _option(
+    piece: str, options: Sequence[tuple[int, str]], numbers: Sequence[int] | None = None
+) -> int:
+    """The option id a piece names: its number on the poll, or its label (case-insensitive).
+
+    `numbers` are the options' numbers (`ballot_numbers`); by default 1, 2, 3.
+    """
     if _number(piece):
-        n = int(piece)
-        if 1 <= n <= len(options):
-            return options[n - 1][0]
+        shown = numbers if numbers is not None else range(1, len(options) + 1)
+        for (option_id, _label), n in zip(options, shown, strict=True):
+            if n == int(piece):
+                return option_id
     else:
         for option_id, label in options:
             if label.casefold() == piece.casefold():
@@ -92,11 +112,13 @@ def _option(piece: str, options: Sequence[tuple[int, str]]) -> int:
     raise BallotError("unknown", {"value": piece[:40]})
 
 
-def parse_ranking(text: str, options: Sequence[tuple[int, str]]) -> list[int]:
+def parse_ranking(
+    text: str, options: Sequence[tuple[int, str]], numbers: Sequence[int] | None = None
+) -> list[int]:
     """A ranked ballot, best first; it may stop early but may not name an option twice."""
     ranking: list[int] = []
     for piece in _pieces(text):
-        option = _option(piece, options)
+        option = _option(piece, options, numbers)
         if option in ranking:
             raise BallotError("repeated", {"value": piece[:40]})
         ranking.append(option)
@@ -108,7 +130,12 @@ def parse_ranking(text: str, options: Sequence[tuple[int, str]]) -> list[int]:
 _DOTS = re.compile(r"^([0-9]{1,9})\s*[x*:]\s*([0-9]{1,9})$")
 
 
-def parse_dots(text: str, options: Sequence[tuple[int, str]], dots: int) -> dict[int, int]:
+def parse_dots(
+    text: str,
+    options: Sequence[tuple[int, str]],
+    dots: int,
+    numbers: Sequence[int] | None = None,
+) -> dict[int, int]:
     """Dots by option number: ``1 1 3`` (two on 1, one on 3) or ``1x2, 3``; at most `dots`."""
     placed: dict[int, int] = {}
     for raw in re.split(r"[,;\s]+", text.strip()):
@@ -116,7 +143,7 @@ def parse_dots(text: str, options: Sequence[tuple[int, str]], dots: int) -> dict
             continue
         m = _DOTS.match(raw)
         piece, count = (m.group(1), int(m.group(2))) if m else (raw, 1)
-        option = _option(piece, options)
+        option = _option(piece, options, numbers)
         placed[option] = placed.get(option, 0) + count
     placed = {k: v for k, v in placed.items() if v > 0}
     if not placed:
@@ -129,7 +156,9 @@ def parse_dots(text: str, options: Sequence[tuple[int, str]], dots: int) -> dict
 _PAIR = re.compile(r"^([0-9]{1,9})\s*[:=]\s*([0-9]{1,9})$")
 
 
-def parse_scores(text: str, options: Sequence[tuple[int, str]]) -> dict[int, int]:
+def parse_scores(
+    text: str, options: Sequence[tuple[int, str]], numbers: Sequence[int] | None = None
+) -> dict[int, int]:
     """Scores 0-5: in poll order (``5 3 0 4``) or by number (``1:5 3:4``); unrated is left out."""
     scores: dict[int, int] = {}
     tokens = [t for t in re.split(r"[,;\s]+", text.strip()) if t]
@@ -137,7 +166,9 @@ def parse_scores(text: str, options: Sequence[tuple[int, str]]) -> dict[int, int
         raise BallotError("empty")
     if all(_PAIR.match(t) for t in tokens):
         pairs = [
-            (_option(m.group(1), options), int(m.group(2))) for t in tokens if (m := _PAIR.match(t))
+            (_option(m.group(1), options, numbers), int(m.group(2)))
+            for t in tokens
+            if (m := _PAIR.match(t))
         ]
     elif all(_number(t) for t in tokens):
         if len(tokens) > len(options):

@@ -19,6 +19,7 @@ from bot.events import OpenForm, Reply, Respond
 from bot.features.voting.ballots import (
     BallotError,
     Choice,
+    ballot_numbers,
     decode,
     encode,
     parse_dots,
@@ -34,7 +35,7 @@ from bot.features.voting.polls import (
 from bot.features.voting.tally import Method
 from bot.i18n import Translator
 from bot.text import parse_id
-from bot.ui import Form, Input, Message, Section, check_form
+from bot.ui import Form, Input, Message, Option, Section, check_form, ranked_values, ranking
 from storage.voting import Ballot, Poll, PollOption
 
 log = logging.getLogger(__name__)
@@ -195,6 +196,47 @@ async def _approval_reply(
 
 MAX_TYPED = 300  # a typed ballot: room for 25 options by number or a few by name
 FORM_IDS = {Method.RANKED: "vote.ranked", Method.DOT: "vote.dots", Method.SCORE: "vote.score"}
+RANK = "rank"  # the ranked form's selects are rank.1, rank.2, ... (`bot.ui.ranking`)
+_ORDINALS = {1: "one", 2: "two", 3: "three", 21: "twenty_one", 22: "twenty_two", 23: "twenty_three"}
+
+
+def option_numbers(options: Sequence[PollOption]) -> list[int]:
+    """Each option's number on the poll and on ballots (`ballots.ballot_numbers`)."""
+    return ballot_numbers([o.topic_id for o in options])
+
+
+def _ordinal(t: Translator, n: int) -> str:
+    return t(f"voting.ordinal.{_ORDINALS.get(n, 'other')}", n=n)
+
+
+def _rank_label(t: Translator, n: int) -> str:
+    return t("voting.form.rank_label", nth=_ordinal(t, n))
+
+
+def ballot_form(ctx: Context, poll: Poll, options: Sequence[PollOption], initial: str) -> Form:
+    """The ballot form: a ranked poll offers one select per place ("1st choice", ...) with the
+    typed field as the fallback for platforms that cannot show that many; dots and scores are
+    typed. Every option is listed with its number on the poll, next to the field."""
+    method = Method(poll.method)
+    numbers = option_numbers(options)
+    listing = "; ".join(f"{n}. {o.label}" for n, o in zip(numbers, options, strict=True))
+    typed = ballot_input(ctx, poll, hint=listing, initial=initial)
+    native: list[Input] = []
+    if method is Method.RANKED:
+        choices = [
+            Option(value=str(n), label=f"{n}. {o.label}")
+            for n, o in zip(numbers, options, strict=True)
+        ]
+        labels = [_rank_label(ctx.t, i) for i in range(1, len(options) + 1)]
+        native = ranking(RANK, labels, choices, initial.split())
+    return Form(
+        form_id=FORM_IDS[method],
+        title=ctx.t(f"voting.form.{method.value}_title"),
+        inputs=native or [typed],
+        fallback=[typed] if native else [],
+        submit_label=ctx.t("voting.form.submit"),
+        metadata=str(poll.id),
+    )
 
 
 async def open_ballot_form(ctx: Context) -> Reply:
@@ -209,33 +251,24 @@ async def open_ballot_form(ctx: Context) -> Reply:
     initial = ""
     if existing is not None:
         initial = _as_typed(method, decode(existing.choices), options)
-    # The numbers to type, in the placeholder; the adapter cuts it to its platform's length.
-    listing = "; ".join(f"{i} {o.label}" for i, o in enumerate(options, 1))
-    form = Form(
-        form_id=FORM_IDS[method],
-        title=ctx.t(f"voting.form.{method.value}_title"),
-        inputs=[ballot_input(ctx, poll, placeholder=listing, initial=initial)],
-        submit_label=ctx.t("voting.form.submit"),
-        metadata=str(poll.id),
-    )
-    return OpenForm(form)
+    return OpenForm(ballot_form(ctx, poll, options, initial))
 
 
-def ballot_input(ctx: Context, poll: Poll, placeholder: str = "", initial: str = "") -> Input:
-    """The one field of a ranked, dot or score ballot form."""
+def ballot_input(ctx: Context, poll: Poll, hint: str = "", initial: str = "") -> Input:
+    """The typed field of a ranked, dot or score ballot form; `hint` lists the numbered options."""
     return Input(
         name="ballot",
         label=ctx.t(f"voting.form.{poll.method}_label", dots=poll.dots or 0),
         kind="long",
         max_length=MAX_TYPED,
-        placeholder=placeholder,
+        hint=hint,
         initial=initial,
     )
 
 
 def _as_typed(method: Method, choice: Choice, options: Sequence[PollOption]) -> str:
     """A stored ballot as the voter would type it (numbers on the poll), to pre-fill the form."""
-    number = {o.id: i for i, o in enumerate(options, 1)}
+    number = {o.id: n for n, o in zip(option_numbers(options), options, strict=True)}
     if isinstance(choice, list):
         return " ".join(str(number[o]) for o in choice if o in number)
     if method is Method.DOT:
@@ -244,7 +277,11 @@ def _as_typed(method: Method, choice: Choice, options: Sequence[PollOption]) -> 
 
 
 async def submit_ballot(ctx: Context) -> Reply:
-    """A ranked, dot or score ballot from its form."""
+    """A ranked, dot or score ballot from its form: the selects or the typed fallback.
+
+    Selected places are read as the typed numbers they stand for, so one parser checks both
+    (a number picked twice, an unknown value) and a refusal changes nothing.
+    """
     from bot.events import FormErrors, FormSubmitted
 
     event = ctx.event
@@ -259,19 +296,30 @@ async def submit_ballot(ctx: Context) -> Reply:
         raise UserError(ctx.t("core.refuse.stale_form"))
     options = await options_of(ctx.session, poll.id)
     pairs = [(o.id, o.label) for o in options]
-    values, errors = check_form([ballot_input(ctx, poll)], event.values, ctx.t)
+    numbers = option_numbers(options)
+    form = ballot_form(ctx, poll, options, "")
+    places = ranked_values(RANK, event.values) if method is Method.RANKED else None
+    if places is not None:
+        values, errors = check_form(form.inputs, event.values, ctx.t)
+        typed = " ".join(value for _name, value in places)
+    else:
+        values, errors = check_form([ballot_input(ctx, poll)], event.values, ctx.t)
+        typed = values.get("ballot", "")
     if errors:
         return FormErrors(errors)
-    typed = values.get("ballot", "")
     try:
         if method is Method.RANKED:
-            choice: Choice = parse_ranking(typed, pairs)
+            choice: Choice = parse_ranking(typed, pairs, numbers)
         elif method is Method.DOT:
-            choice = parse_dots(typed, pairs, poll.dots or 1)
+            choice = parse_dots(typed, pairs, poll.dots or 1, numbers)
         else:
-            choice = parse_scores(typed, pairs)
+            choice = parse_scores(typed, pairs, numbers)
     except BallotError as err:
-        return FormErrors({"ballot": ctx.t(f"voting.ballot.{err.code}", **err.values)})
+        field = "ballot"
+        if places is not None:  # the refusal goes under the select that made it
+            named = [name for name, value in places if value == err.values.get("value")]
+            field = named[-1] if named else f"{RANK}.1"
+        return FormErrors({field: ctx.t(f"voting.ballot.{err.code}", **err.values)})
     changed = await store_ballot(ctx, poll, choice)
     return _confirm(ctx, changed, poll, describe_ballot(ctx.t, method, choice, options))
 
@@ -279,9 +327,13 @@ async def submit_ballot(ctx: Context) -> Reply:
 def describe_ballot(
     t: Translator, method: Method, choice: Choice, options: Sequence[PollOption]
 ) -> str:
+    """A ballot in words for its confirmation: ``1st Transitions, 2nd Outdoor play``."""
     labels = {o.id: o.label for o in options}
-    if isinstance(choice, list):
-        return ", ".join(f"{i}. {labels[o]}" for i, o in enumerate(choice, 1))
+    if isinstance(choice, list):  # places as ordinals: "1. X" would read as option number 1
+        return ", ".join(
+            t("voting.vote.ranked", nth=_ordinal(t, i), option=labels[o])
+            for i, o in enumerate(choice, 1)
+        )
     if method is Method.DOT:
         return ", ".join(t("voting.vote.dots", option=labels[o], n=n) for o, n in choice.items())
     return ", ".join(f"{labels[o]} {s}" for o, s in choice.items())

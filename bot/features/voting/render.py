@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.features.voting.ballots import ballot_numbers
 from bot.features.voting.tally import (
     EXHAUSTED,
     IrvResult,
@@ -50,8 +51,9 @@ class Standing:
 
 
 def numbered(options: Sequence[PollOption]) -> dict[int, str]:
-    """Option id -> ``1. label`` (the numbers voters type into forms)."""
-    return {o.id: f"{i}. {o.label}" for i, o in enumerate(options, 1)}
+    """Option id -> ``1. label``: the numbers ballots take (a topic poll's are its topics')."""
+    numbers = ballot_numbers([o.topic_id for o in options])
+    return {o.id: f"{n}. {o.label}" for n, o in zip(numbers, options, strict=True)}
 
 
 def _labels(options: Sequence[PollOption]) -> dict[int, str]:
