@@ -206,3 +206,29 @@ async def test_console_export_goes_to_the_facilitators_dm_as_separate_files() ->
     # A member is refused in one sentence and gets nothing.
     assert lines[-2] == "cara> /cop poll export"
     assert lines[-1].startswith("[private @cara] ") and "[dm @cara]" not in "\n".join(lines)
+
+
+async def test_console_export_in_a_dm_is_the_answer_itself() -> None:
+    lines = await transcript(
+        """
+        :as ana admin
+        :in #cop
+        /cop setup "Finger Lakes CoP" America/New_York
+        /cop poll new Snack? options="Apples | Pears"
+        /cop poll results
+        :in dm
+        /cop poll export
+        """
+    )
+    start = lines.index("ana> /cop poll results")
+    assert lines[start + 1 : start + 3] == [
+        "[private @ana] Count so far of vote #1: Snack?",
+        "  Nobody has voted yet.",
+    ]
+    assert lines[-4:] == [
+        "[dm @ana] Poll #1 (Snack?; ballots: 0) as spreadsheets (CSV, UTF-8):",
+        "  poll-1-totals.csv, poll-1-ballots.csv",
+        "  [file: poll-1-totals.csv, " + lines[-2].split(", ")[1],
+        "  [file: poll-1-ballots.csv, " + lines[-1].split(", ")[1],
+    ]
+    assert not any("in your direct messages" in line for line in lines)
