@@ -127,3 +127,30 @@ async def test_a_ranking_longer_than_a_modal_holds_falls_back_to_typed_numbers(
     assert field["placeholder"].startswith("1. Topic 1; 2. Topic 2; 3. Topic 3")
     assert "Your vote is saved: 1st Topic 6, 2nd Topic 1." in voted.json["data"]["content"]
     assert ballots == [[options[5].id, options[0].id]]
+
+
+def test_a_multi_select_in_a_modal_keeps_its_cap_and_a_long_one_falls_back() -> None:
+    from adapters.discord.render import MAX_SELECT_OPTIONS, build_modal
+    from bot.ui import Form, Input, Option
+
+    typed = Input(name="typed", label="Type them", hint="a, b or c")
+    picks = Input(
+        name="picks",
+        label="Pick two",
+        kind="multi",
+        max_selected=2,
+        initial="b",
+        options=[Option(value=v, label=v.upper()) for v in "abc"],
+    )
+    form = Form(form_id="f", title="T", inputs=[picks], fallback=[typed], metadata="1")
+    [label] = build_modal(form, "form:f:1").to_dict()["components"]
+    select = label["component"]
+    assert label["type"] == 18 and select["type"] == 3
+    assert (select["min_values"], select["max_values"]) == (1, 2)
+    assert [o["value"] for o in select["options"] if o.get("default")] == ["b"]
+
+    many = [Option(value=str(n), label=str(n)) for n in range(MAX_SELECT_OPTIONS + 1)]
+    long_form = form.model_copy(update={"inputs": [picks.model_copy(update={"options": many})]})
+    [row] = build_modal(long_form, "form:f:1").to_dict()["components"]
+    [field] = row["components"]
+    assert (field["type"], field["custom_id"], field["placeholder"]) == (4, "typed", "a, b or c")
