@@ -18,7 +18,7 @@ import logging
 from datetime import datetime
 from typing import Any, TypedDict
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import col
 
 from bot.commands import Command, Param, Role
@@ -47,6 +47,7 @@ from bot.features.meetings.core import (
     reminders_words,
     schedule_of,
     series_meetings,
+    series_segments,
     split_items,
 )
 from bot.features.meetings.find import (
@@ -62,9 +63,12 @@ from bot.features.meetings.members import attendance, attended, ics
 from bot.features.meetings.render import agenda_sections, card, when
 from bot.schedule import Schedule, parse_schedule
 from bot.ui import Inline, Message, Section, Time, plain
-from storage.meetings import Meeting, MeetingSeries
+from storage.meetings import Meeting, MeetingAttendance, MeetingSeries
 
 log = logging.getLogger(__name__)
+
+MAX_SEGMENT = 100  # one agenda segment, as typed
+LIST_LIMIT = 12  # meetings shown by /cop meeting list (either way)
 
 
 # -- series -----------------------------------------------------------------------------------
@@ -82,6 +86,33 @@ class _SeriesValues(TypedDict, total=False):
     location: str | None
     reminders: str
     dm_reminders: bool
+    segments: str | None
+    objectives: str | None
+
+
+NONE_WORDS = ("none", "-")
+DEFAULT_WORD = "default"
+
+
+def _series_agenda(p: dict[str, str], out: _SeriesValues) -> None:
+    """``segments=`` / ``objectives=`` of a series: a ; list, ``none`` (a one-off event without
+    CoP segments) or ``default`` (segments: the CoP ones again)."""
+    if "segments" in p:
+        word = p["segments"].strip().lower()
+        if word == DEFAULT_WORD:
+            out["segments"] = None
+        elif word in NONE_WORDS:
+            out["segments"] = "[]"
+        else:
+            segments = split_items(p["segments"], "segments", MAX_SEGMENT)
+            out["segments"] = json.dumps(segments) if segments else "[]"
+    if "objectives" in p:
+        word = p["objectives"].strip().lower()
+        if word in (*NONE_WORDS, DEFAULT_WORD):
+            out["objectives"] = None
+        else:
+            objectives = split_items(p["objectives"], "objectives")
+            out["objectives"] = json.dumps(objectives) if objectives else None
 
 
 def _series_values(ctx: Context, series: MeetingSeries | None) -> _SeriesValues:
@@ -115,6 +146,7 @@ def _series_values(ctx: Context, series: MeetingSeries | None) -> _SeriesValues:
         out["reminders"] = " ".join(offset_iso(o) for o in parse_offsets(p["reminders"]))
     if "dm" in p:
         out["dm_reminders"] = p["dm"] == "yes"
+    _series_agenda(p, out)
     return out
 
 
@@ -138,6 +170,8 @@ async def series_create(ctx: Context) -> Reply:
         if "reminders" in values
         else " ".join(offset_iso(o) for o in parse_offsets(DEFAULT_REMINDERS)),
         dm_reminders=values.get("dm_reminders", False),
+        segments=values.get("segments"),
+        objectives=values.get("objectives"),
         first_start=schedule.occurrences(now, 1)[0],
         created_by=ctx.actor.user.user_id,
         created_at=now,
@@ -171,7 +205,7 @@ async def series_create(ctx: Context) -> Reply:
 def _series_summary(ctx: Context, key: str, series: MeetingSeries, schedule: Schedule) -> str:
     return ctx.t(
         key,
-        id=series.id,
+        id=series.number,
         title=series.title,
         schedule=schedule.text,
         minutes=series.duration_minutes,
@@ -219,6 +253,23 @@ async def _repair(
     return moved, dropped
 
 
+async def _carry_agenda(ctx: Context, series: MeetingSeries, old: tuple[str, str]) -> None:
+    """Give the series' new segments / objectives to its future meetings that still had the
+    series' old ones; a meeting whose agenda was set on its own (``meeting agenda N``) keeps it."""
+    segments, objectives = series_segments(series, ctx.t), series.objectives or "[]"
+    for m in await series_meetings(ctx.session, series.id):
+        if m.started or m.starts_at <= ctx.now or m.status != "scheduled":
+            continue
+        changed = False
+        if items(m.segments) == items(old[0]) and m.segments != segments:
+            m.segments, changed = segments, True
+        if items(m.objectives) == items(old[1]) and m.objectives != objectives:
+            m.objectives, changed = objectives, True
+        if changed:
+            ctx.session.add(m)
+            await refresh_card(ctx, m, series)
+
+
 @friendly
 async def series_edit(ctx: Context) -> Reply:
     community = ctx.require_community()
@@ -229,6 +280,7 @@ async def series_edit(ctx: Context) -> Reply:
     values = _series_values(ctx, series)
     schedule: Schedule | None = values.pop("_schedule", None)
     old_offsets = series.reminders.split()
+    old_agenda = (series_segments(series, ctx.t), series.objectives or "[]")
     for name, value in values.items():
         setattr(series, name, value)
     series.sequence += 1
@@ -242,6 +294,8 @@ async def series_edit(ctx: Context) -> Reply:
             if not m.started and m.starts_at > now:
                 m.duration_minutes = series.duration_minutes
                 ctx.session.add(m)
+    if {"segments", "objectives"} & set(values):
+        await _carry_agenda(ctx, series, old_agenda)
     await materialise(ctx.session, series, community, ctx.t, now)
     await plan_series(
         ctx.session,
@@ -261,7 +315,7 @@ async def series_edit(ctx: Context) -> Reply:
         if m.starts_at > now and m.status == "scheduled"
     ]
     shown = schedule or schedule_of(series)
-    if set(values) - {"reminders", "dm_reminders"} and upcoming:
+    if set(values) - {"reminders", "dm_reminders", "segments", "objectives"} and upcoming:
         note = ctx.t(
             "meetings.series_changed_note",
             title=series.title,
@@ -328,9 +382,9 @@ async def _tell_moved(
 
 def _changeable(ctx: Context, meeting: Meeting) -> None:
     if meeting.status == "cancelled":
-        raise UserError(ctx.t("meetings.cancelled_already", id=meeting.id))
+        raise UserError(ctx.t("meetings.cancelled_already", id=meeting.number))
     if meeting.started or meeting.starts_at <= ctx.now:
-        raise UserError(ctx.t("meetings.has_started", id=meeting.id))
+        raise UserError(ctx.t("meetings.has_started", id=meeting.number))
 
 
 @friendly
@@ -350,7 +404,7 @@ async def cancel(ctx: Context) -> Reply:
     )
     told = await _tell_cancelled(ctx, meeting, series)
     log.info("meeting %s cancelled", meeting.id)
-    text = ctx.t("meetings.cancelled_done", id=meeting.id, title=series.title, count=told)
+    text = ctx.t("meetings.cancelled_done", id=meeting.number, title=series.title, count=told)
     return Respond(Message(text=text))
 
 
@@ -375,7 +429,7 @@ async def move(ctx: Context) -> Reply:
     )
     told = await _tell_moved(ctx, meeting, series, old_start)
     log.info("meeting %s moved", meeting.id)
-    text = ctx.t("meetings.moved_done", id=meeting.id, title=series.title, count=told)
+    text = ctx.t("meetings.moved_done", id=meeting.number, title=series.title, count=told)
     return Respond(Message(text=text))
 
 
@@ -393,16 +447,28 @@ async def agenda(ctx: Context) -> Reply:
             topic = check_text(edits["topic"], "topic", MAX_TOPIC)
             meeting.topic = None if topic in ("-", "") else topic
         if "objectives" in edits:
-            meeting.objectives = json.dumps(split_items(edits["objectives"], "objectives"))
+            word = edits["objectives"].strip().lower()
+            meeting.objectives = (
+                "[]"
+                if word in NONE_WORDS
+                else json.dumps(split_items(edits["objectives"], "objectives"))
+            )
         if "segments" in edits:
-            meeting.segments = json.dumps(split_items(edits["segments"], "segments", 100))
+            if edits["segments"].strip().lower() == DEFAULT_WORD:
+                meeting.segments = series_segments(series, ctx.t)
+            elif edits["segments"].strip().lower() in NONE_WORDS:
+                meeting.segments = "[]"
+            else:
+                meeting.segments = json.dumps(
+                    split_items(edits["segments"], "segments", MAX_SEGMENT)
+                )
         ctx.session.add(meeting)
         await ctx.session.flush()
         await refresh_card(ctx, meeting, series)
-        heading = [Section.of(ctx.t("meetings.agenda_updated", id=meeting.id))]
+        heading = [Section.of(ctx.t("meetings.agenda_updated", id=meeting.number))]
         log.info("meeting %s agenda edited", meeting.id)
     title: list[Inline] = [
-        ctx.t("meetings.agenda_title", id=meeting.id, title=series.title),
+        ctx.t("meetings.agenda_title", id=meeting.number, title=series.title),
         when(meeting, series),
     ]
     blocks = [*heading, Section(parts=title), *agenda_sections(ctx.t, meeting, series)]
@@ -412,49 +478,118 @@ async def agenda(ctx: Context) -> Reply:
     return Respond(Message(text=text, blocks=blocks))
 
 
-async def list_meetings(ctx: Context) -> Reply:
-    community = ctx.require_community()
+async def _upcoming_lines(ctx: Context, community_id: int) -> list[Section]:
+    """Scheduled meetings that have not ended, soonest first; then the cancelled ones by number
+    (a cancelled meeting has left "upcoming", but whoever looks for it learns what became of it)."""
     rows = (
         await ctx.session.execute(
             select(Meeting, MeetingSeries)
             .join(MeetingSeries, col(MeetingSeries.id) == col(Meeting.series_id))
-            .where(col(Meeting.community_id) == community.id, col(Meeting.ended).is_(False))
+            .where(
+                col(Meeting.community_id) == community_id,
+                col(Meeting.ended).is_(False),
+                col(Meeting.status) == "scheduled",
+            )
             .order_by(col(Meeting.starts_at))
-            .limit(12)
+            .limit(LIST_LIMIT)
         )
     ).all()
     blocks: list[Section] = [Section.of(ctx.t("meetings.list_title"))]
     for meeting, series in rows:
         n = await counts(ctx.session, meeting.id)
-        status = ""
-        if meeting.status == "cancelled":
-            status = ctx.t("meetings.list_cancelled")
-        elif meeting.starts_at != meeting.occurrence_start:
-            status = ctx.t("meetings.list_moved")
+        moved = meeting.starts_at != meeting.occurrence_start
         tail = ctx.t(
             "meetings.list_line_tail",
             title=series.title,
             topic=f": {meeting.topic}" if meeting.topic else "",
             going=n["going"],
             maybe=n["maybe"],
-            status=status,
+            status=ctx.t("meetings.list_moved") if moved else "",
         )
         blocks.append(
-            Section.of(ctx.t("meetings.list_line", id=meeting.id), when(meeting, series), tail)
+            Section.of(ctx.t("meetings.list_line", id=meeting.number), when(meeting, series), tail)
         )
     if not rows:
         blocks.append(Section.of(ctx.t("meetings.list_none")))
+    cancelled = list(
+        (
+            await ctx.session.execute(
+                select(col(Meeting.number))
+                .where(
+                    col(Meeting.community_id) == community_id,
+                    col(Meeting.status) == "cancelled",
+                    col(Meeting.starts_at) > ctx.now,
+                )
+                .order_by(col(Meeting.starts_at))
+                .limit(LIST_LIMIT)
+            )
+        ).scalars()
+    )
+    if cancelled:
+        numbers = ", ".join(f"#{n}" for n in cancelled)
+        blocks.append(
+            Section.of(ctx.t("meetings.list_cancelled_tail", count=len(cancelled), numbers=numbers))
+        )
+    return blocks
+
+
+async def _past_lines(ctx: Context, community_id: int) -> list[Section]:
+    """Meetings that took place (not cancelled, started), newest first, with attendance counts,
+    so a facilitator finds the number to mark attendance with."""
+    attended_count = (
+        select(func.count())
+        .where(col(MeetingAttendance.meeting_id) == col(Meeting.id))
+        .correlate(Meeting)
+        .scalar_subquery()
+    )
+    rows = (
+        await ctx.session.execute(
+            select(Meeting, MeetingSeries, attended_count)
+            .join(MeetingSeries, col(MeetingSeries.id) == col(Meeting.series_id))
+            .where(
+                col(Meeting.community_id) == community_id,
+                col(Meeting.status) == "scheduled",
+                col(Meeting.starts_at) <= ctx.now,
+            )
+            .order_by(col(Meeting.starts_at).desc(), col(Meeting.number).desc())
+            .limit(LIST_LIMIT)
+        )
+    ).all()
+    blocks: list[Section] = [Section.of(ctx.t("meetings.list_past_title"))]
+    for meeting, series, attended_n in rows:
+        tail = ctx.t(
+            "meetings.list_past_tail",
+            title=series.title,
+            topic=f": {meeting.topic}" if meeting.topic else "",
+            count=attended_n,
+        )
+        blocks.append(
+            Section.of(ctx.t("meetings.list_line", id=meeting.number), when(meeting, series), tail)
+        )
+    if not rows:
+        blocks.append(Section.of(ctx.t("meetings.list_past_none")))
+    return blocks
+
+
+async def list_meetings(ctx: Context) -> Reply:
+    """Upcoming meetings (cancelled ones only named at the end), or with ``past`` the meetings
+    that took place, newest first with attendance counts, and the community's series."""
+    community = ctx.require_community()
+    past = ctx.params.get("which") == "past"
+    blocks: list[Section] = (
+        await _past_lines(ctx, community.id) if past else await _upcoming_lines(ctx, community.id)
+    )
     all_series = (
         await ctx.session.execute(
             select(MeetingSeries)
             .where(col(MeetingSeries.community_id) == community.id)
-            .order_by(col(MeetingSeries.id))
+            .order_by(col(MeetingSeries.number))
         )
     ).scalars()
     series_lines = [
         ctx.t(
             "meetings.list_series_line",
-            id=s.id,
+            id=s.number,
             title=s.title,
             schedule=schedule_of(s).text,
             minutes=s.duration_minutes,
@@ -463,7 +598,7 @@ async def list_meetings(ctx: Context) -> Reply:
         )
         for s in all_series
     ]
-    if series_lines:
+    if series_lines and not past:
         blocks.append(Section.of("\n".join([ctx.t("meetings.list_series_title"), *series_lines])))
     text = "\n".join(plain(b.parts) for b in blocks)
     return Respond(Message(text=text, blocks=blocks))
@@ -489,6 +624,8 @@ def commands() -> tuple[Command, ...]:
         opt("zone", kind="zone", max_length=64),
         opt("reminders", max_length=60),
         opt("dm", choices=("yes", "no")),
+        opt("segments", max_length=1100, multiline=True),
+        opt("objectives", max_length=2100, multiline=True),
     )
     meeting = p("meeting", max_length=12)
     return (
@@ -500,7 +637,14 @@ def commands() -> tuple[Command, ...]:
             (p("schedule", max_length=200), *series_fields),
             "meetings.example.series",
         ),
-        Command(("meeting", "list"), "meetings.help.list", list_meetings, Role.MEMBER),
+        Command(
+            ("meeting", "list"),
+            "meetings.help.list",
+            list_meetings,
+            Role.MEMBER,
+            (opt("which", choices=("upcoming", "past")),),
+            "meetings.example.list",
+        ),
         Command(
             ("meeting", "agenda"),
             "meetings.help.agenda",

@@ -55,7 +55,8 @@ def respond(parts: list[Inline], *more: Section | Small, private: bool = True) -
 
 
 async def find_meeting(ctx: Context, raw: str | None, default: str = "next") -> Meeting:
-    """A meeting of this community by number, ``next`` (not started) or ``last`` (started)."""
+    """A meeting of this community by its number (``3``, ``#3``), ``next`` (not started) or
+    ``last`` (started). Numbers are per community: another community's #3 is never found."""
     community = ctx.require_community()
     ref = (raw or default).strip().lstrip("#").lower()
     base = select(Meeting).where(
@@ -75,9 +76,15 @@ async def find_meeting(ctx: Context, raw: str | None, default: str = "next") -> 
         if meeting is None:
             raise UserError(ctx.t("meetings.no_past"))
         return meeting
-    meeting_id = parse_id(ref)
-    meeting = await ctx.session.get(Meeting, meeting_id) if meeting_id is not None else None
-    if meeting is None or meeting.community_id != community.id:
+    number = parse_id(ref)
+    meeting = (
+        await ctx.session.execute(
+            select(Meeting).where(
+                col(Meeting.community_id) == community.id, col(Meeting.number) == number
+            )
+        )
+    ).scalar_one_or_none()
+    if number is None or meeting is None:
         raise UserError(ctx.t("meetings.not_found", ref=(raw or "")[:20]))
     return meeting
 
@@ -86,8 +93,15 @@ async def find_series(ctx: Context, raw: str | None) -> MeetingSeries:
     community = ctx.require_community()
     if raw:
         ref = raw.strip().lstrip("#")
-        series_id = parse_id(ref)
-        series = await ctx.session.get(MeetingSeries, series_id) if series_id is not None else None
+        number = parse_id(ref)
+        series = (
+            await ctx.session.execute(
+                select(MeetingSeries).where(
+                    col(MeetingSeries.community_id) == community.id,
+                    col(MeetingSeries.number) == number,
+                )
+            )
+        ).scalar_one_or_none()
         if series is None or series.community_id != community.id:
             raise UserError(ctx.t("meetings.series_not_found", ref=raw[:20]))
         return series
@@ -102,7 +116,7 @@ async def find_series(ctx: Context, raw: str | None) -> MeetingSeries:
         raise UserError(ctx.t("meetings.no_series"))
     if len(all_series) > 1:
         raise UserError(
-            ctx.t("meetings.series_which", ids=", ".join(str(s.id) for s in all_series))
+            ctx.t("meetings.series_which", ids=", ".join(str(s.number) for s in all_series))
         )
     return all_series[0]
 
@@ -116,7 +130,7 @@ async def series_of_meeting(ctx: Context, meeting: Meeting) -> MeetingSeries:
 def upcoming_parts(meetings: list[Meeting], series: MeetingSeries) -> list[Inline]:
     parts: list[Inline] = []
     for i, m in enumerate(meetings):
-        parts.extend([", " if i else "", f"#{m.id} ", when(m, series)])
+        parts.extend([", " if i else "", f"#{m.number} ", when(m, series)])
     return [p for p in parts if p != ""] + ["."]
 
 

@@ -43,6 +43,6 @@ async def home_sections(ctx: Context, request: HomeSections) -> list[Block]:
         if meeting.topic:
             parts.append(f" — {meeting.topic}")
         answers = await counts(ctx.session, meeting.id)
-        tally = ctx.t("meetings.card.counts", id=meeting.id, **answers)
+        tally = ctx.t("meetings.card.counts", id=meeting.number, **answers)
         blocks += [Section(parts=parts), Small(parts=[tally]), rsvp_buttons(ctx.t, meeting.id)]
     return blocks

@@ -154,7 +154,7 @@ async def end(ctx: Context, meeting_id: int) -> None:
     meeting.started = meeting.ended = True
     ctx.session.add(meeting)
     t = translator(community.language)
-    text = t("meetings.ended", title=series.title, id=meeting.id)
+    text = t("meetings.ended", title=series.title, id=meeting.number)
     button = Button(
         action=ActionId("attend", "mark", meeting.id),
         label=t("meetings.attended_button"),

@@ -85,8 +85,8 @@ async def ics(ctx: Context) -> Reply:
             sequence=series.sequence,
             stamp=ctx.now,
         )
-        text = ctx.t("meetings.ics_series", title=series.title, id=series.id)
-        filename = f"series-{series.id}.ics"
+        text = ctx.t("meetings.ics_series", title=series.title, id=series.number)
+        filename = f"series-{series.number}.ics"
     else:
         meeting = await find_meeting(ctx, raw)
         series = await series_of_meeting(ctx, meeting)
@@ -111,8 +111,8 @@ async def ics(ctx: Context) -> Reply:
             stamp=ctx.now,
             recurrence_id=meeting.occurrence_start if of_series else None,
         )
-        text = ctx.t("meetings.ics_meeting", title=series.title, id=meeting.id)
-        filename = f"meeting-{meeting.id}.ics"
+        text = ctx.t("meetings.ics_meeting", title=series.title, id=meeting.number)
+        filename = f"meeting-{meeting.number}.ics"
     block = File(filename=filename, content=content, title=text, mime="text/calendar")
     return Respond(Message(text=text, blocks=[Section.of(text), block]))
 
@@ -126,9 +126,9 @@ async def rsvp(ctx: Context) -> Reply:
         raise UserError(ctx.t("core.refuse.stale_button"))
     meeting = await meeting_from_button(ctx)
     if meeting.status == "cancelled":
-        raise UserError(ctx.t("meetings.is_cancelled", id=meeting.id))
+        raise UserError(ctx.t("meetings.is_cancelled", id=meeting.number))
     if ctx.now >= ends_at(meeting):
-        raise UserError(ctx.t("meetings.is_over", id=meeting.id))
+        raise UserError(ctx.t("meetings.is_over", id=meeting.number))
     assert ctx.member is not None
     row = (
         await ctx.session.execute(
@@ -162,9 +162,9 @@ async def rsvp(ctx: Context) -> Reply:
 
 async def _record(ctx: Context, meeting: Meeting, people: list[Member]) -> Reply:
     if meeting.status == "cancelled":
-        raise UserError(ctx.t("meetings.is_cancelled", id=meeting.id))
+        raise UserError(ctx.t("meetings.is_cancelled", id=meeting.number))
     if ctx.now < meeting.starts_at:
-        raise UserError(ctx.t("meetings.not_started", id=meeting.id))
+        raise UserError(ctx.t("meetings.not_started", id=meeting.number))
     existing = set(
         (
             await ctx.session.execute(
@@ -199,13 +199,15 @@ async def _record(ctx: Context, meeting: Meeting, people: list[Member]) -> Reply
         lines.append(
             ctx.t(
                 "meetings.attended_done",
-                id=meeting.id,
+                id=meeting.number,
                 minutes=meeting.duration_minutes,
                 names=", ".join(added),
             )
         )
     if already:
-        lines.append(ctx.t("meetings.attended_already", id=meeting.id, names=", ".join(already)))
+        lines.append(
+            ctx.t("meetings.attended_already", id=meeting.number, names=", ".join(already))
+        )
     text = " ".join(lines)
     return Respond(Message(text=text))
 
@@ -253,10 +255,10 @@ async def attendance(ctx: Context) -> Reply:
         ).scalars()
     )
     if not rows:
-        return Respond(Message(text=ctx.t("meetings.attendance_none", id=meeting.id)))
+        return Respond(Message(text=ctx.t("meetings.attendance_none", id=meeting.number)))
     head = ctx.t(
         "meetings.attendance_title",
-        id=meeting.id,
+        id=meeting.number,
         title=series.title,
         minutes=meeting.duration_minutes,
         count=len(rows),

@@ -170,6 +170,6 @@ async def card(
         else:
             blocks.append(Section.of(t("meetings.card.nobody_going")))
     n = await counts(session, meeting.id)
-    blocks.append(Context(parts=[t("meetings.card.counts", id=meeting.id, **n)]))
+    blocks.append(Context(parts=[t("meetings.card.counts", id=meeting.number, **n)]))
     blocks.append(rsvp_buttons(t, meeting.id))
     return Message(text=f"{headline} {plain(when_parts)}", blocks=blocks)
