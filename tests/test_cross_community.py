@@ -85,6 +85,8 @@ BUTTONS: dict[str, Callable[[Side], ActionId]] = {
     "rsvp:maybe": lambda s: ActionId("rsvp", "maybe", s.meeting),
     "rsvp:no": lambda s: ActionId("rsvp", "no", s.meeting),
     "attend:mark": lambda s: ActionId("attend", "mark", s.ended),
+    "series:end": lambda s: ActionId("series", "end", s.series, "now"),
+    "agree:ack": lambda s: ActionId("agree", "ack", s.id, 1),
 }
 
 # Each form: the object its metadata names, and values a member would type.
@@ -189,6 +191,7 @@ class World:
             text = f'poll new "{question}" options="Apples | Pears" method={method}'
             await self.cmd(f, text, channel)
         await self.cmd(f, 'topics open "What next?"', channel)
+        await self.cmd(f, "agreements draft pick=1,2", channel)
         for at, minutes in (("09:15", 10), ("10:00", 60)):
             series = f'meeting series "weekly on Monday at {at}" duration={minutes} reminders=none'
             await self.cmd(f, series, channel)

@@ -138,6 +138,11 @@ VALID: dict[str, str | Callable[[Fixtures], str]] = {
     "when": "2026-12-08 18:30",
     "users": "@ben",
     "command": "poll new",
+    "pick": "1,2",
+    "text": "We start on time.",
+    "number": "1",
+    "add": "What helps you most?",
+    "remove": "1",
 }
 
 
@@ -210,6 +215,8 @@ class Hostile:
             await self.command(channel, 'poll new "Snack?" options="Apples | Pears"')
         if group in ("", "meeting"):
             await self.command(channel, 'meeting series "monthly on the first Tuesday at 18:30"')
+        if group in ("", "agreements"):
+            await self.command(channel, "agreements draft pick=1,2")
         async with self.db.session() as s:
             community = (
                 await s.execute(select(Community).where(Community.channel_id == channel))

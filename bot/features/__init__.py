@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from bot.commands import Registry
 from bot.feature import Feature
-from bot.features import communities, home, meetings, voting
+from bot.features import agreements, communities, home, meetings, voting
 
 #: The features, in the order their commands appear in help and their hooks run.
 FEATURES: tuple[Feature, ...] = (
     communities.FEATURE,
     voting.FEATURE,
     meetings.FEATURE,
+    agreements.FEATURE,
     home.FEATURE,
 )
 

@@ -1,0 +1,72 @@
+"""Agreements through the real Slack adapter: a recap at a meeting's start, "I agree" pressed."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from storage.agreements import AgreementAck
+from storage.models import Member
+from tests.fakes.slack_fake import CHANNEL_ID, block_actions_payload, slash_command_payload
+from tests.slack.helpers import running_bot
+
+ADMIN = "U0ADMIN001"
+MEMBER = "U0MEMBER01"
+
+
+def button(blocks: list[dict], label: str) -> str:
+    [action] = [
+        e["action_id"]
+        for b in blocks
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["type"] == "button" and e["text"]["text"] == label
+    ]
+    return action
+
+
+async def test_a_recap_at_the_meeting_start_and_i_agree_is_stored(slack_api):
+    slack_api.add_user(ADMIN, is_admin=True, profile={"display_name": "ana"})
+    async with running_bot(slack_api) as bot:
+        for text in (
+            'setup "Finger Lakes CoP" America/New_York',
+            "agreements draft pick=1,2,6",
+            'meeting series "monthly on the first Tuesday at 18:30" title="Monthly CoP"',
+        ):
+            status, _ = await bot.post(slash_command_payload(text, fake=slack_api, user_id=ADMIN))
+            assert status == 200
+        await bot.app.worker.drain()
+        before = len(slack_api.calls_to("chat.postMessage"))
+
+        await bot.app.advance(timedelta(days=1, hours=10))  # past Tue 3 Nov 18:30 EST
+        await bot.app.worker.drain()
+        [recap] = [
+            c
+            for c in slack_api.calls_to("chat.postMessage")[before:]
+            if c.params["text"].startswith("Before we begin")
+        ]
+        assert recap.params["channel"] == CHANNEL_ID
+        assert (
+            "To think about: Which agreement matters most to you today, and why?"
+            in (recap.params["text"])
+        )
+        ts = next(
+            m["ts"] for m in slack_api.messages[CHANNEL_ID] if m["text"] == recap.params["text"]
+        )
+        agree = button(recap.json_param("blocks"), "I agree")
+        await bot.post(
+            block_actions_payload(agree, "", user_id=MEMBER, message_ts=ts, fake=slack_api)
+        )
+        [answer] = await slack_api.wait_for("@response_url")
+        async with bot.app.db.session() as session:
+            rows = (
+                await session.execute(
+                    select(AgreementAck.version, Member.user_id).join(
+                        Member, Member.id == AgreementAck.member_id
+                    )
+                )
+            ).all()
+    assert answer.params["text"] == "Thank you — you agreed to version 1 of the community agreements."
+    assert answer.params.get("response_type", "ephemeral") == "ephemeral"
+    assert [tuple(r) for r in rows] == [(1, MEMBER)]
