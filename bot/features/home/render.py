@@ -7,39 +7,17 @@ through the ``home.sections`` hook (meetings with RSVP, open votes, ...).
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlmodel import col
-
+from bot.across import my_communities
 from bot.context import Context
 from bot.events import Ack, Reply, Respond
 from bot.hooks import HomeSections
 from bot.ui import Block, Divider, Message, Section
 from bot.ui import Context as Small
-from storage.models import Community, Member, MemberRole
-
-
-async def _communities(ctx: Context) -> list[Community]:
-    user = ctx.actor.user
-    return list(
-        (
-            await ctx.session.execute(
-                select(Community)
-                .join(Member, col(Member.community_id) == col(Community.id))
-                .where(
-                    col(Community.platform) == user.platform,
-                    col(Community.workspace_id) == user.workspace_id,
-                    col(Member.user_id) == user.user_id,
-                    col(Member.role) != MemberRole.LEFT,
-                )
-                .order_by(col(Community.name))
-            )
-        ).scalars()
-    )
 
 
 async def home(ctx: Context) -> Reply:
     """The home view, or Ack when the member belongs to no community (adapters show help)."""
-    communities = await _communities(ctx)
+    communities = await my_communities(ctx)
     if not communities:
         return Ack()
     blocks: list[Block] = [Section.of(ctx.t("home.title"))]

@@ -21,6 +21,7 @@ from typing import Any, TypedDict
 from sqlalchemy import func, select
 from sqlmodel import col
 
+from bot.across import each_community
 from bot.commands import Command, Param, Role
 from bot.context import Context, UserError, channel_of, check_zone
 from bot.events import Reply, Respond
@@ -640,10 +641,11 @@ def commands() -> tuple[Command, ...]:
         Command(
             ("meeting", "list"),
             "meetings.help.list",
-            list_meetings,
-            Role.MEMBER,
+            each_community(list_meetings),
+            Role.ANYONE,
             (opt("which", choices=("upcoming", "past")),),
             "meetings.example.list",
+            needs_community=False,
         ),
         Command(
             ("meeting", "agenda"),

@@ -1,12 +1,16 @@
 """iCalendar (.ics) files for one meeting or a whole series, so members can add them to calendars.
 
+One meeting's file stands alone: a VEVENT with the meeting's own UID and no RECURRENCE-ID, so
+a calendar that never imported the series still shows it (an occurrence of a series the file
+does not contain is dropped or mis-shown by many calendar apps). The series file carries each
+materialised meeting's agenda in an overriding VEVENT (RECURRENCE-ID) of its occurrence.
 Times are written in the circle's zone (DTSTART;TZID=...) with a matching VTIMEZONE, so calendar
 apps keep meetings on local wall-clock time across DST changes. Pure: returns bytes, no I/O.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -32,14 +36,12 @@ def meeting_ics(
     sequence: int = 0,
     *,
     stamp: datetime | None = None,
-    recurrence_id: datetime | None = None,
 ) -> bytes:
-    """One VEVENT (METHOD:PUBLISH, or METHOD:CANCEL + STATUS:CANCELLED when ``cancelled``).
+    """One standalone VEVENT (METHOD:PUBLISH, or METHOD:CANCEL + STATUS:CANCELLED when
+    ``cancelled``): no RRULE, no RECURRENCE-ID, so it imports on its own.
 
-    Bump ``sequence`` whenever a meeting already sent out changes. ``stamp`` (DTSTAMP) defaults
-    to now. For one occurrence of a series pass the series' ``uid`` and the occurrence's
-    original start as ``recurrence_id``: calendars then update that occurrence of an
-    imported series instead of showing the meeting twice.
+    ``uid`` must be the meeting's own (not its series'). Bump ``sequence`` whenever a meeting
+    already sent out changes. ``stamp`` (DTSTAMP) defaults to now.
     """
     zone = ZoneInfo(tz)
     _require_aware(start, end)
@@ -48,9 +50,6 @@ def meeting_ics(
     cal = _calendar("CANCEL" if cancelled else "PUBLISH")
     event = _event(uid, title, start.astimezone(zone), end.astimezone(zone), stamp)
     _describe(event, location, description, url)
-    if recurrence_id is not None:
-        _require_aware(recurrence_id)
-        event.add("recurrence-id", recurrence_id.astimezone(zone))
     event.add("sequence", sequence)
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     cal.add_component(event)
@@ -71,16 +70,20 @@ def series_ics(
     exdates: Iterable[datetime] = (),
     moved: Iterable[tuple[datetime, datetime]] = (),
     *,
+    agendas: Mapping[datetime, str] | None = None,
     sequence: int = 0,
     stamp: datetime | None = None,
 ) -> bytes:
     """A recurring VEVENT for ``schedule`` with EXDATEs for cancelled meetings and one overriding
-    VEVENT (RECURRENCE-ID) per ``moved`` (original start, new start) pair.
+    VEVENT (RECURRENCE-ID) per ``moved`` (original start, new start) pair and per occurrence
+    in ``agendas`` (original start -> that meeting's description, its agenda).
 
     ``first_start`` must be an occurrence of ``schedule``; it becomes the series DTSTART.
     """
     zone = ZoneInfo(schedule.tz)
     exdates, moved = list(exdates), list(moved)
+    agendas = dict(agendas or {})
+    _require_aware(*agendas)
     _require_aware(first_start, *exdates, *(t for pair in moved for t in pair))
     if duration <= timedelta(0):
         raise ValueError("duration must be positive")
@@ -107,15 +110,21 @@ def series_ics(
         master.add("exdate", [t.astimezone(zone) for t in exdates])
     cal.add_component(master)
 
-    for original, new_start in moved:
+    cancelled = {t.astimezone(UTC) for t in exdates}
+    starts = {orig.astimezone(UTC): (orig, new) for orig, new in moved}
+    for original in agendas:
+        if original.astimezone(UTC) not in cancelled:
+            starts.setdefault(original.astimezone(UTC), (original, original))
+    described = {orig.astimezone(UTC): text for orig, text in agendas.items()}
+    for key, (original, new_start) in sorted(starts.items()):
         new_local = new_start.astimezone(zone)
         override = _event(uid, title, new_local, new_local + duration, stamp)
-        _describe(override, location, description, url)
+        _describe(override, location, described.get(key, description), url)
         override.add("recurrence-id", original.astimezone(zone))
         override.add("sequence", sequence)
         cal.add_component(override)
 
-    everything = [first_start, *exdates, *(t for pair in moved for t in pair)]
+    everything = [first_start, *exdates, *(t for pair in moved for t in pair), *agendas]
     last_year = schedule.until.year if schedule.until else first_start.year + 20
     last_year = max(last_year, *(t.astimezone(zone).year for t in everything))
     first_year = min(t.astimezone(zone).year for t in everything)

@@ -18,6 +18,7 @@ from bot.events import Reply, Respond
 from bot.features.meetings.core import (
     ANSWERS,
     ends_at,
+    items,
     schedule_of,
     series_meetings,
 )
@@ -51,6 +52,11 @@ def series_uid(series: MeetingSeries, community: Community) -> str:
     return f"circlebot-series-{series.id}@{community.platform}"
 
 
+def meeting_uid(meeting: Meeting, community: Community) -> str:
+    """One meeting's own UID, stable across moves and distinct from its series' UID."""
+    return f"circlebot-meeting-{meeting.id}@{community.platform}"
+
+
 @friendly
 async def ics(ctx: Context) -> Reply:
     community = ctx.require_community()
@@ -82,6 +88,11 @@ async def ics(ctx: Context) -> Reply:
             series.link,
             exdates,
             moved,
+            agendas={
+                m.occurrence_start: _description(ctx, m, series)
+                for m in eligible
+                if m.status == "scheduled" and (m.topic or items(m.objectives) or items(m.segments))
+            },
             sequence=series.sequence,
             stamp=ctx.now,
         )
@@ -90,15 +101,10 @@ async def ics(ctx: Context) -> Reply:
     else:
         meeting = await find_meeting(ctx, raw)
         series = await series_of_meeting(ctx, meeting)
-        # An occurrence of the series shares its UID (with RECURRENCE-ID), so importing both
-        # files shows the meeting once.
-        of_series = meeting.occurrence_start >= series.first_start and in_schedule(
-            schedule_of(series), meeting.occurrence_start
-        )
+        # Its own UID and no RECURRENCE-ID: the file stands alone, whether or not the
+        # series was imported.
         content = meeting_ics(
-            series_uid(series, community)
-            if of_series
-            else f"circlebot-meeting-{meeting.id}@{community.platform}",
+            meeting_uid(meeting, community),
             series.title,
             meeting.starts_at,
             ends_at(meeting),
@@ -109,7 +115,6 @@ async def ics(ctx: Context) -> Reply:
             cancelled=meeting.status == "cancelled",
             sequence=meeting.revision + (1 if meeting.status == "cancelled" else 0),
             stamp=ctx.now,
-            recurrence_id=meeting.occurrence_start if of_series else None,
         )
         text = ctx.t("meetings.ics_meeting", title=series.title, id=meeting.number)
         filename = f"meeting-{meeting.number}.ics"

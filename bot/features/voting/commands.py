@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from bot.across import each_community
 from bot.commands import Command, Param, Role
 from bot.context import Context
 from bot.events import Reply, Respond
 from bot.features.voting import manage, topics
 from bot.features.voting.close import agenda, close, export, list_polls, reopen, results
+from bot.features.voting.mine import open_polls
 from bot.features.voting.polls import (
     MAX_QUESTION,
     POLL_PARAMS,
@@ -47,7 +49,13 @@ def commands() -> tuple[Command, ...]:
             "voting.example.new",
         ),
         Command(
-            ("poll", "list"), "voting.help.list", list_polls, Role.MEMBER, (), "voting.example.list"
+            ("poll", "list"),
+            "voting.help.list",
+            each_community(list_polls, in_dm=open_polls),
+            Role.ANYONE,
+            (),
+            "voting.example.list",
+            needs_community=False,
         ),
         Command(
             ("poll", "results"),
