@@ -137,6 +137,7 @@ VALID: dict[str, str | Callable[[Fixtures], str]] = {
     "series": lambda f: str(f.series),
     "when": "2026-12-08 18:30",
     "users": "@ben",
+    "which": "past",
     "command": "poll new",
     "pick": "1,2",
     "text": "We start on time.",
