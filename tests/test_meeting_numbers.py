@@ -11,11 +11,12 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from alembic import command
 
 from bot.features.meetings.core import materialise
 from bot.i18n import Translator
 from bot.ports import FakeClock
-from storage.db import Database
+from storage.db import Database, alembic_config
 from storage.meetings import Meeting, MeetingSeries
 from storage.models import Community
 from storage.types import UTCDateTime
@@ -124,6 +125,12 @@ async def test_migration_numbers_existing_meetings_and_series_per_community(db_u
             series = (
                 await conn.execute(sa.text("SELECT id, number, segments FROM meeting_series"))
             ).all()
+        # Downgrading drops the columns and keeps every row (no table rebuild on SQLite,
+        # which would cascade from meeting_series to its meetings).
+        async with database.engine.begin() as conn:
+            await conn.run_sync(lambda c: command.downgrade(alembic_config(c), "0007"))
+        async with database.engine.connect() as conn:
+            kept = (await conn.execute(sa.text("SELECT count(*) FROM meeting"))).scalar_one()
     finally:
         await database.dispose()
     # Community 1: meetings 2 and 4 both start at T0 (id breaks the tie), then meeting 1.
@@ -131,6 +138,7 @@ async def test_migration_numbers_existing_meetings_and_series_per_community(db_u
     assert [tuple(r) for r in meetings] == [(1, 3), (2, 1), (3, 2), (4, 2), (5, 1)]
     # Series in creation order per community; the agenda stays the default (NULL).
     assert sorted(tuple(r) for r in series) == [(1, 1, None), (2, 1, None), (3, 2, None)]
+    assert kept == 5
 
 
 # -- numbering in use (console) ---------------------------------------------------------------

@@ -52,11 +52,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Plain DROP COLUMN (SQLite 3.35+), not a batch rebuild, for the same cascade reason.
     for table in ("meeting", "meeting_series"):
         op.drop_index(f"uq_{table}_community_id_number", table_name=table)
-    with op.batch_alter_table("meeting", schema=None) as batch_op:
-        batch_op.drop_column("number")
-    with op.batch_alter_table("meeting_series", schema=None) as batch_op:
-        batch_op.drop_column("objectives")
-        batch_op.drop_column("segments")
-        batch_op.drop_column("number")
+        op.drop_column(table, "number")
+    op.drop_column("meeting_series", "objectives")
+    op.drop_column("meeting_series", "segments")
