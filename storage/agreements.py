@@ -75,3 +75,53 @@ class AgreementQuestions(SQLModel, table=True):
     questions: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     # JSON list of the texts asked since the round began; cleared when all were asked
     asked: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+
+
+class AgreementProposal(SQLModel, table=True):
+    """A member's proposal to add, reword or remove an agreement, and what became of it.
+
+    status: ``open`` (waiting for a facilitator), ``checking`` (a consent check is running,
+    round `round`), ``blocked`` (the last check had a block; it can be amended and checked
+    again), ``adopted`` (as version `version`) or ``dropped``.
+    """
+
+    __tablename__ = "agreement_proposal"
+    __table_args__ = (UniqueConstraint("community_id", "number"),)
+
+    id: int = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="community.id", index=True, ondelete="CASCADE")
+    number: int  # per community, as members see and type it
+    kind: str = Field(max_length=10)  # add | reword | remove
+    target: int | None = None  # the agreement number reworded or removed
+    text: str = Field(default="", max_length=300)
+    why: str = Field(default="", max_length=500)
+    proposer_member_id: int | None = Field(
+        default=None, foreign_key="member.id", ondelete="SET NULL"
+    )
+    proposer_id: str = Field(max_length=64)
+    proposer_name: str = Field(max_length=100)
+    status: str = Field(default="open", max_length=10)
+    round: int = 0
+    closes_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    version: int | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class AgreementPosition(SQLModel, table=True):
+    """A member's position in one round of a consent check; changeable until it closes.
+
+    The reason of a concern or a block goes to the facilitators only; nothing here is shown
+    in the channel but the counts.
+    """
+
+    __tablename__ = "agreement_position"
+    __table_args__ = (UniqueConstraint("proposal_id", "round", "member_id"),)
+
+    id: int = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="community.id", index=True, ondelete="CASCADE")
+    proposal_id: int = Field(foreign_key="agreement_proposal.id", index=True, ondelete="CASCADE")
+    round: int
+    member_id: int = Field(foreign_key="member.id", ondelete="CASCADE")
+    position: str = Field(max_length=10)  # agree | abstain | concern | block
+    reason: str = Field(default="", max_length=500)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

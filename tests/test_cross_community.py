@@ -39,8 +39,9 @@ from bot.features import build_registry
 from bot.i18n import Translator
 from bot.ports import FakeClock
 from bot.ui import ActionId
+from storage.agreements import AgreementProposal
 from storage.db import Database
-from storage.meetings import Meeting
+from storage.meetings import Meeting, MeetingSeries
 from storage.models import Community, Member, MemberRole
 from storage.tables import metadata
 from storage.voting import Poll, PollOption, TopicIntake
@@ -72,6 +73,8 @@ class Side:
     intake: int  # an open topic intake
     meeting: int  # today's 10:00 meeting, still ahead: open for answers
     ended: int  # today's 09:15 meeting, over: its "I attended" button is out
+    series: int  # the 10:00 series, whose end the facilitator was asked to confirm
+    proposal: int = 0  # max's proposal to the agreements, in a consent check (round 1)
 
 
 # Each action kind's button, as the community's own messages carry it.
@@ -87,6 +90,10 @@ BUTTONS: dict[str, Callable[[Side], ActionId]] = {
     "attend:mark": lambda s: ActionId("attend", "mark", s.ended),
     "series:end": lambda s: ActionId("series", "end", s.series, "now"),
     "agree:ack": lambda s: ActionId("agree", "ack", s.id, 1),
+    **{
+        f"consent:{position}": (lambda s, p=position: ActionId("consent", p, s.proposal, 1))
+        for position in ("agree", "abstain", "concern", "block")
+    },
 }
 
 # Each form: the object its metadata names, and values a member would type.
@@ -95,6 +102,7 @@ FORMS: dict[str, tuple[Callable[[Side], int], dict[str, str]]] = {
     "vote.dots": (lambda s: s.dot, {"ballot": "1x2 2"}),
     "vote.score": (lambda s: s.score, {"ballot": "1:5 2:3"}),
     "topics.propose": (lambda s: s.intake, {"title": "Outdoor play ({user})", "why": ""}),
+    "agreements.reason": (lambda s: f"{s.proposal}:1:concern", {"reason": "Too soon ({user})"}),
 }
 
 
@@ -229,6 +237,20 @@ class World:
                     .limit(2)
                 )
             ).scalars()
+            proposal_id = (
+                await s.execute(
+                    select(AgreementProposal.id).where(
+                        AgreementProposal.community_id == community.id
+                    )
+                )
+            ).scalar_one()
+            series_id = (
+                await s.execute(
+                    select(MeetingSeries.id).where(
+                        MeetingSeries.community_id == community.id, MeetingSeries.number == 2
+                    )
+                )
+            ).scalar_one()
         assert community.id is not None
         side = Side(
             id=community.id,
@@ -246,6 +268,8 @@ class World:
             intake=intake,
             meeting=meeting,
             ended=ended,
+            series=series_id,
+            proposal=proposal_id,
         )
         # A winner for the closed poll, and approvals for the "remove" button to take back.
         await self.works(f, ActionId("vote", "cast", side.closed, side.closed_option), channel)

@@ -38,6 +38,7 @@ from bot.i18n import Translator
 from bot.ports import FakeClock
 from bot.text import clean, is_clean
 from bot.ui import ActionId, Form
+from storage.agreements import AgreementProposal
 from storage.db import Database
 from storage.meetings import MeetingSeries
 from storage.models import Community, OutboxMessage
@@ -144,6 +145,7 @@ VALID: dict[str, str | Callable[[Fixtures], str]] = {
     "number": "1",
     "add": "What helps you most?",
     "remove": "1",
+    "proposal": "1",
 }
 
 
@@ -417,8 +419,29 @@ async def _propose(bot: Hostile, fx: Fixtures) -> tuple[Form, dict[str, str]]:
     return form, {"title": "Sand play", "why": "Children love it"}
 
 
+async def _consent_reason(bot: Hostile, fx: Fixtures) -> tuple[Form, dict[str, str]]:
+    await bot.command(fx.channel, "agreements propose Phones away while we talk.")
+    async with bot.db.session() as s:
+        proposal = (
+            (
+                await s.execute(
+                    select(AgreementProposal)
+                    .where(AgreementProposal.community_id == fx.community)
+                    .order_by(AgreementProposal.id.desc())
+                )
+            )
+            .scalars()
+            .first()
+        )
+    assert proposal is not None
+    await bot.command(fx.channel, f"agreements check {proposal.number}")
+    form = await _open(bot, fx, f"consent:block:{proposal.id}:1")
+    return form, {"reason": "It asks too much of us"}
+
+
 #: How to open each registered form, with valid values for its fields.
 FORMS: dict[str, Opener] = {
+    "agreements.reason": _consent_reason,
     "vote.ranked": _ballot("ranked", "1 2"),
     "vote.dots": _ballot("dot", "1 1 2"),
     "vote.score": _ballot("score", "1:3 2:5"),

@@ -11,6 +11,7 @@ from sqlmodel import col
 from bot.commands import Command, CommandHandler, Param, Role
 from bot.context import Context, UserError
 from bot.events import Reply, Respond
+from bot.features.agreements import consent
 from bot.features.agreements.recap import post_recap, question_list, questions_row
 from bot.features.agreements.versions import (
     MAX_AGREEMENTS,
@@ -287,6 +288,10 @@ async def questions(ctx: Context) -> Reply:
 def commands() -> tuple[Command, ...]:
     text = Param("text", "agreements.param.text", rest=True, max_length=MAX_TEXT)
     n = Param("number", "agreements.param.n", kind="int", max_length=9)
+    proposal = Param("proposal", "agreements.param.proposal", kind="int", max_length=9)
+    why = Param(
+        "why", "agreements.param.why", required=False, keyword=True, max_length=consent.MAX_WHY
+    )
 
     def cmd(verb: str, handler: CommandHandler, role: Role, *params: Param) -> Command:
         return Command(
@@ -323,4 +328,32 @@ def commands() -> tuple[Command, ...]:
             ),
             Param("remove", "agreements.param.qn", kind="int", required=False, keyword=True),
         ),
+        cmd(
+            "propose",
+            consent.propose,
+            Role.MEMBER,
+            Param("text", "agreements.param.text", required=False, rest=True, max_length=MAX_TEXT),
+            Param("number", "agreements.param.n", kind="int", required=False, keyword=True),
+            why,
+        ),
+        cmd("propose-removal", consent.propose_removal, Role.MEMBER, n, why),
+        cmd("proposals", consent.proposals, Role.MEMBER),
+        cmd("adopt", consent.adopt, Role.FACILITATOR, proposal),
+        cmd(
+            "drop",
+            consent.drop,
+            Role.FACILITATOR,
+            proposal,
+            Param(
+                "reason", "agreements.param.reason", required=False, keyword=True, max_length=300
+            ),
+        ),
+        cmd(
+            "check",
+            consent.check,
+            Role.FACILITATOR,
+            proposal,
+            Param("closes", "agreements.param.closes", required=False, keyword=True, max_length=60),
+        ),
+        cmd("amend", consent.amend, Role.FACILITATOR, proposal, text),
     )

@@ -115,12 +115,18 @@ async def make_version(
     items: list[Item],
     changes: list[Change],
     decided: str,
+    *,
+    proposer: tuple[str, str] | None = None,
 ) -> AgreementVersion:
-    """Store the next version and tell the channel and the members concerned (once each)."""
+    """Store the next version and tell the channel and the members concerned (once each).
+
+    `proposer` (user id, name) is who asked for the change; by default the actor.
+    """
     assert community.id is not None
     before = await current(ctx, community.id)
     number = (before.number if before else 0) + 1
-    actor = ctx.actor
+    if proposer is None:
+        proposer = (ctx.actor.user.user_id, ctx.actor.name)
     version = AgreementVersion(
         community_id=community.id,
         number=number,
@@ -129,8 +135,8 @@ async def make_version(
             [{"kind": c.kind, "n": c.n, "text": c.text, "old": c.old} for c in changes]
         ),
         decided=decided,
-        proposed_by=actor.user.user_id,
-        proposed_name=actor.name[:100],
+        proposed_by=proposer[0],
+        proposed_name=proposer[1][:100],
         created_at=ctx.now,
     )
     ctx.session.add(version)

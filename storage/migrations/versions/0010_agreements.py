@@ -1,4 +1,4 @@
-"""community agreements: versions, acknowledgements, recaps and the question rotation
+"""community agreements: versions, acknowledgements, recaps, questions, proposals, positions
 
 Revision ID: 0010
 Revises: 0009
@@ -82,8 +82,70 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("community_id"),
     )
 
+    op.create_table(
+        "agreement_proposal",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("community_id", sa.Integer(), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+        sa.Column("target", sa.Integer(), nullable=True),
+        sa.Column("text", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+        sa.Column("why", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+        sa.Column("proposer_member_id", sa.Integer(), nullable=True),
+        sa.Column("proposer_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("proposer_name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+        sa.Column("round", sa.Integer(), nullable=False),
+        sa.Column("closes_at", storage.types.UTCDateTime(), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=True),
+        sa.Column("created_at", storage.types.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["community_id"], ["community.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["proposer_member_id"], ["member.id"], ondelete="SET NULL"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("community_id", "number"),
+    )
+    op.create_index(
+        op.f("ix_agreement_proposal_community_id"),
+        "agreement_proposal",
+        ["community_id"],
+        unique=False,
+    )
+    op.create_table(
+        "agreement_position",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("community_id", sa.Integer(), nullable=False),
+        sa.Column("proposal_id", sa.Integer(), nullable=False),
+        sa.Column("round", sa.Integer(), nullable=False),
+        sa.Column("member_id", sa.Integer(), nullable=False),
+        sa.Column("position", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+        sa.Column("reason", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+        sa.Column("updated_at", storage.types.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["community_id"], ["community.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["proposal_id"], ["agreement_proposal.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["member_id"], ["member.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("proposal_id", "round", "member_id"),
+    )
+    op.create_index(
+        op.f("ix_agreement_position_community_id"),
+        "agreement_position",
+        ["community_id"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_agreement_position_proposal_id"),
+        "agreement_position",
+        ["proposal_id"],
+        unique=False,
+    )
+
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_agreement_position_proposal_id"), table_name="agreement_position")
+    op.drop_index(op.f("ix_agreement_position_community_id"), table_name="agreement_position")
+    op.drop_table("agreement_position")
+    op.drop_index(op.f("ix_agreement_proposal_community_id"), table_name="agreement_proposal")
+    op.drop_table("agreement_proposal")
     op.drop_table("agreement_questions")
     op.drop_index(op.f("ix_agreement_recap_community_id"), table_name="agreement_recap")
     op.drop_table("agreement_recap")
