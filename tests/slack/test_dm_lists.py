@@ -77,3 +77,30 @@ async def test_dm_lists_answer_for_each_community_of_the_member(
     assert nobody["text"] == (
         "You are not in a community here yet; run /cop join in a community's channel."
     )
+
+
+async def test_meeting_ics_asked_in_a_dm_comes_as_a_file_there(
+    slack_api: FakeSlackWebAPI, db: Database
+) -> None:
+    from icalendar import Calendar
+
+    slack_api.add_user(ADMIN, is_admin=True, profile={"display_name": "ana"})
+    slack_api.add_user(BOB, profile={"display_name": "bob"})
+    async with running_bot(slack_api, db=db) as bot:
+        await _command(bot, slack_api, 'setup "Alpha" America/New_York', ADMIN, CHANNEL_ID)
+        await _command(
+            bot,
+            slack_api,
+            'meeting series "monthly on the first Tuesday at 18:30" title="Alpha monthly"',
+            ADMIN,
+            CHANNEL_ID,
+        )
+        await _command(bot, slack_api, "join", BOB, CHANNEL_ID)
+        answer = await _command(bot, slack_api, "meeting ics 1", BOB, BOB_DM)
+        [done] = await slack_api.wait_for("files.completeUploadExternal")
+
+    assert answer["response_type"] == "in_channel"  # in the DM: only bob and the bot see it
+    assert done.params["channel_id"] == BOB_DM
+    [content] = slack_api.uploaded_files.values()
+    [event] = Calendar.from_ical(content).walk("VEVENT")
+    assert "RECURRENCE-ID" not in event and str(event["SUMMARY"]) == "Alpha monthly"

@@ -119,7 +119,11 @@ async def ics(ctx: Context) -> Reply:
         text = ctx.t("meetings.ics_meeting", title=series.title, id=meeting.number)
         filename = f"meeting-{meeting.number}.ics"
     block = File(filename=filename, content=content, title=text, mime="text/calendar")
-    return Respond(Message(text=text, blocks=[Section.of(text), block]))
+    # In a DM nobody else is there to see it, and a public answer can carry the file on every
+    # platform (Slack cannot attach files to a private, ephemeral one).
+    return Respond(
+        Message(text=text, blocks=[Section.of(text), block]), private=not ctx.place.is_dm
+    )
 
 
 # -- RSVP and attendance ----------------------------------------------------------------------
