@@ -97,7 +97,7 @@ BUTTONS: dict[str, Callable[[Side], ActionId]] = {
 }
 
 # Each form: the object its metadata names, and values a member would type.
-FORMS: dict[str, tuple[Callable[[Side], int], dict[str, str]]] = {
+FORMS: dict[str, tuple[Callable[[Side], int | str], dict[str, str]]] = {
     "vote.ranked": (lambda s: s.ranked, {"ballot": "2 1"}),
     "vote.dots": (lambda s: s.dot, {"ballot": "1x2 2"}),
     "vote.score": (lambda s: s.score, {"ballot": "1:5 2:3"}),
@@ -200,6 +200,8 @@ class World:
             await self.cmd(f, text, channel)
         await self.cmd(f, 'topics open "What next?"', channel)
         await self.cmd(f, "agreements draft pick=1,2", channel)
+        await self.cmd("max", "agreements propose We start on time.", channel)
+        await self.cmd(f, "agreements check 1", channel)
         for at, minutes in (("09:15", 10), ("10:00", 60)):
             series = f'meeting series "weekly on Monday at {at}" duration={minutes} reminders=none'
             await self.cmd(f, series, channel)
