@@ -264,8 +264,10 @@ class Registry:
         if cmd.path in self.commands:
             raise ValueError(f"command {cmd.name!r} registered twice")
         rests = [p for p in cmd.params if p.rest]
-        if rests and cmd.params[-1] is not rests[0]:
-            raise ValueError(f"{cmd.name}: only the last parameter may take the rest")
+        # Keyword-only parameters are never positional, so they may follow the rest.
+        positional = [p for p in cmd.params if not p.keyword]
+        if rests and positional[-1] is not rests[0]:
+            raise ValueError(f"{cmd.name}: only the last positional parameter may take the rest")
         self.commands[cmd.path] = cmd
 
     def groups(self) -> dict[str, list[Command]]:

@@ -44,6 +44,10 @@ class MeetingSeries(SQLModel, table=True):
     # First occurrence under the current schedule (the calendar file's DTSTART).
     first_start: datetime = Field(sa_type=UTCDateTime)
     sequence: int = 0  # bumped on every edit, for calendar apps
+    # No occurrence starts at or after `until` (the series was ended: /cop meeting end-series).
+    until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Ended before its first meeting: gone for members, the rows kept so ids are never reused.
+    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_by: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -70,6 +74,8 @@ class Meeting(SQLModel, table=True):
     revision: int = 0
     # When the current time was set; reminders that were due before then never apply.
     timing_set_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Why it was last cancelled or moved, as the facilitator typed it (cleaned, at most 200).
+    reason: str | None = Field(default=None, max_length=200)
     topic: str | None = Field(default=None, max_length=200)
     objectives: str = Field(default="[]", sa_column=Column(Text, nullable=False))  # JSON list
     segments: str = Field(default="[]", sa_column=Column(Text, nullable=False))  # JSON list

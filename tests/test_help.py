@@ -38,7 +38,7 @@ async def test_help_for_a_group_lists_each_command_with_its_example() -> None:
     assert answer[0] == "[private @ana] /cop meeting commands:"
     series = next(a for a in answer if a.startswith("  • /cop meeting series "))
     assert "SCHEDULE [title=] [duration=]" in series and "[dm=yes|no]" in series
-    assert "      Example: /cop meeting cancel 4" in answer
+    assert '      Example: /cop meeting cancel 4 reason="the room is flooded"' in answer
     assert answer[-1] == "  For one of them in detail: /cop help meeting NAME."
 
 

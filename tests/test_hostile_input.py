@@ -137,6 +137,7 @@ VALID: dict[str, str | Callable[[Fixtures], str]] = {
     "segments": "welcome; sharing",
     "series": lambda f: str(f.series),
     "when": "2026-12-08 18:30",
+    "after": "2027-06-30",
     "users": "@ben",
     "which": "past",
     "command": "poll new",

@@ -1,9 +1,11 @@
 """Meetings and reminders: series in the community's zone, agendas, RSVP, attendance, .ics."""
 
+from bot.commands import Role
 from bot.feature import Action, Feature
 from bot.features.meetings import jobs
 from bot.features.meetings.commands import commands
 from bot.features.meetings.core import ANSWERS
+from bot.features.meetings.ending import end_pressed
 from bot.features.meetings.home import home_sections
 from bot.features.meetings.members import attend_button, rsvp
 
@@ -14,6 +16,7 @@ FEATURE = Feature(
     actions={
         **{f"rsvp:{answer}": Action(rsvp, joins=True) for answer in ANSWERS},
         "attend:mark": Action(attend_button, joins=True),
+        "series:end": Action(end_pressed, role=Role.FACILITATOR),
     },
     jobs={
         "meeting.remind": jobs.remind,

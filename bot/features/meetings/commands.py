@@ -29,12 +29,15 @@ from bot.features.meetings.core import (
     ANSWERS,
     DEFAULT_REMINDERS,
     MAX_LOCATION,
+    MAX_REASON,
     MAX_TITLE,
     MAX_TOPIC,
     InputError,
     check_link,
+    check_reason,
     check_text,
     counts,
+    drop_pending_reminders,
     items,
     materialise,
     next_number,
@@ -46,11 +49,13 @@ from bot.features.meetings.core import (
     plan_meeting,
     plan_series,
     reminders_words,
+    reset_answers,
     schedule_of,
     series_meetings,
     series_segments,
     split_items,
 )
+from bot.features.meetings.ending import end_series
 from bot.features.meetings.find import (
     find_meeting,
     find_series,
@@ -61,10 +66,11 @@ from bot.features.meetings.find import (
     upcoming_parts,
 )
 from bot.features.meetings.members import attendance, attended, ics
-from bot.features.meetings.render import agenda_sections, card, when
+from bot.features.meetings.render import agenda_sections, card, rsvp_buttons, when
 from bot.schedule import Schedule, parse_schedule
-from bot.ui import Inline, Message, Section, Time, plain
+from bot.ui import Block, Inline, Message, Section, Time, plain
 from storage.meetings import Meeting, MeetingAttendance, MeetingSeries
+from storage.models import Member
 
 log = logging.getLogger(__name__)
 
@@ -342,12 +348,19 @@ async def series_edit(ctx: Context) -> Reply:
 # -- one meeting ------------------------------------------------------------------------------
 
 
-async def _tell_cancelled(ctx: Context, meeting: Meeting, series: MeetingSeries) -> int:
+def _reason_parts(ctx: Context, reason: str | None) -> list[Inline]:
+    return [ctx.t("meetings.reason_note", reason=reason)] if reason else []
+
+
+async def _tell_cancelled(
+    ctx: Context, meeting: Meeting, series: MeetingSeries, reason: str | None = None
+) -> int:
     community = ctx.require_community()
     parts: list[Inline] = [
         ctx.t("meetings.cancelled_notice", title=series.title),
         when(meeting, series),
         ctx.t("meetings.cancelled_notice_tail"),
+        *_reason_parts(ctx, reason),
     ]
     message = Message(text=plain(parts), blocks=[Section(parts=parts)])
     key = f"meeting:{meeting.id}:cancelled"
@@ -360,8 +373,16 @@ async def _tell_cancelled(ctx: Context, meeting: Meeting, series: MeetingSeries)
 
 
 async def _tell_moved(
-    ctx: Context, meeting: Meeting, series: MeetingSeries, old_start: datetime
+    ctx: Context,
+    meeting: Meeting,
+    series: MeetingSeries,
+    old_start: datetime,
+    *,
+    reason: str | None = None,
+    asked_again: list[Member] | None = None,
 ) -> int:
+    """Tell the channel and those who answered; `asked_again`: whose answers the move reset,
+    who get the RSVP buttons with the news."""
     community = ctx.require_community()
     parts: list[Inline] = [
         ctx.t("meetings.moved_notice", title=series.title),
@@ -369,14 +390,23 @@ async def _tell_moved(
         ctx.t("meetings.moved_notice_mid"),
         when(meeting, series),
         ctx.t("meetings.moved_notice_tail"),
+        *_reason_parts(ctx, reason),
     ]
-    message = Message(text=plain(parts), blocks=[Section(parts=parts)])
+    blocks: list[Block] = [Section(parts=parts)]
+    if asked_again is not None:
+        blocks += [Section.of(ctx.t("meetings.moved_ask_again")), rsvp_buttons(ctx.t, meeting.id)]
+    message = Message(text=plain(parts), blocks=blocks)
+    # The revision keeps a second move of the same meeting from being taken for this one.
     key = f"meeting:{meeting.id}:moved:{meeting.revision}"
     await ctx.outbox.enqueue(
         key=key, to=channel_of(community), message=message, community_id=community.id
     )
-    # Everyone who answered hears of a move: someone who couldn't come may be able to now.
-    told = await notify_answered(ctx, ctx.session, community, meeting, key, message, ANSWERS)
+    if asked_again is not None:
+        await ctx.outbox.fan_out(key=key, community=community, members=asked_again, message=message)
+        told = len(asked_again)
+    else:
+        # Everyone who answered hears of a move: someone who couldn't come may be able to now.
+        told = await notify_answered(ctx, ctx.session, community, meeting, key, message, ANSWERS)
     await refresh_card(ctx, meeting, series)
     return told
 
@@ -392,8 +422,10 @@ def _changeable(ctx: Context, meeting: Meeting) -> None:
 async def cancel(ctx: Context) -> Reply:
     meeting = await find_meeting(ctx, ctx.params["meeting"])
     _changeable(ctx, meeting)
+    reason = check_reason(ctx.params.get("reason"))
     series = await series_of_meeting(ctx, meeting)
     meeting.status = "cancelled"
+    meeting.reason = reason
     ctx.session.add(meeting)
     await plan_meeting(
         ctx.session,
@@ -403,7 +435,8 @@ async def cancel(ctx: Context) -> Reply:
         ctx.now,
         mirror=(ctx.services.outbox, ctx.require_community()),
     )
-    told = await _tell_cancelled(ctx, meeting, series)
+    await drop_pending_reminders(ctx.session, meeting)
+    told = await _tell_cancelled(ctx, meeting, series, reason)
     log.info("meeting %s cancelled", meeting.id)
     text = ctx.t("meetings.cancelled_done", id=meeting.number, title=series.title, count=told)
     return Respond(Message(text=text))
@@ -411,14 +444,17 @@ async def cancel(ctx: Context) -> Reply:
 
 @friendly
 async def move(ctx: Context) -> Reply:
+    """Move one meeting; every answer is reset and those who had answered are asked again."""
     meeting = await find_meeting(ctx, ctx.params["meeting"])
     _changeable(ctx, meeting)
+    reason = check_reason(ctx.params.get("reason"))
     series = await series_of_meeting(ctx, meeting)
     new_start = parse_when(ctx.params["when"], series.tz, ctx.now)
     old_start = meeting.starts_at
     meeting.starts_at = new_start
     meeting.revision += 1
     meeting.timing_set_at = ctx.now
+    meeting.reason = reason
     ctx.session.add(meeting)
     await plan_meeting(
         ctx.session,
@@ -428,8 +464,11 @@ async def move(ctx: Context) -> Reply:
         ctx.now,
         mirror=(ctx.services.outbox, ctx.require_community()),
     )
-    told = await _tell_moved(ctx, meeting, series, old_start)
-    log.info("meeting %s moved", meeting.id)
+    # A reminder for the old time, queued but not sent, would now give the wrong time.
+    await drop_pending_reminders(ctx.session, meeting)
+    asked = await reset_answers(ctx.session, meeting.id)
+    told = await _tell_moved(ctx, meeting, series, old_start, reason=reason, asked_again=asked)
+    log.info("meeting %s moved, %d answers reset", meeting.id, len(asked))
     text = ctx.t("meetings.moved_done", id=meeting.number, title=series.title, count=told)
     return Respond(Message(text=text))
 
@@ -629,6 +668,8 @@ def commands() -> tuple[Command, ...]:
         opt("objectives", max_length=2100, multiline=True),
     )
     meeting = p("meeting", max_length=12)
+    # Keyword only: typed after the meeting (and time), the words are the reason's only by name.
+    reason = opt("reason", keyword=True, max_length=MAX_REASON)
     return (
         Command(
             ("meeting", "series"),
@@ -665,7 +706,7 @@ def commands() -> tuple[Command, ...]:
             "meetings.help.cancel",
             cancel,
             Role.FACILITATOR,
-            (meeting,),
+            (meeting, reason),
             "meetings.example.cancel",
         ),
         Command(
@@ -673,7 +714,7 @@ def commands() -> tuple[Command, ...]:
             "meetings.help.move",
             move,
             Role.FACILITATOR,
-            (meeting, p("when", rest=True, max_length=40)),
+            (meeting, p("when", rest=True, max_length=40), reason),
             "meetings.example.move",
         ),
         Command(
@@ -687,6 +728,14 @@ def commands() -> tuple[Command, ...]:
                 *series_fields,
             ),
             "meetings.example.edit",
+        ),
+        Command(
+            ("meeting", "end-series"),
+            "meetings.help.end_series",
+            end_series,
+            Role.FACILITATOR,
+            (p("series", kind="int", max_length=9), opt("after", max_length=10)),
+            "meetings.example.end_series",
         ),
         Command(
             ("meeting", "ics"),

@@ -10,11 +10,12 @@ import json
 import logging
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -43,6 +44,7 @@ MAX_TOPIC = 200
 MAX_TITLE = 120
 MAX_LOCATION = 200
 MAX_LINK = 400
+MAX_REASON = 200  # a cancel or move reason, as stored in `Meeting.reason`
 MIN_MINUTES, MAX_MINUTES = 10, 480
 
 
@@ -173,6 +175,38 @@ def split_items(text: str, what: str, limit: int = MAX_ITEM) -> list[str]:
 _WHEN = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:t|\s+(?:at\s+)?)(\d{1,2}):(\d{2})")
 
 
+_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+
+
+def parse_end_day(text: str, tz: str, now: datetime) -> tuple[date, datetime]:
+    """``2027-06-30`` in `tz` -> that day and the instant it ends (a series' `until`).
+
+    Today is accepted (the meetings later today go); a day already over is refused.
+    """
+    m = _DAY.fullmatch(text.strip())
+    if not m:
+        raise InputError("bad_end_day")
+    raw = m.group(0)
+    try:
+        day = date(*(int(g) for g in m.groups()))
+    except ValueError:
+        raise InputError("no_such_date", date=raw) from None
+    if not in_range(day):
+        raise InputError("date_range", date=raw)
+    zone = ZoneInfo(tz)
+    if day < now.astimezone(zone).date():
+        raise InputError("end_in_past", date=raw)
+    after = datetime.combine(day + timedelta(days=1), time(0, 0)).replace(tzinfo=zone)
+    return day, after.astimezone(UTC)
+
+
+def check_reason(text: str | None) -> str | None:
+    """A cancel or move reason as typed (already cleaned by the parser), or None when absent."""
+    if text is None:
+        return None
+    return check_text(text, "reason", MAX_REASON) or None
+
+
 def parse_when(text: str, tz: str, now: datetime) -> datetime:
     """``2026-12-08 18:30`` (or ``2026-12-08T18:30``) in `tz` -> an aware UTC instant.
 
@@ -205,7 +239,16 @@ def parse_when(text: str, tz: str, now: datetime) -> datetime:
 
 
 def schedule_of(series: MeetingSeries) -> Schedule:
-    return parse_schedule(series.schedule, series.tz)
+    """The series' schedule, cut at its end (`MeetingSeries.until`) when it has been ended."""
+    schedule = parse_schedule(series.schedule, series.tz)
+    if series.until is None:
+        return schedule
+    # `until` is exclusive (the instant the last day ends, or when it was ended); the
+    # schedule's until is an inclusive local date.
+    last = (series.until - timedelta(microseconds=1)).astimezone(ZoneInfo(series.tz)).date()
+    if schedule.until is not None and schedule.until <= last:
+        return schedule
+    return replace(schedule, until=last)
 
 
 def ends_at(meeting: Meeting) -> datetime:
@@ -536,6 +579,36 @@ async def plan_series(
 
 
 # -- notifying --------------------------------------------------------------------------------
+
+
+async def reset_answers(session: AsyncSession, meeting_id: int) -> list[Member]:
+    """Forget every answer to the meeting (a move asks again); returns who had answered."""
+    people = await answered(session, meeting_id, ANSWERS)
+    await session.execute(delete(MeetingRsvp).where(col(MeetingRsvp.meeting_id) == meeting_id))
+    return people
+
+
+async def drop_pending_reminders(session: AsyncSession, meeting: Meeting) -> None:
+    """Reminders of a meeting whose time is gone, queued but not yet sent (channel, DMs and
+    edits), stay unsent; a card that was one of them is forgotten, so nothing edits it.
+
+    Only ``pending`` rows: one a worker is sending right now may already be out.
+    """
+    dropped = set(
+        (
+            await session.execute(
+                delete(OutboxMessage)
+                .where(
+                    col(OutboxMessage.key).like(f"reminder:{meeting.id}:%"),
+                    col(OutboxMessage.status) == "pending",
+                )
+                .returning(col(OutboxMessage.key))
+            )
+        ).scalars()
+    )
+    if meeting.card_key in dropped:
+        meeting.card_key = meeting.card_kind = None
+        session.add(meeting)
 
 
 async def notify_answered(

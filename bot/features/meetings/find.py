@@ -102,13 +102,17 @@ async def find_series(ctx: Context, raw: str | None) -> MeetingSeries:
                 )
             )
         ).scalar_one_or_none()
-        if series is None or series.community_id != community.id:
+        # A deleted series (ended before its first meeting) is gone for members.
+        if series is None or series.community_id != community.id or series.deleted_at:
             raise UserError(ctx.t("meetings.series_not_found", ref=raw[:20]))
         return series
     all_series = list(
         (
             await ctx.session.execute(
-                select(MeetingSeries).where(col(MeetingSeries.community_id) == community.id)
+                select(MeetingSeries).where(
+                    col(MeetingSeries.community_id) == community.id,
+                    col(MeetingSeries.deleted_at).is_(None),
+                )
             )
         ).scalars()
     )

@@ -63,6 +63,11 @@ async def ics(ctx: Context) -> Reply:
     raw = ctx.params.get("meeting")
     if "series" in ctx.params or (raw or "").lower() == "series":
         series = await find_series(ctx, ctx.params.get("series"))
+        if series.until is not None and series.until <= series.first_start:
+            # Ended before the first meeting of its current schedule: no occurrence is left.
+            raise UserError(
+                ctx.t("meetings.ics_series_ended", id=series.number, title=series.title)
+            )
         schedule = schedule_of(series)
         everything = await series_meetings(ctx.session, series.id)
         eligible = [
