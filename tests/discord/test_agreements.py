@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from storage.agreements import AgreementAck
+from storage.agreements import AgreementAck, AgreementPosition
 from storage.models import Member
 from tests.discord.helpers import (
     ADMIN_PERMISSIONS,
@@ -69,3 +69,59 @@ async def test_a_recap_at_the_meeting_start_and_i_agree_is_stored(
                 )
             ).all()
     assert [tuple(r) for r in rows] == [(1, bob["id"])]
+
+
+async def test_a_consent_check_with_a_concern_and_its_reason_through_a_modal(
+    fake_discord: FakeDiscord, db, clock
+) -> None:
+    fake = fake_discord
+    bob = fake.add_user("bob")
+    channel_posts = rf"/channels/{fake.channel_id}/messages"
+    async with running_bot(fake, db, clock) as (app, _adapter):
+        await setup_community(fake)
+        await fake.interact(
+            fake.slash_command_interaction(
+                "cop agreements draft", {"pick": "1,2"}, member_permissions=ADMIN_PERMISSIONS
+            )
+        )
+        await fake.interact(fake.slash_command_interaction("cop join", user=bob))
+        await fake.interact(
+            fake.slash_command_interaction(
+                "cop agreements propose", {"text": "We start on time."}, user=bob
+            )
+        )
+        await fake.interact(
+            fake.slash_command_interaction(
+                "cop agreements check", {"proposal": 1}, member_permissions=ADMIN_PERMISSIONS
+            )
+        )
+        await app.worker.drain()
+        await app.advance(timedelta(seconds=5))
+        await app.worker.drain()
+        [check] = [
+            c.json
+            for c in fake.calls_to("POST", channel_posts)
+            if "Consent check on proposal 1" in shown_text(c.json)
+        ]
+        concern = next(
+            i for i in custom_ids(check["components"]) if i.startswith("consent:concern")
+        )
+        pressed = await fake.interact(fake.button_interaction(concern, user=bob))
+        modal = pressed.json["data"]
+        said = await fake.interact(
+            fake.modal_submit_interaction(
+                modal["custom_id"], {"reason": "Mornings are hard"}, user=bob
+            )
+        )
+        await app.worker.drain()
+        async with app.db.session() as session:
+            positions = (
+                await session.execute(select(AgreementPosition.position, AgreementPosition.reason))
+            ).all()
+    assert pressed.json["type"] == 9  # a modal, asking why
+    assert said.json["data"]["flags"] == EPHEMERAL
+    assert said.json["data"]["content"].startswith("Your answer to proposal 1: a concern.")
+    assert [tuple(p) for p in positions] == [("concern", "Mornings are hard")]
+    texts = [shown_text(c.json) for c in fake.calls_to("POST", channel_posts)]
+    texts += [shown_text(c.json) for c in fake.calls_to("PATCH", channel_posts + r"/\d+")]
+    assert not any("Mornings are hard" in t for t in texts)

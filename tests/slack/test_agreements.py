@@ -6,9 +6,14 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from storage.agreements import AgreementAck
+from storage.agreements import AgreementAck, AgreementPosition
 from storage.models import Member
-from tests.fakes.slack_fake import CHANNEL_ID, block_actions_payload, slash_command_payload
+from tests.fakes.slack_fake import (
+    CHANNEL_ID,
+    block_actions_payload,
+    slash_command_payload,
+    view_submission_payload,
+)
 from tests.slack.helpers import running_bot
 
 ADMIN = "U0ADMIN001"
@@ -67,6 +72,65 @@ async def test_a_recap_at_the_meeting_start_and_i_agree_is_stored(slack_api):
                     )
                 )
             ).all()
-    assert answer.params["text"] == "Thank you — you agreed to version 1 of the community agreements."
+    assert (
+        answer.params["text"] == "Thank you — you agreed to version 1 of the community agreements."
+    )
     assert answer.params.get("response_type", "ephemeral") == "ephemeral"
     assert [tuple(r) for r in rows] == [(1, MEMBER)]
+
+
+async def test_a_consent_check_with_a_block_and_its_reason_through_a_modal(slack_api):
+    slack_api.add_user(ADMIN, is_admin=True, profile={"display_name": "ana"})
+    async with running_bot(slack_api) as bot:
+        for user, text in (
+            (ADMIN, 'setup "Finger Lakes CoP" America/New_York'),
+            (ADMIN, "agreements draft pick=1,2"),
+            (MEMBER, "agreements propose We start and end on time."),
+            (ADMIN, "agreements check 1"),
+        ):
+            status, _ = await bot.post(slash_command_payload(text, fake=slack_api, user_id=user))
+            assert status == 200
+        # Posts to one channel are paced (Slack: about one a second), on the app's clock.
+        await bot.app.worker.drain()
+        await bot.app.advance(timedelta(seconds=5))
+        await bot.app.worker.drain()
+        [check] = [
+            c
+            for c in slack_api.calls_to("chat.postMessage")
+            if c.params["text"].startswith("Consent check on proposal 1")
+        ]
+        ts = next(
+            m["ts"] for m in slack_api.messages[CHANNEL_ID] if m["text"] == check.params["text"]
+        )
+        block = button(check.json_param("blocks"), "Block")
+        await bot.post(
+            block_actions_payload(block, "", user_id=MEMBER, message_ts=ts, fake=slack_api)
+        )
+        [opened] = await slack_api.wait_for("views.open")
+        view = opened.json_param("view")
+        assert view["callback_id"] == "agreements.reason"
+        await bot.post(
+            view_submission_payload(
+                "agreements.reason",
+                values={"reason": {"value": {"type": "plain_text_input", "value": "Too rigid"}}},
+                private_metadata=view["private_metadata"],
+                view={"blocks": view["blocks"]},
+                user_id=MEMBER,
+            )
+        )
+        await slack_api.wait_for("chat.postEphemeral")
+        await bot.app.worker.drain()
+        async with bot.app.db.session() as session:
+            positions = (
+                await session.execute(select(AgreementPosition.position, AgreementPosition.reason))
+            ).all()
+        channel_texts = [
+            c.params["text"]
+            for c in slack_api.calls_to("chat.postMessage") + slack_api.calls_to("chat.update")
+            if c.params["channel"] == CHANNEL_ID
+        ]
+    assert [tuple(p) for p in positions] == [("block", "Too rigid")]
+    # The reason reached the facilitator (ADMIN) privately, never the channel.
+    dms = [c for c in slack_api.calls_to("chat.postMessage") if c.params["channel"].startswith("D")]
+    assert any("Too rigid" in c.params["text"] for c in dms)
+    assert not any("Too rigid" in text for text in channel_texts)

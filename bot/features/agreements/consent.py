@@ -19,7 +19,7 @@ from sqlmodel import col
 from bot.commands import Role
 from bot.context import Context, UserError, channel_of, require
 from bot.deadlines import DeadlineError, parse_deadline
-from bot.events import FormErrors, FormSubmitted, OpenForm, Reply, Respond
+from bot.events import FormErrors, FormSubmitted, OpenForm, Reply, Respond, UserRef
 from bot.features.agreements.versions import (
     MAX_AGREEMENTS,
     Change,
@@ -70,8 +70,19 @@ async def members_of(ctx: Context, community_id: int) -> list[Member]:
     return list(rows.scalars())
 
 
-async def facilitators_of(ctx: Context, community_id: int) -> list[Member]:
-    return [m for m in await members_of(ctx, community_id) if m.role == MemberRole.FACILITATOR]
+async def tell_facilitators(ctx: Context, community: Community, key: str, message: Message) -> None:
+    """DM the community's facilitators; with none named yet, the admin who set it up."""
+    assert community.id is not None
+    named = [m for m in await members_of(ctx, community.id) if m.role == MemberRole.FACILITATOR]
+    if named:
+        await ctx.outbox.fan_out(key=key, community=community, members=named, message=message)
+        return
+    await ctx.outbox.enqueue(
+        key=f"{key}:creator",
+        to=UserRef(community.platform, community.workspace_id, community.created_by),
+        message=message,
+        community_id=community.id,
+    )
 
 
 async def find(ctx: Context, raw: str | None) -> AgreementProposal:
@@ -161,11 +172,11 @@ async def _new(ctx: Context, kind: str, target: int | None, text: str) -> Reply:
     if why:
         lines.append(t("agreements.proposal.why", why=why))
     foot = t("agreements.proposal.to_facilitators_foot", number=proposal.number)
-    await ctx.outbox.fan_out(
-        key=f"agreements:proposal:{proposal.id}:new",
-        community=community,
-        members=await facilitators_of(ctx, community.id),
-        message=Message(
+    await tell_facilitators(
+        ctx,
+        community,
+        f"agreements:proposal:{proposal.id}:new",
+        Message(
             text="\n".join([head, *lines, foot]),
             blocks=[Section.of(head), *(Section.of(x) for x in lines), Small(parts=[foot])],
         ),
@@ -497,11 +508,11 @@ async def record(
             position=t(f"agreements.consent.position.{position}"),
             reason=reason,
         )
-        await ctx.outbox.fan_out(
-            key=f"agreements:reason:{row.id}:{int(ctx.now.timestamp())}",
-            community=community,
-            members=await facilitators_of(ctx, community.id),
-            message=Message(text=text, blocks=[Section.of(text)]),
+        await tell_facilitators(
+            ctx,
+            community,
+            f"agreements:reason:{row.id}:{int(ctx.now.timestamp())}",
+            Message(text=text, blocks=[Section.of(text)]),
         )
     counts = await tally(ctx, p)
     members = len(await members_of(ctx, community.id))
