@@ -221,6 +221,7 @@ class Hostile:
             await self.command(channel, 'meeting series "monthly on the first Tuesday at 18:30"')
         if group in ("", "agreements"):
             await self.command(channel, "agreements draft pick=1,2")
+            await self.command(channel, "agreements propose We start on time.")
         async with self.db.session() as s:
             community = (
                 await s.execute(select(Community).where(Community.channel_id == channel))

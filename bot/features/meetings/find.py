@@ -109,10 +109,12 @@ async def find_series(ctx: Context, raw: str | None) -> MeetingSeries:
     all_series = list(
         (
             await ctx.session.execute(
-                select(MeetingSeries).where(
+                select(MeetingSeries)
+                .where(
                     col(MeetingSeries.community_id) == community.id,
                     col(MeetingSeries.deleted_at).is_(None),
                 )
+                .order_by(col(MeetingSeries.number))
             )
         ).scalars()
     )
