@@ -83,6 +83,8 @@ BUTTONS: dict[str, Callable[[Side], ActionId]] = {
     "vote:unapprove": lambda s: ActionId("vote", "unapprove", s.approval, s.approval_option),
     "vote:form": lambda s: ActionId("vote", "form", s.ranked),
     "vote:agenda": lambda s: ActionId("vote", "agenda", s.closed),
+    "vote:delete": lambda s: ActionId("vote", "delete", s.closed),
+    "vote:keep": lambda s: ActionId("vote", "keep", s.closed),
     "topics:propose": lambda s: ActionId("topics", "propose", s.intake),
     "rsvp:going": lambda s: ActionId("rsvp", "going", s.meeting),
     "rsvp:maybe": lambda s: ActionId("rsvp", "maybe", s.meeting),
@@ -277,6 +279,7 @@ class World:
         # A winner for the closed poll, and approvals for the "remove" button to take back.
         await self.works(f, ActionId("vote", "cast", side.closed, side.closed_option), channel)
         await self.cmd(f, f"poll close {side.closed}", channel)
+        await self.cmd(f, f"poll delete {side.closed}", channel)  # only asks: its buttons are shown
         for user in (f, "max"):
             await self.works(
                 user, ActionId("vote", "cast", side.approval, side.approval_option), channel
@@ -509,7 +512,11 @@ async def test_a_button_is_refused_outside_its_community(world: World, kind: str
         assert await world.member_role(a, "bob") == MemberRole.MEMBER
     # The same button works for members of Alpha: amy in her DM, and max (in Beta too) in
     # Alpha's channel; sending a winner to the agenda is for facilitators, and happens once.
-    await world.works("amy", button, "dm")
+    if kind == "vote:keep":  # "Keep it" is accepted by changing nothing, and says so
+        kept = await world.press("amy", button, "dm")
+        assert isinstance(kept, Respond) and kept.message.text.endswith("nothing changed.")
+    else:
+        await world.works("amy", button, "dm")
     if REGISTRY.actions[(feature, verb)].role < Role.FACILITATOR:
         await world.works("max", button, "CA")
 

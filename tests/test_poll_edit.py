@@ -202,7 +202,7 @@ async def test_delete_asks_keeps_or_deletes_everything(db: Database) -> None:
         confirm,
         "[private @ben] Only a facilitator of Finger Lakes CoP can do that.",
         "[private @ben] Poll #1 is deleted, with its options and ballots.",
-        "[private @ben] Poll #1 was already deleted.",
+        "[private @ben] That button no longer works; please use the latest message.",
         "[private @ben] Recent polls in Finger Lakes CoP:",
     ]
     assert "[#cop] (message 5 updated) This poll was deleted." in lines

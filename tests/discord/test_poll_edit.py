@@ -122,7 +122,7 @@ async def test_edit_in_place_then_delete_by_confirmation(
     assert shown_text(kept.json) == "Poll #1 is kept; nothing changed."
     assert shown_text(by_member.json) == "Only a facilitator of Finger Lakes CoP can do that."
     assert shown_text(deleted.json) == "Poll #1 is deleted, with its options and ballots."
-    assert shown_text(again.json) == "Poll #1 was already deleted."
+    assert shown_text(again.json) == "That button no longer works; please use the latest message."
     assert shown_text(edits[-1].json) == "This poll was deleted."
     assert edits[-1].json["components"] == []
     async with db.session() as session:

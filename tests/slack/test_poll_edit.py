@@ -103,7 +103,7 @@ async def test_edit_in_place_then_delete_by_confirmation(slack_api, db: Database
     assert list(buttons) == ["Delete poll", "Keep it"]
     assert not_facilitator == "Only a facilitator of Finger Lakes CoP can do that."
     assert deleted == "Poll #1 is deleted, with its options and ballots."
-    assert again == "Poll #1 was already deleted."
+    assert again == "That button no longer works; please use the latest message."
     assert updates[-1].params["ts"] == ts
     assert updates[-1].params["text"] == "This poll was deleted."
     assert button_ids(updates[-1].json_param("blocks") or []) == {}

@@ -158,10 +158,8 @@ async def ask_delete(ctx: Context) -> Reply:
 
 
 async def _pressed_poll(ctx: Context) -> Poll:
-    poll_id = ctx.action.int_arg(0)
-    if await ctx.session.get(Poll, poll_id) is None:
-        raise UserError(ctx.t("voting.refuse.deleted", id=poll_id))
-    return await poll_for_interaction(ctx, poll_id, Role.FACILITATOR)
+    """The poll a confirmation button names; once deleted, its buttons are stale like any."""
+    return await poll_for_interaction(ctx, ctx.action.int_arg(0), Role.FACILITATOR)
 
 
 async def keep_button(ctx: Context) -> Reply:
