@@ -115,6 +115,6 @@ async def test_the_interactive_console_writes_through_its_terminal(tmp_path) -> 
     finally:
         await db.dispose()
     text = screen.getvalue()
-    assert text.startswith("you #general> ")
+    assert text.startswith("you (admin) #general> ")
     assert "What you can do with circlebot here:" in text
-    assert text.rstrip("\n").endswith("#general>")
+    assert text.endswith("#general> \n")  # the last prompt, then the newline of Ctrl-D

@@ -178,7 +178,7 @@ async def test_refusals_are_one_sentence(bot: Bot) -> None:
     form = await bot.press("cara", "vote:form:3")
     assert isinstance(form, OpenForm) and form.form.metadata == "3"
     assert await bot.submit("cara", "vote.ranked", "3", ballot="2 1") == (
-        "Your vote is saved: 1. B, 2. A. You can change it until the poll closes."
+        "Your vote is saved: 1st B, 2nd A. You can change it until the poll closes."
     )
     assert await bot.submit("cara", "vote.dots", "3", ballot="1") == (
         "That form has expired; please open it again."
