@@ -85,9 +85,10 @@ async def running_bot(
     await app.start()
     # Start-up checks the token once (auth.test, see bot.reach); the tests look at what
     # requests cause, so that call is taken out of the record (it is tested on its own).
-    started = [c.method for c in fake.calls[before:]]
-    assert started in ([], ["auth.test"]), started
-    del fake.calls[before:]
+    # Socket Mode's apps.connections.open stays.
+    checks = [c for c in fake.calls[before:] if c.method == "auth.test"]
+    assert len(checks) <= 1, checks
+    fake.calls[before:] = [c for c in fake.calls[before:] if c.method != "auth.test"]
     try:
         yield SlackBot(app, adapter, fake, clock, database)
     finally:
