@@ -17,6 +17,7 @@ from bot.features import build_registry
 from bot.jobs import Claimed, JobRunner
 from bot.outbox import DeliveryWorker, Outbox
 from bot.ports import ChatAdapter, Clock, FakeClock
+from bot.sealed import Sealer
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ class App:
         registry: Registry | None = None,
         after_job: Callable[[str], Awaitable[None]] | None = None,
         limits: Limits | None = None,
+        sealer: Sealer | None = None,
     ) -> None:
         if manual and not isinstance(clock, FakeClock):
             raise ValueError("manual mode needs a FakeClock")
@@ -82,6 +84,8 @@ class App:
             default_timezone=default_timezone,
             capabilities={a.platform: a.capabilities for a in self.adapters},
             audiences=Audiences({a.platform: a for a in self.adapters}),
+            # Without a key (tests, a throwaway console) reflections are sealed with a fresh one.
+            sealer=sealer or Sealer.generate(),
         )
         self.dispatcher = Dispatcher(self.services, concurrency=self.limits.interactions)
         # Manual runs go one job at a time, so scripts and tests see a fixed order.

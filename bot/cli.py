@@ -216,7 +216,12 @@ async def _run(settings: Settings) -> int:
         return await _interactive(db, settings, zone="UTC")
     db = await _opened(settings.database_url)
     app = App(
-        db, SystemClock(), adapters, default_timezone=settings.default_timezone, registry=registry
+        db,
+        SystemClock(),
+        adapters,
+        default_timezone=settings.default_timezone,
+        registry=registry,
+        sealer=settings.sealer(),
     )
     try:
         await app.start()
@@ -277,7 +282,11 @@ async def _interactive(
     from adapters.console import run_interactive
 
     await run_interactive(
-        db, default_timezone=settings.default_timezone, zone=zone, files_dir=files or DEFAULT_FILES
+        db,
+        default_timezone=settings.default_timezone,
+        zone=zone,
+        files_dir=files or DEFAULT_FILES,
+        sealer=settings.sealer(),
     )
     await db.dispose()
     return 0

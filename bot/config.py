@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.sealed import KeyInvalid, Sealer, decode_key, key_from_file
 from bot.zones import ZoneRefused, canonical_zone
 
 
@@ -40,6 +41,33 @@ class Settings(BaseSettings):
     discord_gateway_url: str = "wss://gateway.discord.gg/"
     # The privileged Server Members intent, for turnout against who can see the channel.
     discord_members_intent: bool = False
+
+    # The key reflection text is encrypted with (32 bytes, base64url); without it, the
+    # key file below is used, created once when missing.
+    reflection_key: SecretStr | None = None
+    reflection_key_file: str = "./circlebot.key"
+
+    @field_validator("reflection_key")
+    @classmethod
+    def _reflection_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        decode_key(value.get_secret_value())  # KeyInvalid is a ValueError: one line, no value
+        return value
+
+    def sealer(self) -> Sealer:
+        """The reflection sealer: REFLECTION_KEY, else the key file (created once)."""
+        if self.reflection_key is not None:
+            return Sealer(decode_key(self.reflection_key.get_secret_value()))
+        try:
+            key, _created = key_from_file(Path(self.reflection_key_file))
+        except KeyInvalid as err:
+            raise SettingsError(f"setting REFLECTION_KEY_FILE is invalid: {err}") from None
+        except OSError as err:
+            raise SettingsError(
+                f"setting REFLECTION_KEY_FILE is invalid: cannot create it ({err.strerror})"
+            ) from None
+        return Sealer(key)
 
     @field_validator("database_url")
     @classmethod

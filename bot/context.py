@@ -38,6 +38,7 @@ from bot.i18n import Translator, translator
 from bot.jobs import Claimed, Schedule
 from bot.outbox import BoundOutbox, Outbox
 from bot.ports import Capabilities, Clock
+from bot.sealed import Sealer
 from bot.ui import ActionId
 from bot.zones import ZoneRefused, canonical_zone
 from storage.db import Database
@@ -65,6 +66,8 @@ class Services:
     capabilities: dict[str, Capabilities] = field(default_factory=dict)
     # Channel audiences for poll turnout, read from the cache only (`bot.audience`).
     audiences: Audiences = field(default_factory=Audiences)
+    # Seals and opens reflection text (`bot.sealed`); one key per deployment.
+    sealer: Sealer = field(default_factory=Sealer.generate)
 
 
 @dataclass

@@ -11,6 +11,7 @@ from adapters.console.terminal import Terminal
 from bot.app import App
 from bot.commands import Registry
 from bot.ports import FakeClock, SystemClock
+from bot.sealed import Sealer
 from storage.db import Database
 
 __all__ = ["ConsoleAdapter", "ConsoleSession", "run_interactive", "run_script"]
@@ -48,6 +49,7 @@ async def run_interactive(
     zone: str = "UTC",
     files_dir: Path = Path("circlebot-files"),
     terminal: Terminal | None = None,
+    sealer: Sealer | None = None,
 ) -> None:
     """A REPL on the real clock; scheduled jobs and deliveries run in the background.
 
@@ -55,7 +57,7 @@ async def run_interactive(
     """
     terminal = terminal or Terminal()
     adapter = ConsoleAdapter(terminal.write, files_dir)
-    app = App(db, SystemClock(), [adapter], default_timezone=default_timezone)
+    app = App(db, SystemClock(), [adapter], default_timezone=default_timezone, sealer=sealer)
     session = ConsoleSession(app, adapter, zone=zone)
     await app.start()
     try:
