@@ -221,7 +221,7 @@ async def _run(settings: Settings) -> int:
         adapters,
         default_timezone=settings.default_timezone,
         registry=registry,
-        sealer=settings.sealer(),
+        sealer=settings.sealer(announce=_announce),
     )
     try:
         await app.start()
@@ -272,6 +272,10 @@ async def _console(args: argparse.Namespace, settings: Settings, interactive: bo
     return 0
 
 
+def _announce(line: str) -> None:
+    print(line, file=sys.stderr)
+
+
 def _files(folder: str | None) -> Path | None:
     return None if folder is None else Path(folder)
 
@@ -286,7 +290,7 @@ async def _interactive(
         default_timezone=settings.default_timezone,
         zone=zone,
         files_dir=files or DEFAULT_FILES,
-        sealer=settings.sealer(),
+        sealer=settings.sealer(announce=_announce),
     )
     await db.dispose()
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -55,18 +56,25 @@ class Settings(BaseSettings):
         decode_key(value.get_secret_value())  # KeyInvalid is a ValueError: one line, no value
         return value
 
-    def sealer(self) -> Sealer:
-        """The reflection sealer: REFLECTION_KEY, else the key file (created once)."""
+    def sealer(self, announce: Callable[[str], None] | None = None) -> Sealer:
+        """The reflection sealer: REFLECTION_KEY, else the key file (created once, and then
+        `announce` is told where, so the person starting circlebot knows to back it up)."""
         if self.reflection_key is not None:
             return Sealer(decode_key(self.reflection_key.get_secret_value()))
+        path = Path(self.reflection_key_file)
         try:
-            key, _created = key_from_file(Path(self.reflection_key_file))
+            key, created = key_from_file(path)
         except KeyInvalid as err:
             raise SettingsError(f"setting REFLECTION_KEY_FILE is invalid: {err}") from None
         except OSError as err:
             raise SettingsError(
                 f"setting REFLECTION_KEY_FILE is invalid: cannot create it ({err.strerror})"
             ) from None
+        if created and announce is not None:
+            announce(
+                f"circlebot: created the reflection key {path.resolve()}; back it up: without "
+                "it, stored reflections cannot be read (or set REFLECTION_KEY instead)"
+            )
         return Sealer(key)
 
     @field_validator("database_url")

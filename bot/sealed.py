@@ -13,15 +13,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import logging
 import os
 import secrets
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-log = logging.getLogger(__name__)
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
@@ -95,9 +92,4 @@ def key_from_file(path: Path) -> tuple[bytes, bool]:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as out:
         out.write(encode_key(key) + "\n")
-    log.warning(
-        "created a new reflection key in %s: keep it safe and back it up; without it stored "
-        "reflections cannot be read (or set REFLECTION_KEY instead)",
-        path.resolve(),
-    )
     return key, True

@@ -59,3 +59,14 @@ def test_settings_prefer_the_key_setting_over_the_file(tmp_path: Path) -> None:
     assert Sealer(raw).open(token, "r") == "x"
     assert not (tmp_path / "unused.key").exists()
     assert "Sealer(<key hidden>)" == repr(key)
+
+
+def test_a_created_key_file_is_announced_once_with_its_place(tmp_path: Path) -> None:
+    path = tmp_path / "circlebot.key"
+    settings = load_settings(_env_file=None, reflection_key_file=str(path))
+    said: list[str] = []
+    first = settings.sealer(announce=said.append)
+    second = settings.sealer(announce=said.append)
+    assert len(said) == 1 and str(path) in said[0] and "back it up" in said[0]
+    assert second.open(first.seal("kept", "r"), "r") == "kept"  # the same key, read back
+    assert path.read_text().strip() not in said[0]  # the key itself is never printed
