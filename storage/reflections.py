@@ -207,4 +207,7 @@ class ReflectionPreference(SQLModel, table=True):
     opted_out_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     quiet_from: str | None = Field(default=None, max_length=5)
     quiet_to: str | None = Field(default=None, max_length=5)
+    # Check-ins of this community the member opted out of, by number, space separated
+    # (" 2 5 "); `opted_out_at` is the opt-out of them all.
+    opted_out_checkins: str | None = Field(default=None, max_length=500)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

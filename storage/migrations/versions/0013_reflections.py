@@ -50,6 +50,9 @@ def upgrade() -> None:
         sa.Column("opted_out_at", storage.types.UTCDateTime(), nullable=True),
         sa.Column("quiet_from", sqlmodel.sql.sqltypes.AutoString(length=5), nullable=True),
         sa.Column("quiet_to", sqlmodel.sql.sqltypes.AutoString(length=5), nullable=True),
+        sa.Column(
+            "opted_out_checkins", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True
+        ),
         sa.Column("updated_at", storage.types.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(["community_id"], ["community.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["member_id"], ["member.id"], ondelete="CASCADE"),
