@@ -91,6 +91,21 @@ def _quiet_known_warnings() -> None:
     )
 
 
+#: Libraries that log whole request and response bodies at DEBUG (slack_sdk's "Sending a
+#: request ... json_body", discord.http's "... with {data} has returned"): message text,
+#: shared reflections and exported data would reach the log. LOG_LEVEL=DEBUG is for
+#: circlebot's own loggers; these stay at INFO whatever it says.
+BODY_LOGGERS = ("slack_sdk", "slack_bolt", "discord", "aiohttp")
+
+
+def keep_platform_bodies_out_of_logs() -> None:
+    """Cap the libraries that would log message bodies at INFO (see `BODY_LOGGERS`)."""
+    for name in BODY_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.getEffectiveLevel() < logging.INFO:
+            logger.setLevel(logging.INFO)
+
+
 async def _opened(url: str) -> Database:
     """The database at `url`, once a connection has worked; else one line saying why."""
     parsed = make_url(url)
@@ -124,6 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr,
     )
     _quiet_known_warnings()
+    keep_platform_bodies_out_of_logs()
     try:
         if args.command == "db":
             return asyncio.run(_upgrade(args.db or settings.database_url))
