@@ -71,9 +71,15 @@ class App:
         self.manual = manual
         self.registry = registry or build_registry()
         self.limits = limits or Limits.for_database(db)
-        self.outbox = Outbox(clock)
+        # Without a key (tests, a throwaway console) private text is sealed with a fresh one.
+        sealer = sealer or Sealer.generate()
+        self.outbox = Outbox(clock, sealer)
         self.worker = DeliveryWorker(
-            db, {a.platform: a for a in self.adapters}, clock, db_slots=self.limits.delivery
+            db,
+            {a.platform: a for a in self.adapters},
+            clock,
+            db_slots=self.limits.delivery,
+            sealer=sealer,
         )
         self.services = Services(
             db=db,
@@ -84,8 +90,7 @@ class App:
             default_timezone=default_timezone,
             capabilities={a.platform: a.capabilities for a in self.adapters},
             audiences=Audiences({a.platform: a for a in self.adapters}),
-            # Without a key (tests, a throwaway console) reflections are sealed with a fresh one.
-            sealer=sealer or Sealer.generate(),
+            sealer=sealer,
         )
         self.dispatcher = Dispatcher(self.services, concurrency=self.limits.interactions)
         # Manual runs go one job at a time, so scripts and tests see a fixed order.

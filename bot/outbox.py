@@ -17,6 +17,18 @@ there (`KeyedDelivery.find_sent`). A message with files is two steps: once it is
 the row says so, and a failed upload retries the upload alone; after its last attempt a
 short note replaces the files. Adapters without `KeyedDelivery` are sent to directly, and
 there an ambiguous failure can still repeat one message.
+
+Threads: a row queued with ``thread_of=<parent key>`` goes out only after the parent's
+message is out (until then it waits, without spending attempts), under that message: the
+adapter gets the parent's `MessageRef` (`Outgoing.thread`, `ThreadedSend.send_in_thread`).
+On a platform without `Capabilities.threads` it is posted as a plain message in the
+channel, still after its parent. A parent that failed for good (or was withdrawn) fails the
+reply with the reason ``thread_parent_failed`` (``thread_parent_missing``).
+
+Sealed rows (``sealed=True``: a member's private text, such as their own export or an
+answer shared with facilitators only) hold a `bot.sealed` token bound to the row's key in
+`payload`, files included; only the worker opens it, at delivery, and the transaction that
+records the row sent (or failed for good) blanks the payload.
 """
 
 from __future__ import annotations
@@ -37,7 +49,16 @@ from sqlmodel import col
 
 from bot.events import ConversationRef, MessageRef, UserRef
 from bot.i18n import translator
-from bot.ports import ChatAdapter, Clock, DeliveryError, KeyedDelivery, NativeEvents, Outgoing
+from bot.ports import (
+    ChatAdapter,
+    Clock,
+    DeliveryError,
+    KeyedDelivery,
+    NativeEvents,
+    Outgoing,
+    ThreadedSend,
+)
+from bot.sealed import SealBroken, Sealer
 from bot.ui import CalendarEvent, File, Message
 from storage.db import Database
 from storage.models import Community, Member, OutboxMessage
@@ -50,11 +71,20 @@ def _insert(session: AsyncSession) -> postgresql.Insert | sqlite.Insert:
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(OutboxMessage)
 
 
-class Outbox:
-    """Writes outgoing messages as rows; see the module docstring."""
+def _aad(key: str) -> str:
+    """What a sealed payload is bound to: its own row, so a copied token does not open."""
+    return f"outbox:{key}"
 
-    def __init__(self, clock: Clock) -> None:
+
+class Outbox:
+    """Writes outgoing messages as rows; see the module docstring.
+
+    `sealer` (the app's, `Services.sealer`) seals the payload of ``sealed=True`` messages.
+    """
+
+    def __init__(self, clock: Clock, sealer: Sealer | None = None) -> None:
         self.clock = clock
+        self.sealer = sealer
 
     async def enqueue(
         self,
@@ -65,10 +95,26 @@ class Outbox:
         message: Message,
         community_id: int | None = None,
         not_before: datetime | None = None,
+        thread_of: str | None = None,
+        sealed: bool = False,
     ) -> bool:
-        """Queue `message` for `to` once per `key`; returns False when the key was already queued."""
+        """Queue `message` for `to` once per `key`; returns False when the key was already queued.
+
+        `thread_of`: the key of an earlier queued message (same platform) to post this one
+        under: in its thread where the platform has `Capabilities.threads`, else as a plain
+        message in the channel; either way only once the parent is out. `sealed`: the
+        message (text, blocks and files) is private; it is stored sealed and blanked once
+        delivered (see the module docstring).
+        """
         kind = "dm" if isinstance(to, UserRef) else "channel"
         target = to.user_id if isinstance(to, UserRef) else to.channel_id
+        if thread_of == key:
+            raise ValueError("a message cannot be posted in its own thread")
+        payload = message.model_dump_json()
+        if sealed:
+            if self.sealer is None:
+                raise ValueError("a sealed message needs the outbox to have the app's sealer")
+            payload = self.sealer.seal(payload, _aad(key))
         stmt = (
             _insert(session)
             .values(
@@ -78,11 +124,13 @@ class Outbox:
                 workspace_id=to.workspace_id,
                 kind=kind,
                 target=target,
-                payload=message.model_dump_json(),
+                payload=payload,
                 status="pending",
                 attempts=0,
                 not_before=not_before or self.clock.now(),
                 created_at=self.clock.now(),
+                thread_of=thread_of,
+                sealed=sealed,
             )
             .on_conflict_do_nothing(index_elements=["key"])
             .returning(col(OutboxMessage.id))
@@ -98,6 +146,7 @@ class Outbox:
         community: Community,
         members: Iterable[Member],
         message: Message,
+        sealed: bool = False,
     ) -> int:
         """DM `message` to each member once (key ``<key>:member:<id>``); returns how many are new."""
         queued = 0
@@ -108,6 +157,7 @@ class Outbox:
                 to=UserRef(community.platform, community.workspace_id, member.user_id),
                 message=message,
                 community_id=community.id,
+                sealed=sealed,
             )
         return queued
 
@@ -283,8 +333,11 @@ class DeliveryWorker:
         batch: int = 20,
         concurrency: int = 8,
         db_slots: int | None = None,
+        sealer: Sealer | None = None,
     ) -> None:
         self.db = db
+        # Opens sealed payloads at delivery (the app's `Services.sealer`).
+        self.sealer = sealer
         # Sends run `concurrency` destinations at once, but their short claim and record
         # transactions share `db_slots` connections (the app's `Limits.delivery`), so a
         # fan-out never takes the pool from button presses and jobs.
@@ -489,16 +542,35 @@ class DeliveryWorker:
         if pace and last is not None and now - last < pace:
             await self._release(item, last + pace, count_attempt=False)
             return
-        if row.kind in ("channel", "dm") and isinstance(adapter, KeyedDelivery):
-            await self._deliver_keyed(
-                item, row, adapter, separate_uploads=adapter.capabilities.separate_uploads
-            )
-            return
+        message: Message | None = None
+        thread: MessageRef | None = None
+        if row.kind in ("channel", "dm"):
+            try:
+                message = self._open(row)
+                thread = await self._thread(row, adapter)
+            except _NotYet as wait:
+                await self._release(item, now + wait.delay, count_attempt=False)
+                return
+            except DeliveryError as err:
+                await self._failed(item, row, err)
+                return
+            if isinstance(adapter, KeyedDelivery):
+                await self._deliver_keyed(
+                    item,
+                    row,
+                    adapter,
+                    message,
+                    thread,
+                    separate_uploads=adapter.capabilities.separate_uploads,
+                )
+                return
         try:
             if row.kind == "event":
                 ref = await self._sync_event(row, adapter)
             else:
-                ref = await self._send(row, adapter, Message.model_validate_json(row.payload))
+                ref = await self._send(
+                    row, adapter, message or Message.model_validate_json(row.payload), thread
+                )
         except _NotYet as wait:
             await self._release(item, now + wait.delay, count_attempt=False)
             return
@@ -514,15 +586,59 @@ class DeliveryWorker:
             ref = MessageRef(row.platform, row.message_channel or row.target, row.message_id)
         await self._record_sent(item, row, ref)
 
+    def _open(self, row: OutboxMessage) -> Message:
+        """The row's message; a sealed payload is opened here and nowhere else."""
+        if not row.sealed:
+            return Message.model_validate_json(row.payload)
+        if self.sealer is None:
+            raise DeliveryError("sealed_without_key", transient=False)
+        try:
+            return Message.model_validate_json(self.sealer.open(row.payload, _aad(row.key)))
+        except SealBroken:
+            raise DeliveryError("sealed_unreadable", transient=False) from None
+
+    async def _thread(self, row: OutboxMessage, adapter: ChatAdapter) -> MessageRef | None:
+        """The message to reply under, once it is out; `_NotYet` while it is still queued.
+
+        None when the row is no reply, or the platform has no threads (the reply then goes
+        into the channel as a plain message, still after its parent).
+        """
+        if row.thread_of is None:
+            return None
+        async with self._session() as session:
+            parent = (
+                await session.execute(
+                    select(OutboxMessage).where(col(OutboxMessage.key) == row.thread_of)
+                )
+            ).scalar_one_or_none()
+        if parent is None or parent.platform != row.platform:
+            raise DeliveryError("thread_parent_missing", transient=False)
+        if parent.status == "failed":
+            raise DeliveryError("thread_parent_failed", transient=False)
+        if parent.message_id is None or parent.message_channel is None:
+            if parent.status != "sent":
+                # Wait for the parent, without spending attempts: at its own next try.
+                wait = max(parent.not_before - self.clock.now(), timedelta(seconds=1))
+                raise _NotYet(wait)
+            log.info("outbox %s: its parent left no message id; posted in the channel", row.key)
+            return None
+        if not adapter.capabilities.threads:
+            return None
+        return MessageRef(
+            row.platform, parent.message_channel, parent.message_id, parent.workspace_id
+        )
+
     # -- keyed delivery: post (looked for first when in doubt), then files, or a note ----------
 
-    def _outgoing(self, row: OutboxMessage, item: Claimed, message: Message) -> Outgoing:
+    def _outgoing(
+        self, row: OutboxMessage, item: Claimed, message: Message, thread: MessageRef | None
+    ) -> Outgoing:
         to: ConversationRef | UserRef
         if row.kind == "dm":
             to = UserRef(row.platform, row.workspace_id, row.target)
         else:
             to = ConversationRef(row.platform, row.workspace_id, row.target)
-        return Outgoing(row.key, to, message, row.first_tried_at or item.claimed_at)
+        return Outgoing(row.key, to, message, row.first_tried_at or item.claimed_at, thread)
 
     async def _post_once(self, adapter: KeyedDelivery, out: Outgoing, in_doubt: bool) -> MessageRef:
         """Post `out`, unless an earlier attempt that may have reached the platform did."""
@@ -545,11 +661,12 @@ class DeliveryWorker:
         item: Claimed,
         row: OutboxMessage,
         adapter: KeyedDelivery,
+        message: Message,
+        thread: MessageRef | None,
         *,
         separate_uploads: bool,
     ) -> None:
-        message = Message.model_validate_json(row.payload)
-        out = self._outgoing(row, item, message)
+        out = self._outgoing(row, item, message, thread)
         files = separate_uploads and bool(_file_names(message))
         step = row.step
         try:
@@ -601,7 +718,7 @@ class DeliveryWorker:
             "outbox.file_not_attached", names=names
         )
         where = ConversationRef(row.platform, row.workspace_id, row.message_channel or row.target)
-        note = Outgoing(f"{row.key}:note", where, Message(text=text), out.first_tried)
+        note = Outgoing(f"{row.key}:note", where, Message(text=text), out.first_tried, out.thread)
         await self._post_once(adapter, note, row.in_doubt)
         ref = MessageRef(row.platform, row.message_channel or "", row.message_id or "")
         await self._record_sent(item, row, ref, error=row.error)
@@ -666,6 +783,7 @@ class DeliveryWorker:
                     message_id=ref.message_id if ref else None,
                     error=error,
                     in_doubt=False,
+                    **_blanked(row),
                 )
             )
             if row.kind == "dm":
@@ -673,8 +791,14 @@ class DeliveryWorker:
         log.info("outbox %s delivered on %s", row.key, row.platform)
 
     async def _send(
-        self, row: OutboxMessage, adapter: ChatAdapter, message: Message
+        self,
+        row: OutboxMessage,
+        adapter: ChatAdapter,
+        message: Message,
+        thread: MessageRef | None = None,
     ) -> MessageRef | None:
+        if thread is not None and isinstance(adapter, ThreadedSend):
+            return await adapter.send_in_thread(thread, message)
         if row.kind == "channel":
             return await adapter.send(
                 ConversationRef(row.platform, row.workspace_id, row.target), message
@@ -769,10 +893,15 @@ class DeliveryWorker:
             await session.execute(
                 update(OutboxMessage)
                 .where(_held(item))
-                .values(status="failed", error=reason[:200], **doubt)
+                .values(status="failed", error=reason[:200], **doubt, **_blanked(row))
             )
             if row.kind == "dm" and err.reason == DM_CLOSED:
                 await _mark_dm_closed(session, row, self.clock.now())
+
+
+def _blanked(row: OutboxMessage) -> dict[str, str]:
+    """A sealed row's payload is kept only while it may still be sent."""
+    return {"payload": ""} if row.sealed else {}
 
 
 def _held(item: Claimed, *, sending: bool = False) -> ColumnElement[bool]:

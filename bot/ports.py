@@ -30,6 +30,10 @@ class Capabilities:
     # Files go up after their message in requests of their own (Slack), so a message with
     # files is two steps the outbox records one by one (`KeyedDelivery.attach`).
     separate_uploads: bool = False
+    # Messages can be posted in a thread under another message (Slack ``thread_ts``, a
+    # Discord thread, the console's indent). Without it a reply queued with
+    # ``Outbox.enqueue(thread_of=...)`` is posted as a plain message in the channel.
+    threads: bool = False
 
 
 class DeliveryError(Exception):
@@ -86,13 +90,30 @@ class Outgoing:
     """One outbox row as a `KeyedDelivery` adapter sees it.
 
     `key` is the outbox key (unique per message); `first_tried` is when the first attempt
-    started, so a look for an earlier copy need only go back that far.
+    started, so a look for an earlier copy need only go back that far. `thread` is the
+    message to reply under (set only when the platform has `Capabilities.threads`): the
+    message goes in its thread instead of straight into `to`.
     """
 
     key: str
     to: ConversationRef | UserRef
     message: Message
     first_tried: datetime
+    thread: MessageRef | None = None
+
+
+@runtime_checkable
+class ThreadedSend(Protocol):
+    """Optional ability of an adapter without `KeyedDelivery`: post under another message.
+
+    The outbox calls it for a row queued with ``thread_of`` when the platform has
+    `Capabilities.threads`; otherwise the reply goes out with `ChatAdapter.send` as a
+    plain message in the channel.
+    """
+
+    async def send_in_thread(self, parent: MessageRef, msg: Message) -> MessageRef:
+        """Post `msg` in the thread under `parent`; returns where it landed."""
+        ...
 
 
 @runtime_checkable

@@ -78,6 +78,11 @@ class OutboxMessage(SQLModel, table=True):
     set, its files are not) or ``note`` (the files could not be attached: a short note
     goes out instead). `in_doubt`: an attempt may have reached the platform without an
     answer, so the next one looks for it first.
+
+    thread_of: the key of the row whose delivered message this one is posted under (in its
+    thread where the platform has threads, else as a plain message in the channel).
+    sealed: `payload` is a `bot.sealed` token (private text), opened only by the worker at
+    delivery and blanked once the row is sent or has failed for good.
     """
 
     __tablename__ = "outbox"
@@ -104,6 +109,8 @@ class OutboxMessage(SQLModel, table=True):
     step: str = Field(default="", max_length=10, sa_column_kwargs={"server_default": ""})
     in_doubt: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     first_tried_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    thread_of: str | None = Field(default=None, max_length=200)
+    sealed: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class JobStatus(StrEnum):
