@@ -53,14 +53,20 @@ class Sent:
     kind: str  # send | dm | edit
     target: str
     message: Message
+    thread: str | None = None  # the message id of the thread's parent, for a threaded reply
+    ref: MessageRef | None = None  # where it landed (send and dm)
 
 
 @dataclass
 class RecordingAdapter:
-    """A fake platform that records what was sent, edited and DM'd; failures can be queued."""
+    """A fake platform that records what was sent, edited and DM'd; failures can be queued.
+
+    It has threads (`Capabilities.threads`): a reply is recorded with its parent's id in
+    `Sent.thread`; pass ``capabilities=Capabilities()`` for a platform without them.
+    """
 
     platform: ClassVar[str] = "fake"
-    capabilities: Capabilities = field(default_factory=Capabilities)
+    capabilities: Capabilities = field(default_factory=lambda: Capabilities(threads=True))
     sent: list[Sent] = field(default_factory=list)
     failures: list[DeliveryError] = field(default_factory=list)
     handle: Handler | None = None
@@ -79,8 +85,16 @@ class RecordingAdapter:
     async def send(self, to: ConversationRef, msg: Message) -> MessageRef:
         self._maybe_fail()
         self._n += 1
-        self.sent.append(Sent("send", to.channel_id, msg))
-        return MessageRef(self.platform, to.channel_id, f"m{self._n}")
+        ref = MessageRef(self.platform, to.channel_id, f"m{self._n}")
+        self.sent.append(Sent("send", to.channel_id, msg, ref=ref))
+        return ref
+
+    async def send_in_thread(self, parent: MessageRef, msg: Message) -> MessageRef:
+        self._maybe_fail()
+        self._n += 1
+        ref = MessageRef(self.platform, parent.channel_id, f"m{self._n}")
+        self.sent.append(Sent("send", parent.channel_id, msg, thread=parent.message_id, ref=ref))
+        return ref
 
     async def edit(self, ref: MessageRef, msg: Message) -> None:
         self._maybe_fail()
@@ -89,8 +103,9 @@ class RecordingAdapter:
     async def send_dm(self, user: UserRef, msg: Message) -> MessageRef:
         self._maybe_fail()
         self._n += 1
-        self.sent.append(Sent("dm", user.user_id, msg))
-        return MessageRef(self.platform, f"D-{user.user_id}", f"m{self._n}")
+        ref = MessageRef(self.platform, f"D-{user.user_id}", f"m{self._n}")
+        self.sent.append(Sent("dm", user.user_id, msg, ref=ref))
+        return ref
 
 
 async def transcript(
