@@ -41,9 +41,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, case, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import col
 
@@ -364,12 +365,15 @@ class DeliveryWorker:
             yield session
 
     def _due(self, now: datetime) -> ColumnElement[bool]:
-        return or_(
-            and_(col(OutboxMessage.status) == "pending", col(OutboxMessage.not_before) <= now),
-            and_(
-                col(OutboxMessage.status) == "sending",
-                col(OutboxMessage.claimed_at) < now - self.lease,
+        return and_(
+            or_(
+                and_(col(OutboxMessage.status) == "pending", col(OutboxMessage.not_before) <= now),
+                and_(
+                    col(OutboxMessage.status) == "sending",
+                    col(OutboxMessage.claimed_at) < now - self.lease,
+                ),
             ),
+            _parent_settled(),
         )
 
     async def claim(self, limit: int | None = None) -> list[Claimed]:
@@ -617,7 +621,8 @@ class DeliveryWorker:
             raise DeliveryError("thread_parent_failed", transient=False)
         if parent.message_id is None or parent.message_channel is None:
             if parent.status != "sent":
-                # Wait for the parent, without spending attempts: at its own next try.
+                # Claimed as the parent was queued again (`_parent_settled` keeps such rows
+                # unclaimed): wait for it without spending an attempt.
                 wait = max(parent.not_before - self.clock.now(), timedelta(seconds=1))
                 raise _NotYet(wait)
             log.info("outbox %s: its parent left no message id; posted in the channel", row.key)
@@ -897,6 +902,22 @@ class DeliveryWorker:
             )
             if row.kind == "dm" and err.reason == DM_CLOSED:
                 await _mark_dm_closed(session, row, self.clock.now())
+
+
+def _parent_settled() -> ColumnElement[bool]:
+    """No reply is claimed while its parent is still queued and not out: it waits unclaimed
+    (no attempts spent, no busy retries) and is claimed once the parent is out or failed."""
+    parent = aliased(OutboxMessage, name="parent")
+    waiting = (
+        select(col(parent.id))
+        .where(
+            col(parent.key) == col(OutboxMessage.thread_of),
+            col(parent.status).in_(("pending", "sending")),
+            col(parent.message_id).is_(None),
+        )
+        .correlate_except(parent)
+    )
+    return or_(col(OutboxMessage.thread_of).is_(None), ~exists(waiting))
 
 
 def _blanked(row: OutboxMessage) -> dict[str, str]:
