@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.commands import Registry
 from bot.feature import Feature
-from bot.features import agreements, communities, home, meetings, voting
+from bot.features import agreements, communities, home, meetings, mydata, voting
 
 #: The features, in the order their commands appear in help and their hooks run.
 FEATURES: tuple[Feature, ...] = (
@@ -13,6 +13,7 @@ FEATURES: tuple[Feature, ...] = (
     meetings.FEATURE,
     agreements.FEATURE,
     home.FEATURE,
+    mydata.FEATURE,
 )
 
 
