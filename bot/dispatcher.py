@@ -90,7 +90,9 @@ class Dispatcher:
                         else:
                             await self._resolve(ctx)
                             t = ctx.t
-                            reply = self._with_dm_hint(ctx, await self._route(ctx))
+                            reply = await self._route(ctx)
+                            await self._announce_joined(ctx)
+                            reply = self._with_dm_hint(ctx, reply)
                     if ctx.scheduled:
                         self.services.wake_jobs()
                     break
@@ -237,6 +239,18 @@ class Dispatcher:
             private=True,
         )
 
+    async def _announce_joined(self, ctx: Context) -> None:
+        """Emit ``member.joined`` when this event made someone a member, however it did: the
+        platform's channel-join event, ``/cop join``, or a first command or joining button.
+        It runs in the handler's transaction, after the handler succeeded, so a refusal that
+        undid the joining announces nothing."""
+        community, member = ctx.community, ctx.member
+        if not ctx.just_joined or community is None or member is None or member.id is None:
+            return
+        if member.role == MemberRole.LEFT:
+            return
+        await ctx.emit("member.joined", MemberJoinedHook(community.id or 0, member.id))
+
     async def _route(self, ctx: Context) -> Reply:
         event = ctx.event
         if isinstance(event, CommandInvoked):
@@ -280,13 +294,8 @@ class Dispatcher:
             log.info("form %s by %s", event.form_id, ctx.actor.user.user_id)
             return await form_handler(ctx)
         if isinstance(event, MemberJoined):
-            if ctx.community is None:
-                return Ack()
-            await ctx.join()
-            if ctx.just_joined and ctx.member is not None and ctx.member.id is not None:
-                await ctx.emit(
-                    "member.joined", MemberJoinedHook(ctx.community.id or 0, ctx.member.id)
-                )
+            if ctx.community is not None:
+                await ctx.join()
             return Ack()
         if isinstance(event, HomeOpened) and self.registry.home is not None:
             return await self.registry.home(ctx)

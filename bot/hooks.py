@@ -9,6 +9,7 @@ the features are listed, and returns what they returned (for hooks that collect,
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,31 @@ class MeetingStarted:
 
     community_id: int
     meeting_id: int
+    starts_at: datetime | None = None  # the time it started at (a moved meeting's new one)
+
+
+@dataclass(frozen=True)
+class MeetingReminded:
+    """A meeting's reminder went to the channel. `offset` is the reminder's ISO 8601 duration
+    (``P1D``); `last` says it is the series' shortest, the one nearest the start."""
+
+    community_id: int
+    meeting_id: int
+    starts_at: datetime
+    offset: str
+    last: bool
+
+
+@dataclass(frozen=True)
+class AgendaSections:
+    """A meeting's agenda is being drawn: subscribers return blocks (`bot.ui.Section` or
+    `bot.ui.Context`) to show under one of its CoP segments, in `language`. `segment` is the
+    default segment's key (``welcome`` for "Welcome and agreements", ``sharing``, ...)."""
+
+    community_id: int
+    meeting_id: int
+    segment: str
+    language: str
 
 
 @dataclass(frozen=True)
@@ -53,6 +79,8 @@ class HomeSections:
 HOOKS: dict[str, type] = {
     "meeting.start": MeetingStarted,
     "meeting.end": MeetingEnded,
+    "meeting.reminder": MeetingReminded,
+    "agenda.sections": AgendaSections,
     "topic.chosen": TopicChosen,
     "member.joined": MemberJoined,
     "home.sections": HomeSections,

@@ -63,6 +63,23 @@ class AgreementRecap(SQLModel, table=True):
     version: int
     question: str = Field(max_length=300)
     posted_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # The meeting's start the recap was posted for: a meeting moved since gets it again.
+    meeting_start: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AgreementSettings(SQLModel, table=True):
+    """A community's choices about its agreements; no row means the defaults.
+
+    recap_at: ``start`` (the recap is posted as each meeting starts), ``first-reminder`` (with
+    the first reminder that goes out) or ``last-reminder`` (with the reminder nearest the
+    start). A meeting whose chosen reminder never went out still gets its recap at the start.
+    """
+
+    __tablename__ = "agreement_settings"
+
+    community_id: int = Field(foreign_key="community.id", primary_key=True, ondelete="CASCADE")
+    recap_at: str = Field(default="start", max_length=20)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class AgreementQuestions(SQLModel, table=True):

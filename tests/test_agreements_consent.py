@@ -186,6 +186,7 @@ async def test_refusals_are_one_sentence_and_change_nothing(db: Database) -> Non
         + """
         :as cara
         /cop agreements propose
+        :cancel
         /cop agreements propose-removal 9
         /cop agreements propose Reword it number=7
         /cop agreements propose One
@@ -204,10 +205,7 @@ async def test_refusals_are_one_sentence_and_change_nothing(db: Database) -> Non
         db=db,
     )
     said = [line for line in lines if line.startswith("[private")][1:]  # after the draft
-    assert said[0] == (
-        "[private @cara] Say what the agreement should say: /cop agreements propose TEXT "
-        "(with number=N to reword agreement N)."
-    )
+    assert "[form @cara] Propose a change" in lines  # no text: the form, not a refusal
     assert (
         "[private @cara] There is no agreement 9; /cop agreements show lists them with their numbers."
         in said

@@ -13,8 +13,10 @@ from bot.context import Context, UserError
 from bot.events import Reply, Respond
 from bot.features.agreements import consent
 from bot.features.agreements.recap import post_recap, question_list, questions_row
+from bot.features.agreements.settings import RECAP_CHOICES, settings
 from bot.features.agreements.versions import (
     MAX_AGREEMENTS,
+    MAX_TEXT,
     STARTER,
     Change,
     Item,
@@ -27,22 +29,22 @@ from bot.features.agreements.versions import (
     list_blocks,
     make_version,
     next_number,
+    propose_button,
 )
 from bot.text import parse_id
+from bot.ui import Actions, Message, Section, Time, plain
 from bot.ui import Context as Small
-from bot.ui import Message, Section, Time, plain
 from storage.agreements import AgreementVersion
 from storage.models import Member, MemberRole
 
 log = logging.getLogger(__name__)
 
-MAX_TEXT = 300  # one agreement: a sentence or two a group can say aloud
 MAX_QUESTION = 300
 
 
-def _private(blocks: list[Section | Small]) -> Respond:
+def _private(blocks: list[Section | Small], *extra: Actions) -> Respond:
     text = "\n".join(plain(b.parts) for b in blocks)
-    return Respond(Message(text=text, blocks=list(blocks)), private=True)
+    return Respond(Message(text=text, blocks=[*blocks, *extra]), private=True)
 
 
 def _same(a: str, b: str) -> bool:
@@ -84,7 +86,7 @@ async def show(ctx: Context) -> Reply:
         *list_blocks(ctx.t, items_of(version)),
         footer(ctx.t, version, community.timezone),
     ]
-    return _private(blocks)
+    return _private(blocks, Actions(elements=[propose_button(ctx.t, community.id)]))
 
 
 async def starter(ctx: Context) -> Reply:
@@ -327,6 +329,19 @@ def commands() -> tuple[Command, ...]:
                 max_length=MAX_QUESTION,
             ),
             Param("remove", "agreements.param.qn", kind="int", required=False, keyword=True),
+        ),
+        cmd(
+            "settings",
+            settings,
+            Role.FACILITATOR,
+            Param(
+                "recap",
+                "agreements.param.recap",
+                kind="choice",
+                choices=RECAP_CHOICES,
+                required=False,
+                keyword=True,
+            ),
         ),
         cmd(
             "propose",

@@ -22,6 +22,7 @@ from bot.deadlines import DeadlineError, parse_deadline
 from bot.events import FormErrors, FormSubmitted, OpenForm, Reply, Respond, UserRef
 from bot.features.agreements.versions import (
     MAX_AGREEMENTS,
+    MAX_TEXT,
     Change,
     Item,
     current,
@@ -38,6 +39,7 @@ from bot.ui import (
     Form,
     Input,
     Message,
+    Option,
     Section,
     Time,
     check_form,
@@ -125,10 +127,13 @@ async def tally(ctx: Context, p: AgreementProposal) -> Counter[str]:
 # -- proposing -------------------------------------------------------------------------------
 
 
-async def _new(ctx: Context, kind: str, target: int | None, text: str) -> Reply:
+async def _new(
+    ctx: Context, kind: str, target: int | None, text: str, why: str | None = None
+) -> Reply:
     community = ctx.require_community()
     assert ctx.member is not None
-    why = " ".join((ctx.params.get("why") or "").split())
+    raw = ctx.params.get("why") if why is None else why
+    why = " ".join((raw or "").split())
     if len(why) > MAX_WHY:
         raise UserError(ctx.t("core.parse.too_long", name="why", max=MAX_WHY))
     version = await current(ctx, community.id)
@@ -186,14 +191,117 @@ async def _new(ctx: Context, kind: str, target: int | None, text: str) -> Reply:
 
 
 async def propose(ctx: Context) -> Reply:
-    """An addition (TEXT) or, with number=, a rewording of that agreement."""
+    """An addition (TEXT) or, with number=, a rewording of that agreement; with no text, the
+    proposal form (for a rewording of number=, when given)."""
     text = " ".join((ctx.params.get("text") or "").split())
     if not text:
-        raise UserError(ctx.t("agreements.proposal.needs_text"))
+        community = ctx.require_community()
+        assert community.id is not None
+        if await current(ctx, community.id) is None:
+            raise UserError(ctx.t("agreements.none_yet"))
+        number = ctx.params.get("number") or ""
+        return propose_form(ctx, community.id, "reword" if number else "add", number)
     target = parse_id(ctx.params.get("number")) if ctx.params.get("number") else None
     if ctx.params.get("number") and target is None:
         raise UserError(ctx.t("agreements.unknown", n=ctx.params["number"]))
     return await _new(ctx, "reword" if target else "add", target, text)
+
+
+# -- the proposal form -------------------------------------------------------------------------
+
+PROPOSAL_KINDS = ("add", "reword", "remove")
+
+
+def propose_inputs(ctx: Context, kind: str = "add", number: str = "") -> list[Input]:
+    """The proposal form's fields, with the limits of the typed commands."""
+    return [
+        Input(
+            name="kind",
+            label=ctx.t("agreements.form.kind_label"),
+            kind="select",
+            options=[
+                Option(value=k, label=ctx.t(f"agreements.form.kind.{k}")) for k in PROPOSAL_KINDS
+            ],
+            initial=kind,
+        ),
+        Input(
+            name="number",
+            label=ctx.t("agreements.form.number_label"),
+            kind="number",
+            required=False,
+            max_length=9,
+            initial=number,
+            hint=ctx.t("agreements.form.number_hint"),
+        ),
+        Input(
+            name="text",
+            label=ctx.t("agreements.form.text_label"),
+            required=False,
+            max_length=MAX_TEXT,
+            hint=ctx.t("agreements.form.text_hint"),
+        ),
+        Input(
+            name="why",
+            label=ctx.t("agreements.form.why_label"),
+            kind="long",
+            required=False,
+            max_length=MAX_WHY,
+        ),
+    ]
+
+
+def propose_form(ctx: Context, community_id: int, kind: str = "add", number: str = "") -> OpenForm:
+    return OpenForm(
+        Form(
+            form_id="agreements.propose",
+            title=ctx.t("agreements.form.title"),
+            inputs=propose_inputs(ctx, kind, number),
+            submit_label=ctx.t("agreements.form.submit"),
+            metadata=str(community_id),
+        )
+    )
+
+
+async def propose_button(ctx: Context) -> Reply:
+    """ "Propose a change" (on a recap, a version, the list): opens the proposal form."""
+    community_id = ctx.action.int_arg(0)
+    if await ctx.session.get(Community, community_id) is None:
+        raise UserError(ctx.t("core.refuse.stale_button"))
+    await ctx.enter(community_id)  # the button's community, never the channel's
+    require(ctx, Role.MEMBER)
+    if await current(ctx, community_id) is None:
+        raise UserError(ctx.t("agreements.none_yet"))
+    return propose_form(ctx, community_id)
+
+
+async def propose_submitted(ctx: Context) -> Reply:
+    """The proposal form: add (text), reword N (number and text) or remove N (number)."""
+    event = ctx.event
+    assert isinstance(event, FormSubmitted)
+    community_id = parse_id(event.metadata)
+    if community_id is None or await ctx.session.get(Community, community_id) is None:
+        raise UserError(ctx.t("core.refuse.stale_form"))
+    community = await ctx.enter(community_id, join=False)
+    require(ctx, Role.MEMBER)
+    values, errors = check_form(propose_inputs(ctx), event.values, ctx.t)
+    if errors:
+        return FormErrors(errors)
+    kind, text = values["kind"], " ".join(values.get("text", "").split())
+    version = await current(ctx, community.id or 0)
+    if version is None:
+        raise UserError(ctx.t("agreements.none_yet"))
+    target = None
+    if kind in ("reword", "remove"):
+        target = parse_id(values.get("number"))
+        if target is None:
+            return FormErrors({"number": ctx.t("agreements.form.number_needed")})
+        if target not in {i.n for i in items_of(version)}:
+            return FormErrors({"number": ctx.t("agreements.unknown", n=target)})
+    if kind == "remove":
+        text = ""
+    elif not text:
+        return FormErrors({"text": ctx.t("agreements.form.text_needed")})
+    return await _new(ctx, kind, target, text, values.get("why", ""))
 
 
 async def propose_removal(ctx: Context) -> Reply:

@@ -1,15 +1,18 @@
-"""Recaps and acknowledgements: the agreements and one question at every meeting's start,
-and the "I agree" button.
+"""Recaps and acknowledgements: the agreements and one question at every meeting, and the
+"I agree" button.
 
-A recap is posted by the meetings feature's ``meeting.start`` hook, so a moved meeting
-carries it to its new time and a cancelled one (which never starts) posts none; one row
-per meeting makes it once. Questions are asked in turn, none twice before all were asked.
+A recap is posted by the meetings feature's ``meeting.start`` hook or, as the community
+chooses, its ``meeting.reminder`` hook; so a moved meeting carries it to its new time and a
+cancelled one (which neither reminds nor starts) posts none. One row per meeting, holding
+the start time it was posted for, makes it once per time. Questions are asked in turn, none
+twice before all were asked.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -25,11 +28,16 @@ from bot.features.agreements.versions import (
     items_of,
     list_blocks,
 )
-from bot.hooks import MeetingStarted
+from bot.hooks import MeetingReminded, MeetingStarted
 from bot.i18n import Translator, translator
 from bot.ui import Actions, Message, Section, plain
 from bot.ui import Context as Small
-from storage.agreements import AgreementAck, AgreementQuestions, AgreementRecap
+from storage.agreements import (
+    AgreementAck,
+    AgreementQuestions,
+    AgreementRecap,
+    AgreementSettings,
+)
 from storage.models import Community
 
 log = logging.getLogger(__name__)
@@ -67,39 +75,73 @@ async def next_question(ctx: Context, community: Community) -> str:
     return question
 
 
-async def post_recap(ctx: Context, community: Community, meeting_id: int | None) -> bool:
+async def recap_at(ctx: Context, community_id: int) -> str:
+    """When the community's recap goes out: ``start`` (default), ``first-reminder`` or
+    ``last-reminder``."""
+    row = await ctx.session.get(AgreementSettings, community_id)
+    return row.recap_at if row is not None else "start"
+
+
+async def post_recap(
+    ctx: Context,
+    community: Community,
+    meeting_id: int | None,
+    meeting_start: datetime | None = None,
+) -> bool:
     """Post the agreements and the next question in the channel; False when there are none
-    (or this meeting already had its recap)."""
+    (or this meeting already had its recap for this start time).
+
+    A meeting moved after its recap went out (with a reminder) gets it again for the new
+    time, with the same question: the meeting it was asked for never took place.
+    """
     assert community.id is not None
     version = await current(ctx, community.id)
     if version is None or not items_of(version):
         return False
+    recap: AgreementRecap | None = None
     if meeting_id is not None:
-        done = await ctx.session.execute(
-            select(col(AgreementRecap.id)).where(col(AgreementRecap.meeting_id) == meeting_id)
-        )
-        if done.first() is not None:
+        recap = (
+            await ctx.session.execute(
+                select(AgreementRecap)
+                .where(col(AgreementRecap.meeting_id) == meeting_id)
+                .with_for_update()
+            )
+        ).scalar_one_or_none()
+        if recap is not None and (
+            meeting_start is None
+            or recap.meeting_start is None
+            or recap.meeting_start == meeting_start
+        ):
             return False
-    question = await next_question(ctx, community)
-    recap = AgreementRecap(
-        community_id=community.id,
-        meeting_id=meeting_id,
-        version=version.number,
-        question=question[:300],
-        posted_at=ctx.now,
-    )
-    ctx.session.add(recap)
-    await ctx.session.flush()
+    if recap is None:
+        question = await next_question(ctx, community)
+        recap = AgreementRecap(
+            community_id=community.id,
+            meeting_id=meeting_id,
+            version=version.number,
+            question=question[:300],
+            posted_at=ctx.now,
+            meeting_start=meeting_start,
+        )
+        ctx.session.add(recap)
+        await ctx.session.flush()
+        key = f"agreements:recap:{recap.id}"
+    else:
+        assert meeting_start is not None
+        question = recap.question
+        recap.version, recap.posted_at, recap.meeting_start = version.number, ctx.now, meeting_start
+        ctx.session.add(recap)
+        key = f"agreements:recap:{recap.id}:{int(meeting_start.timestamp())}"
     t = translator(community.language)
     head = t("agreements.recap_title", version=version.number)
     items = list_blocks(t, items_of(version))
     ask = t("agreements.recap_question", question=question)
     blocks: list[Section | Small | Actions] = [Section.of(head), *items, Section.of(ask)]
     blocks.append(Small(parts=[t("agreements.agree_prompt")]))
-    blocks.append(agree_button(t, community.id, version.number))
+    blocks.append(agree_button(t, community.id, version.number, propose=True))
     text = "\n".join([head, *(plain(b.parts) for b in items), ask])
     await ctx.outbox.enqueue(
-        key=f"agreements:recap:{recap.id}",
+        key=key,
         to=channel_of(community),
         message=Message(text=text, blocks=blocks),
         community_id=community.id,
@@ -109,10 +151,22 @@ async def post_recap(ctx: Context, community: Community, meeting_id: int | None)
 
 
 async def on_meeting_start(ctx: Context, started: MeetingStarted) -> None:
-    """The ``meeting.start`` hook: a recap of the agreements as the meeting begins."""
+    """The ``meeting.start`` hook: a recap of the agreements as the meeting begins, unless
+    one went out with a reminder for this start time already."""
     community = await ctx.session.get(Community, started.community_id)
     if community is not None:
-        await post_recap(ctx, community, started.meeting_id)
+        await post_recap(ctx, community, started.meeting_id, started.starts_at)
+
+
+async def on_meeting_reminder(ctx: Context, reminded: MeetingReminded) -> None:
+    """The ``meeting.reminder`` hook: the recap goes with the reminder the community chose
+    (`/cop agreements settings recap=`); at the start otherwise."""
+    chosen = await recap_at(ctx, reminded.community_id)
+    if chosen == "start" or (chosen == "last-reminder" and not reminded.last):
+        return
+    community = await ctx.session.get(Community, reminded.community_id)
+    if community is not None:
+        await post_recap(ctx, community, reminded.meeting_id, reminded.starts_at)
 
 
 async def acknowledge(ctx: Context) -> Reply:

@@ -27,6 +27,7 @@ from storage.models import Community, Member, MemberRole
 log = logging.getLogger(__name__)
 
 MAX_AGREEMENTS = 30  # a list a group can still read aloud at the start of a meeting
+MAX_TEXT = 300  # one agreement: a sentence or two a group can say aloud
 REMIND_AFTER = timedelta(days=3)  # the one private reminder to those who have not agreed
 # Starter agreements and recap questions, in catalog order (bot/locale/<lang>/agreements.toml).
 STARTER = tuple(f"s{i:02d}" for i in range(1, 13))
@@ -93,16 +94,23 @@ def change_line(t: Translator, change: Change) -> str:
     return t(f"agreements.changed_{change.kind}", n=change.n, text=change.text, old=change.old)
 
 
-def agree_button(t: Translator, community_id: int, version: int) -> Actions:
-    return Actions(
-        elements=[
-            Button(
-                action=ActionId("agree", "ack", community_id, version),
-                label=t("agreements.agree_button"),
-                style="primary",
-            )
-        ]
+def propose_button(t: Translator, community_id: int) -> Button:
+    """ "Propose a change": opens the proposal form (`consent.propose_form`)."""
+    return Button(
+        action=ActionId("agree", "propose", community_id), label=t("agreements.propose_button")
     )
+
+
+def agree_button(
+    t: Translator, community_id: int, version: int, *, propose: bool = False
+) -> Actions:
+    """ "I agree" to `version`; with `propose`, "Propose a change" beside it."""
+    agree = Button(
+        action=ActionId("agree", "ack", community_id, version),
+        label=t("agreements.agree_button"),
+        style="primary",
+    )
+    return Actions(elements=[agree, propose_button(t, community_id)] if propose else [agree])
 
 
 def list_blocks(t: Translator, items: list[Item]) -> list[Section]:

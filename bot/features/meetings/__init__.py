@@ -25,7 +25,7 @@ FEATURE = Feature(
         "meeting.ahead": jobs.ahead,
     },
     hooks={"topic.chosen": jobs.topic_chosen, "home.sections": home_sections},
-    emits=("meeting.start", "meeting.end"),
+    emits=("meeting.start", "meeting.end", "meeting.reminder", "agenda.sections"),
     reconcile=jobs.reconcile,
     catalog="meetings",
 )

@@ -57,6 +57,7 @@ from bot.features.meetings.core import (
 )
 from bot.features.meetings.ending import end_series
 from bot.features.meetings.find import (
+    agenda_extras,
     find_meeting,
     find_series,
     friendly,
@@ -195,7 +196,9 @@ async def series_create(ctx: Context) -> Reply:
     await ctx.outbox.enqueue(
         key=key,
         to=channel_of(community),
-        message=await card(ctx.session, ctx.t, first, series, "announce"),
+        message=await card(
+            ctx.session, ctx.t, first, series, "announce", await agenda_extras(ctx, first, ctx.t)
+        ),
         community_id=community.id,
     )
     first.card_key, first.card_kind = key, "announce"
@@ -511,7 +514,8 @@ async def agenda(ctx: Context) -> Reply:
         ctx.t("meetings.agenda_title", id=meeting.number, title=series.title),
         when(meeting, series),
     ]
-    blocks = [*heading, Section(parts=title), *agenda_sections(ctx.t, meeting, series)]
+    extras = await agenda_extras(ctx, meeting, ctx.t)
+    blocks = [*heading, Section(parts=title), *agenda_sections(ctx.t, meeting, series, extras)]
     if not meeting.topic and not items(meeting.objectives) and not items(meeting.segments):
         blocks.append(Section.of(ctx.t("meetings.agenda_none")))
     text = "\n".join(plain(b.parts) for b in blocks)

@@ -315,6 +315,17 @@ def default_segments(t: Translator) -> list[str]:
     return [t(f"meetings.segment.{key}") for key in DEFAULT_SEGMENTS]
 
 
+def segment_key(text: str, *translators: Translator) -> str | None:
+    """Which default CoP segment `text` is (``welcome``, ...) in one of `translators`' languages;
+    None for a segment the facilitator wrote. Case and spacing do not matter."""
+    said = " ".join(text.split()).casefold()
+    for key in DEFAULT_SEGMENTS:
+        for t in translators:
+            if said == " ".join(t(f"meetings.segment.{key}").split()).casefold():
+                return key
+    return None
+
+
 def series_segments(series: MeetingSeries, t: Translator) -> str:
     """The JSON segments a new meeting of `series` gets: its own, or the default CoP ones."""
     return series.segments if series.segments is not None else json.dumps(default_segments(t))

@@ -17,13 +17,16 @@ from sqlmodel import col
 from bot.commands import Role
 from bot.context import Context, UserError, require
 from bot.events import Reply, Respond
-from bot.features.meetings.core import InputError
-from bot.features.meetings.render import card, when
+from bot.features.meetings.core import InputError, items, segment_key
+from bot.features.meetings.render import Extras, card, when
+from bot.hooks import AgendaSections
+from bot.i18n import Translator, translator
 from bot.schedule import Schedule, ScheduleError
 from bot.text import parse_id
 from bot.ui import Context as Small
 from bot.ui import Inline, Message, Section, plain
 from storage.meetings import Meeting, MeetingSeries
+from storage.models import Community
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +147,33 @@ def in_schedule(schedule: Schedule, instant: datetime) -> bool:
     return schedule.between(instant, instant + timedelta(microseconds=1)) == [instant]
 
 
+async def agenda_extras(ctx: Context, meeting: Meeting, t: Translator) -> Extras:
+    """What other features show under the meeting's CoP segments, asked through the
+    ``agenda.sections`` hook (the agreements under "Welcome and agreements", for one).
+
+    A segment counts as a CoP one when it reads as a default segment in `t`'s language or
+    the community's; one the facilitator wrote in their own words gets nothing added.
+    """
+    assert meeting.id is not None
+    community = await ctx.session.get(Community, meeting.community_id)
+    languages = [t] if community is None else [t, translator(community.language)]
+    out: dict[int, list[Section | Small]] = {}
+    for i, text in enumerate(items(meeting.segments)):
+        key = segment_key(text, *languages)
+        if key is None:
+            continue
+        asked = AgendaSections(meeting.community_id, meeting.id, key, t.lang)
+        blocks = [
+            block
+            for answer in await ctx.emit("agenda.sections", asked)
+            for block in answer
+            if isinstance(block, Section | Small)
+        ]
+        if blocks:
+            out[i] = blocks
+    return out
+
+
 async def refresh_card(
     ctx: Context, meeting: Meeting, series: MeetingSeries, kind: str | None = None
 ) -> None:
@@ -151,13 +181,13 @@ async def refresh_card(
     if not meeting.card_key:
         return
     community = ctx.require_community()
+    kind = kind or meeting.card_kind or "announce"
+    extras = await agenda_extras(ctx, meeting, ctx.t) if kind != "cancelled" else None
     await ctx.outbox.enqueue_edit(
         edit_of=meeting.card_key,
         platform=community.platform,
         workspace_id=community.workspace_id,
-        message=await card(
-            ctx.session, ctx.t, meeting, series, kind or meeting.card_kind or "announce"
-        ),
+        message=await card(ctx.session, ctx.t, meeting, series, kind, extras),
         community_id=community.id,
     )
 

@@ -1,6 +1,7 @@
 """Scheduled work of the meetings feature: reminders, start/end hooks, top-ups, reconciling.
 
-Job ids (stable, arguments are ids): ``reminder:{meeting}:{offset}`` -> ``meeting.remind``,
+Job ids (stable, arguments are ids): ``reminder:{meeting}:{offset}`` -> ``meeting.remind``
+(which emits ``meeting.reminder`` once its card is queued),
 ``meeting-start:{meeting}`` / ``meeting-end:{meeting}`` -> ``meeting.start`` / ``meeting.end``
 (which emit the hooks of the same names inside their transaction), and
 ``meeting-ahead:{series}`` -> ``meeting.ahead`` keeping `AHEAD` occurrences materialised.
@@ -36,8 +37,9 @@ from bot.features.meetings.core import (
     reminder_due,
     reminder_key,
 )
+from bot.features.meetings.find import agenda_extras
 from bot.features.meetings.render import card, late_kind
-from bot.hooks import MeetingEnded, MeetingStarted, TopicChosen
+from bot.hooks import MeetingEnded, MeetingReminded, MeetingStarted, TopicChosen
 from bot.i18n import translator
 from bot.ui import ActionId, Actions, Button, Message, Section
 from storage.meetings import Meeting, MeetingSeries
@@ -108,7 +110,7 @@ async def remind(ctx: Context, meeting_id: int, iso: str) -> None:
     late = now - due > late_after(offset)
     kind = late_kind(iso, meeting.starts_at - now) if late else iso
     t = translator(community.language)
-    message = await card(session, t, meeting, series, kind)
+    message = await card(session, t, meeting, series, kind, await agenda_extras(ctx, meeting, t))
     key = reminder_key(meeting, iso)
     if not await ctx.outbox.enqueue(
         key=key, to=channel_of(community), message=message, community_id=community.id
@@ -128,6 +130,11 @@ async def remind(ctx: Context, meeting_id: int, iso: str) -> None:
         log.warning("%s sent %s late", key, now - due)
     else:
         log.info("%s queued", key)
+    last = offset == min(offsets_of(series))
+    await ctx.emit(
+        "meeting.reminder",
+        MeetingReminded(community.id or 0, meeting.id or 0, meeting.starts_at, iso, last),
+    )
 
 
 async def start(ctx: Context, meeting_id: int) -> None:
@@ -141,7 +148,9 @@ async def start(ctx: Context, meeting_id: int) -> None:
         log.warning("meeting %s: start hook skipped, the meeting is already over", meeting.id)
         return
     log.info("meeting %s started", meeting_id)
-    await ctx.emit("meeting.start", MeetingStarted(meeting.community_id, int(meeting_id)))
+    await ctx.emit(
+        "meeting.start", MeetingStarted(meeting.community_id, int(meeting_id), meeting.starts_at)
+    )
 
 
 async def end(ctx: Context, meeting_id: int) -> None:

@@ -12,6 +12,7 @@ circlebot was offline"), never the planned offset. That time rides in the card k
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -59,9 +60,17 @@ def rsvp_buttons(t: Translator, meeting_id: int) -> Actions:
     )
 
 
-def agenda_sections(t: Translator, meeting: Meeting, series: MeetingSeries) -> list[Section]:
-    """Link, place, topic, objectives and segments of one meeting."""
-    out = []
+# What other features show under a meeting's segments (the ``agenda.sections`` hook), by the
+# segment's position in the agenda: the agreements under "Welcome and agreements", for one.
+Extras = Mapping[int, Sequence[Section | Context]]
+
+
+def agenda_sections(
+    t: Translator, meeting: Meeting, series: MeetingSeries, extras: Extras | None = None
+) -> list[Section | Context]:
+    """Link, place, topic, objectives and segments of one meeting, with `extras` drawn right
+    under the segments they belong to."""
+    out: list[Section | Context] = []
     if series.link:
         out.append(Section.of(t("meetings.card.join", link=series.link)))
     if series.location:
@@ -74,8 +83,16 @@ def agenda_sections(t: Translator, meeting: Meeting, series: MeetingSeries) -> l
         out.append(Section.of("\n".join(lines)))
     segments = items(meeting.segments)
     if segments:
-        lines = [t("meetings.card.agenda"), *(f"{i}. {s}" for i, s in enumerate(segments, 1))]
-        out.append(Section.of("\n".join(lines)))
+        lines = [t("meetings.card.agenda")]
+        for i, segment in enumerate(segments):
+            lines.append(f"{i + 1}. {segment}")
+            below = (extras or {}).get(i)
+            if below:
+                out.append(Section.of("\n".join(lines)))
+                out.extend(below)
+                lines = []
+        if lines:
+            out.append(Section.of("\n".join(lines)))
     return out
 
 
@@ -128,6 +145,7 @@ async def card(
     meeting: Meeting,
     series: MeetingSeries,
     kind: str,
+    extras: Extras | None = None,
 ) -> Message:
     """The meeting card; `kind` is ``announce``, ``cancelled`` or a reminder offset (``P1D``,
     or ``PT1H:late:720`` from `late_kind`). The reminder with the series' shortest offset lists
@@ -156,7 +174,7 @@ async def card(
         )
     if kind == "cancelled":
         return Message(text=f"{headline} {plain(when_parts)}", blocks=blocks)
-    blocks.extend(agenda_sections(t, meeting, series))
+    blocks.extend(agenda_sections(t, meeting, series, extras))
     shortest = min((parse_iso(v) for v in series.reminders.split()), default=None)
     if kind not in ("announce",) and shortest is not None and parse_iso(offset_iso) == shortest:
         going = await answered(session, meeting.id, ("going",))
