@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.commands import Registry
 from bot.feature import Feature
-from bot.features import agreements, communities, home, meetings, mydata, voting
+from bot.features import agreements, communities, home, meetings, mydata, reflections, voting
 
 #: The features, in the order their commands appear in help and their hooks run.
 FEATURES: tuple[Feature, ...] = (
@@ -12,6 +12,7 @@ FEATURES: tuple[Feature, ...] = (
     voting.FEATURE,
     meetings.FEATURE,
     agreements.FEATURE,
+    reflections.FEATURE,
     home.FEATURE,
     mydata.FEATURE,
 )

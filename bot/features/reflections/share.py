@@ -1,0 +1,225 @@
+"""Sharing answers by their author's choice: with a name in the round's thread, with the
+facilitators by private message, or anonymously in the thread when the round closes.
+
+What never happens here: a private answer leaves its row only for its author's own form;
+an anonymous answer is posted without its author, in a shuffled order, with outbox keys
+that hold the round and the question but no member or answer id; nothing is logged but
+kinds and ids. Messages carrying answer text are queued ``sealed`` (the outbox keeps them
+encrypted until delivery).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlmodel import col
+
+from bot.context import Context, channel_of
+from bot.events import UserRef
+from bot.i18n import Translator, translator
+from bot.ui import Context as Small
+from bot.ui import Message, Section
+from storage.models import Community, Member, MemberRole
+from storage.reflections import Checkin, CheckinAnswer, CheckinRound, Privacy
+
+log = logging.getLogger(__name__)
+
+_shuffle = secrets.SystemRandom().shuffle
+
+
+def aad(answer: CheckinAnswer) -> str:
+    """What an answer's token is bound to (storage.reflections): its row and question."""
+    return f"reflection:{answer.id}:{answer.question}"
+
+
+def open_answer(ctx: Context, answer: CheckinAnswer) -> str:
+    return ctx.services.sealer.open(answer.sealed, aad(answer))
+
+
+def named_key(answer: CheckinAnswer) -> str:
+    return f"reflections:named:{answer.id}"
+
+
+def stamp(when: datetime) -> int:
+    return int(when.timestamp() * 1000)
+
+
+async def facilitators(ctx: Context, community: Community) -> list[Member]:
+    rows = await ctx.session.execute(
+        select(Member).where(
+            col(Member.community_id) == community.id,
+            col(Member.role) == MemberRole.FACILITATOR,
+        )
+    )
+    return list(rows.scalars())
+
+
+def _message(head: str, body: str, foot: str = "") -> Message:
+    blocks: list[Section | Small] = [Section.of(head), Section.of(body)]
+    if foot:
+        blocks.append(Small(parts=[foot]))
+    return Message(text="\n".join(x for x in (head, body, foot) if x), blocks=blocks)
+
+
+def named_message(
+    t: Translator, author: Member, question: str, text: str, *, edited: bool = False
+) -> Message:
+    head = t("reflections.share.named", name=author.display_name, question=question)
+    return _message(head, text, t("reflections.share.edited") if edited else "")
+
+
+async def share_named(
+    ctx: Context,
+    community: Community,
+    rnd: CheckinRound,
+    answer: CheckinAnswer,
+    author: Member,
+    question: str,
+    text: str,
+) -> None:
+    """Post (or update) the answer under the round's channel post, with its author's name."""
+    t = translator(community.language)
+    key = named_key(answer)
+    first = await ctx.outbox.enqueue(
+        key=key,
+        to=channel_of(community),
+        message=named_message(t, author, question, text),
+        community_id=community.id,
+        thread_of=rnd.post_key,
+        sealed=True,
+    )
+    if first:
+        log.info("round %s: answer %s shared with its name", rnd.id, answer.id)
+        return
+    edited = named_message(t, author, question, text, edited=True)
+    if ctx.capabilities.edit:
+        await ctx.outbox.enqueue_edit(
+            edit_of=key,
+            platform=community.platform,
+            workspace_id=community.workspace_id,
+            message=edited,
+            community_id=community.id,
+        )
+    else:
+        await ctx.outbox.enqueue(
+            key=f"{key}:{stamp(ctx.now)}",
+            to=channel_of(community),
+            message=edited,
+            community_id=community.id,
+            thread_of=rnd.post_key,
+            sealed=True,
+        )
+    log.info("round %s: answer %s shared again after an edit", rnd.id, answer.id)
+
+
+async def withdraw_named(
+    ctx: Context, community: Community, rnd: CheckinRound, answer: CheckinAnswer
+) -> None:
+    """The author took back an answer they had shared with their name: its post says so."""
+    t = translator(community.language)
+    text = t("reflections.share.withdrawn")
+    message = Message(text=text, blocks=[Section.of(text)])
+    if ctx.capabilities.edit:
+        await ctx.outbox.enqueue_edit(
+            edit_of=named_key(answer),
+            platform=community.platform,
+            workspace_id=community.workspace_id,
+            message=message,
+            community_id=community.id,
+        )
+    else:
+        await ctx.outbox.enqueue(
+            key=f"{named_key(answer)}:withdrawn:{stamp(ctx.now)}",
+            to=channel_of(community),
+            message=message,
+            community_id=community.id,
+            thread_of=rnd.post_key,
+        )
+    log.info("round %s: answer %s withdrawn from the thread", rnd.id, answer.id)
+
+
+async def share_with_facilitators(
+    ctx: Context,
+    community: Community,
+    checkin: Checkin,
+    rnd: CheckinRound,
+    answer: CheckinAnswer,
+    author: Member,
+    question: str,
+    text: str,
+    *,
+    edited: bool,
+) -> None:
+    """DM the answer to the community's facilitators (the admin who set it up when none)."""
+    t = translator(community.language)
+    head = t(
+        "reflections.share.to_facilitators",
+        name=author.display_name,
+        community=community.name,
+        checkin=checkin.number,
+        round=rnd.number,
+        question=question,
+    )
+    message = _message(head, text, t("reflections.share.edited") if edited else "")
+    key = f"reflections:fac:{answer.id}:{stamp(ctx.now)}"
+    named = await facilitators(ctx, community)
+    others = [m for m in named if m.id != author.id]
+    if others:
+        await ctx.outbox.fan_out(
+            key=key, community=community, members=others, message=message, sealed=True
+        )
+    elif not named and community.created_by != author.user_id:
+        await ctx.outbox.enqueue(
+            key=f"{key}:creator",
+            to=UserRef(community.platform, community.workspace_id, community.created_by),
+            message=message,
+            community_id=community.id,
+            sealed=True,
+        )
+    log.info("round %s: answer %s shared with the facilitators", rnd.id, answer.id)
+
+
+async def post_anonymous(
+    ctx: Context, community: Community, rnd: CheckinRound, questions: list[str]
+) -> int:
+    """At close: the round's anonymous answers, shuffled, one message per question, no names.
+
+    Returns how many answers were posted. Keys name the round and question only.
+    """
+    rows = list(
+        (
+            await ctx.session.execute(
+                select(CheckinAnswer).where(
+                    col(CheckinAnswer.round_id) == rnd.id,
+                    col(CheckinAnswer.community_id) == community.id,
+                    col(CheckinAnswer.privacy) == Privacy.ANONYMOUS,
+                )
+            )
+        ).scalars()
+    )
+    t = translator(community.language)
+    posted = 0
+    for index, question in enumerate(questions):
+        texts = [open_answer(ctx, a) for a in rows if a.question == index]
+        if not texts:
+            continue
+        _shuffle(texts)
+        head = t("reflections.share.anonymous", question=question, count=len(texts))
+        body = "\n".join(f"• {text}" for text in texts)
+        await ctx.outbox.enqueue(
+            key=f"reflections:anon:{rnd.id}:{index}",
+            to=channel_of(community),
+            message=_message(head, body),
+            community_id=community.id,
+            thread_of=rnd.post_key,
+            sealed=True,
+        )
+        posted += len(texts)
+    for answer in rows:
+        answer.shared_at = ctx.now
+        ctx.session.add(answer)
+    log.info("round %s: %d anonymous answers posted", rnd.id, posted)
+    return posted
