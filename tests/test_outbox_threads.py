@@ -361,3 +361,45 @@ async def test_migration_0011_adds_and_drops_the_columns_keeping_rows(db_url: st
         assert (await _row(database, "new")).thread_of is None
     finally:
         await database.dispose()
+
+
+# -- the console: a reply indented under its post -------------------------------------------
+
+
+async def test_the_console_prints_a_reply_indented_under_its_post(memory_db, clock) -> None:
+    from adapters.console import ConsoleAdapter
+    from bot.app import App
+    from bot.context import background
+    from bot.ports import FakeClock
+    from bot.ui import Actions, Button, Section
+
+    lines: list[str] = []
+    console = ConsoleAdapter(lines.append)
+    app = App(memory_db, FakeClock(clock.now()), [console], manual=True)
+    await app.start()
+    cop = ConversationRef("console", "console", "cop")
+    post = Message(
+        text="Check-in after meeting 3",
+        blocks=[
+            Section(parts=["Check-in after meeting 3"]),
+            Actions(elements=[Button(label="Answer", action="x:answer:1")]),
+        ],
+    )
+    async with background(app.services) as ctx:
+        await ctx.outbox.enqueue(key="checkin:1", to=cop, message=post)
+        await ctx.outbox.enqueue(
+            key="checkin:1:share:1",
+            to=cop,
+            message=Message(text="I noticed the quiet ones\nlead at the water table"),
+            thread_of="checkin:1",
+        )
+    await app.worker.drain()
+    await app.stop()
+    assert app.services.capabilities["console"].threads is True
+    assert lines == [
+        "[#cop] Check-in after meeting 3",
+        "  1) Answer",
+        "  (message 1: :press 1 LABEL)",
+        "  ↳ [#cop] I noticed the quiet ones",
+        "    lead at the water table",
+    ]

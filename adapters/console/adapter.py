@@ -1,7 +1,8 @@
 """The console adapter: the whole bot in a terminal, no account needed.
 
 Output lines look like ``[#channel] text``, ``[dm @name] text`` and
-``[private @name] text``; messages with buttons get a number so a script can
+``[private @name] text``; a reply in a message's thread is indented under an arrow,
+``  ↳ [#channel] text``; messages with buttons get a number so a script can
 ``:press 3 Going``. Everything printed is deterministic, so transcripts can be
 compared in tests.
 """
@@ -44,7 +45,9 @@ class ConsoleAdapter:
     """Prints messages; remembers the ones with buttons."""
 
     platform: ClassVar[str] = "console"
-    capabilities = Capabilities(buttons=True, max_buttons=25, forms=True, edit=True, files=True)
+    capabilities = Capabilities(
+        buttons=True, max_buttons=25, forms=True, edit=True, files=True, threads=True
+    )
     # The session knows its people (`people`), so counting them again costs nothing.
     audience_ttl: float = 0.0
 
@@ -73,15 +76,15 @@ class ConsoleAdapter:
         people = self.people.get(conversation.channel_id)
         return Audience(len(people), AudienceKind.CHANNEL) if people else None
 
-    def show(self, prefix: str, msg: Message, number: int | None = None) -> None:
-        """Print a message under `prefix`, continuation lines indented."""
+    def show(self, prefix: str, msg: Message, number: int | None = None, indent: str = "") -> None:
+        """Print a message under `prefix`, continuation lines indented (all by `indent`)."""
         self.before_output()
         lines = render(msg)
         if number is not None and pressables(msg):
             lines.append(f"(message {number}: :press {number} LABEL)")
-        self.write(f"{prefix} {lines[0]}" if lines else prefix)
+        self.write(f"{indent}{prefix} {lines[0]}" if lines else f"{indent}{prefix}")
         for line in lines[1:]:
-            self.write(f"  {line}")
+            self.write(f"{indent}  {line}")
         self._save_files(msg)
 
     def _save_files(self, msg: Message) -> None:
@@ -110,6 +113,21 @@ class ConsoleAdapter:
         number = self.remember(to, msg)
         self.show(f"[#{to.channel_id}]", msg, number)
         return MessageRef(self.platform, to.channel_id, str(number))
+
+    async def send_in_thread(self, parent: MessageRef, msg: Message) -> MessageRef:
+        """A reply in the thread of `parent` (`bot.ports.ThreadedSend`), indented under it:
+        ``  ↳ [#channel] text``."""
+        under = self.posted.get(int(parent.message_id)) if parent.message_id.isdigit() else None
+        conv = (
+            under.conversation
+            if under
+            else ConversationRef(self.platform, WORKSPACE, parent.channel_id)
+        )
+        dm_user = under.dm_user if under else None
+        number = self.remember(conv, msg, dm_user=dm_user)
+        where = f"dm @{dm_user}" if dm_user else f"#{conv.channel_id}"
+        self.show(f"↳ [{where}]", msg, number, indent="  ")
+        return MessageRef(self.platform, conv.channel_id, str(number))
 
     async def edit(self, ref: MessageRef, msg: Message) -> None:
         number = int(ref.message_id)
