@@ -43,7 +43,7 @@ from storage.reflections import (
     CommitmentStatus,
     RoundStatus,
 )
-from tests.support import RecordingAdapter, job_ids, schedule_job
+from tests.support import RecordingAdapter, job_ids, schedule_job, transcript
 
 NY = ZoneInfo("America/New_York")
 LONDON = ZoneInfo("Europe/London")
@@ -610,3 +610,65 @@ async def test_retention_deletes_old_text_and_keeps_the_counts(db_url) -> None:
         assert "reflections.retention:1" not in await job_ids(bot.db)
     finally:
         await bot.stop()
+
+
+# -- through the console, with the core's real check-in ------------------------------------------
+
+
+async def test_console_pause_optout_own_zone_one_nudge_and_journal(db: Database) -> None:
+    """The default check-in after a meeting: cara paused is not asked, eve opted out and dan
+    (in London) are not nudged at night, ben is nudged once at 19:30 New York time, dan at
+    08:00 London time; nobody twice; ana's journal holds her answer."""
+    lines = await transcript(
+        """
+        :as ana admin
+        :in #cop
+        /cop setup "Finger Lakes CoP" America/New_York
+        /cop facilitator add @ben
+        :as cara
+        /cop join
+        :as dan
+        /cop join
+        :as eve
+        /cop join
+        :as ben
+        /cop checkins default
+        /cop meeting series "monthly on the first Tuesday at 18:30" title="Monthly CoP"
+        :as cara
+        /cop checkins pause 10d
+        :as dan
+        /cop my timezone Europe/London
+        :as eve
+        /cop checkins optout 1
+        :at 2026-11-05T19:31
+        :as ana
+        :in dm
+        :press Answer
+        :submit q1="ana noticed the block corner" privacy=private
+        :at 2026-11-07T19:31
+        :at 2026-11-08T03:01
+        :at 2026-11-10T19:00
+        /cop journal
+        """,
+        db=db,
+        clock=FakeClock(ny(2026, 11, 2, 9, 0)),
+        zone="America/New_York",
+    )
+    assert (
+        "[private @cara] Check-ins from Finger Lakes CoP are paused for you (no questions, "
+        "reminders or check-backs) until Thu 12 Nov 2026."
+    ) in lines
+    assert not any(ln.startswith("[dm @cara]") for ln in lines)  # paused: not even asked
+    nudged = [ln.split("]")[0] + "]" for ln in lines if "A gentle reminder" in ln]
+    assert sorted(nudged) == ["[dm @ben]", "[dm @dan]"]  # once each; not ana, eve or cara
+    ben = lines.index(next(ln for ln in lines if ln.startswith("[dm @ben] A gentle reminder")))
+    assert lines[ben - 1] == "~ Sat 7 Nov 2026, 19:30 EST"
+    dan = lines.index(next(ln for ln in lines if ln.startswith("[dm @dan] A gentle reminder")))
+    assert lines[dan - 1] == "~ Sun 8 Nov 2026, 03:00 EST"  # 08:00 in London
+    assert lines[dan].endswith("until Wed 11 Nov 2026, 00:30 GMT.")  # in dan's own zone
+    journal = lines.index("[private @ana] Your journal, newest first (only you see it):")
+    assert lines[journal + 1 : journal + 3] == [
+        "  Individual reflection in Finger Lakes CoP, round 1, Thu 5 Nov 2026",
+        "  What did I notice in my practice since we met? — ana noticed the block corner (only me)",
+    ]
+    assert sum("ana noticed the block corner" in ln for ln in lines) == 2  # typed, and journal
