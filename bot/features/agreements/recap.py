@@ -87,6 +87,8 @@ async def post_recap(
     community: Community,
     meeting_id: int | None,
     meeting_start: datetime | None = None,
+    *,
+    ahead: bool = False,
 ) -> bool:
     """Post the agreements and the next question in the channel; False when there are none
     (or this meeting already had its recap for this start time).
@@ -133,7 +135,9 @@ async def post_recap(
         ctx.session.add(recap)
         key = f"agreements:recap:{recap.id}:{int(meeting_start.timestamp())}"
     t = translator(community.language)
-    head = t("agreements.recap_title", version=version.number)
+    head = t(
+        "agreements.recap_ahead" if ahead else "agreements.recap_title", version=version.number
+    )
     items = list_blocks(t, items_of(version))
     ask = t("agreements.recap_question", question=question)
     blocks: list[Section | Small | Actions] = [Section.of(head), *items, Section.of(ask)]
@@ -166,7 +170,7 @@ async def on_meeting_reminder(ctx: Context, reminded: MeetingReminded) -> None:
         return
     community = await ctx.session.get(Community, reminded.community_id)
     if community is not None:
-        await post_recap(ctx, community, reminded.meeting_id, reminded.starts_at)
+        await post_recap(ctx, community, reminded.meeting_id, reminded.starts_at, ahead=True)
 
 
 async def acknowledge(ctx: Context) -> Reply:

@@ -31,7 +31,7 @@ async def agenda_section(ctx: Context, asked: AgendaSections) -> list[Section] |
         return None
     t = translator(asked.language)
     lines = [t("agreements.agenda_title", version=version.number)]
-    lines += [t("agreements.list_line", n=i.n, text=i.text) for i in items]
+    lines += [t("agreements.agenda_line", n=i.n, text=i.text) for i in items]
     return [Section.of("\n".join(lines))]
 
 
