@@ -233,3 +233,59 @@ async def test_refusals_are_one_sentence_and_change_nothing(db: Database) -> Non
         }
     assert [v.number for v in versions] == [1]
     assert proposals == {1: "open", 2: "dropped", 3: "open"}
+
+
+async def test_a_proposal_through_the_form_from_the_command_the_list_and_the_recap(
+    db: Database,
+) -> None:
+    lines = await transcript(
+        SETUP
+        + """
+        /cop agreements recap
+        :as cara
+        /cop agreements propose
+        :submit kind=reword number=9 text="Everyone may pass."
+        :submit kind=reword text="Everyone may pass."
+        :submit kind=add why="because"
+        :submit kind=sometimes text="x"
+        :submit kind=remove number=2 text="ignored" why="We never manage it on Zoom"
+        /cop agreements show
+        :press Propose a change
+        :submit kind=add text="We start   on time." why="Family pickups"
+        :as dan
+        :press 8 Propose a change
+        :submit kind=reword number=3 text="We listen first."
+        /cop agreements propose number=1
+        :cancel
+        /cop agreements propose We share one thing that worked. why="typed still works"
+        """,
+        db=db,
+    )
+    forms = [line for line in lines if line.startswith("[form ")]
+    assert forms == ["[form @cara] Propose a change"] * 2 + ["[form @dan] Propose a change"] * 2
+    form = lines.index(forms[0])
+    assert lines[form + 1] == "  kind: What do you propose? (required; one of add, reword, remove)"
+    # Each field that does not fit says why, in one sentence, and nothing is stored.
+    assert (
+        "[private @cara] number: There is no agreement 9; /cop agreements show lists them with their numbers."
+        in lines
+    )  # noqa: E501
+    assert "[private @cara] number: Give the number of the agreement to reword or remove." in lines
+    assert "[private @cara] text: Write the agreement as you would like it to read." in lines
+    assert sum(line.startswith("[private @cara] kind: ") for line in lines) == 1
+    made = [line for line in lines if "is with the facilitators" in line]
+    assert [m.split()[1] for m in made] == ["@cara]", "@cara]", "@dan]", "@dan]"]
+    async with db.session() as session:
+        proposals = (
+            (await session.execute(select(AgreementProposal).order_by(AgreementProposal.number)))
+            .scalars()
+            .all()
+        )
+    assert [(p.kind, p.target, p.text, p.why) for p in proposals] == [
+        ("remove", 2, "", "We never manage it on Zoom"),
+        ("add", None, "We start on time.", "Family pickups"),
+        ("reword", 3, "We listen first.", ""),
+        ("add", None, "We share one thing that worked.", "typed still works"),
+    ]
+    # The facilitators hear of each, privately.
+    assert "  Proposal 3 (Reword 3): We listen first." in lines
