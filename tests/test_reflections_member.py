@@ -6,9 +6,11 @@ resume, opting out of one check-in, commitments asked back before the next meeti
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import func, select
 from sqlmodel import col
 
@@ -436,7 +438,10 @@ async def test_opt_out_of_one_checkin(db_url) -> None:
 # -- commitments --------------------------------------------------------------------------------
 
 
-async def test_a_commitment_is_asked_back_before_the_next_meeting(db_url) -> None:
+async def test_a_commitment_is_asked_back_before_the_next_meeting(
+    db_url, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     clock = FakeClock(ny(2026, 11, 2, 9, 0))
     bot = await started(db_url, clock)
     try:
@@ -493,6 +498,8 @@ async def test_a_commitment_is_asked_back_before_the_next_meeting(db_url) -> Non
         dropped = await bot.press("cara", f"commit:drop:{c.id}")
         assert isinstance(dropped, Respond) and dropped.private
         assert dropped.message.text == "Dropped; it won't come up again."
+        # Neither the commitment nor the note is ever in a log line, even at DEBUG.
+        assert tried not in caplog.text and note not in caplog.text
     finally:
         await bot.stop()
 
