@@ -82,8 +82,9 @@ COMMAND = "/cop"
 #: The bot scopes the adapter uses, exactly; ``manifest.json`` lists the same (a test checks).
 BOT_SCOPES = (
     "channels:read",  # member_joined_channel and conversations.members in public channels
-    # conversations.history, only after a post that may have gone through unanswered
-    # (a timeout, a 5xx): is circlebot's own message with this outbox key already there?
+    # conversations.history (and conversations.replies for a reply in a thread), only after
+    # a post that may have gone through unanswered (a timeout, a 5xx): is circlebot's own
+    # message with this outbox key already there?
     "channels:history",
     "chat:write",  # post, update, ephemeral messages
     "commands",  # /cop
@@ -208,6 +209,7 @@ class SlackAdapter:
         max_action_id=100,
         pace_seconds=1.0,  # chat.postMessage: about one message a second per channel
         separate_uploads=True,  # files_upload_v2 runs after the message, in calls of its own
+        threads=True,  # chat.postMessage with thread_ts = the parent message's ts
     )
     # conversations.members is Tier 4 (100+ calls a minute): a channel's count is reused this
     # many seconds (`bot.audience`), so a burst of votes costs one listing.
@@ -888,8 +890,12 @@ class SlackAdapter:
             self._remember(channel, team)
         return channel
 
-    async def _upload_files(self, client: AsyncWebClient, channel: str, files: list[File]) -> None:
-        """Attach files after their message with the current upload API (files_upload_v2)."""
+    async def _upload_files(
+        self, client: AsyncWebClient, channel: str, files: list[File], thread_ts: str | None = None
+    ) -> None:
+        """Attach files after their message with the current upload API (files_upload_v2);
+        with `thread_ts` they are shared in that thread."""
+        extra: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
         await call(
             "files_upload_v2",
             client.files_upload_v2(
@@ -897,6 +903,7 @@ class SlackAdapter:
                 file_uploads=[
                     {"content": f.content, "filename": f.filename, "title": f.title} for f in files
                 ],
+                **extra,
             ),
             writes=True,
         )
@@ -914,14 +921,22 @@ class SlackAdapter:
             )
 
     async def _post(
-        self, team: str, channel: str, msg: Message, key: str | None = None
+        self,
+        team: str,
+        channel: str,
+        msg: Message,
+        key: str | None = None,
+        thread_ts: str | None = None,
     ) -> MessageRef:
-        """chat.postMessage without its files; `key` travels as message metadata."""
+        """chat.postMessage without its files; `key` travels as message metadata; with
+        `thread_ts` the message is a reply in the thread under that message."""
         client = await self._client_for(team)
         rendered = render_message(msg)
         extra: dict[str, Any] = {}
         if key is not None:
             extra["metadata"] = {"event_type": OUTBOX_EVENT, "event_payload": {"key": key}}
+        if thread_ts is not None:
+            extra["thread_ts"] = thread_ts
         await self.pacer.wait(team)
         response = await call(
             "chat.postMessage",
@@ -952,23 +967,34 @@ class SlackAdapter:
     # -- outgoing by outbox key (bot.ports.KeyedDelivery) ------------------------------------------
 
     async def _conversation(self, client: AsyncWebClient, out: Outgoing) -> str:
+        if out.thread is not None:  # a reply goes where its parent is
+            return out.thread.channel_id
         if isinstance(out.to, UserRef):
             return await self._dm_channel(client, out.to.workspace_id, out.to.user_id)
         return out.to.channel_id
 
     async def post(self, out: Outgoing) -> MessageRef:
-        """Post an outbox row with its key in the message metadata; files follow in `attach`."""
+        """Post an outbox row with its key in the message metadata; files follow in `attach`.
+
+        A reply (`out.thread`) is posted with ``thread_ts`` = its parent's ts.
+        """
         client = await self._client_for(out.to.workspace_id)
         channel = await call("conversations.open", self._conversation(client, out))
-        return await self._post(out.to.workspace_id, channel, out.message, out.key)
+        thread_ts = out.thread.message_id if out.thread else None
+        return await self._post(out.to.workspace_id, channel, out.message, out.key, thread_ts)
 
     async def find_sent(self, out: Outgoing) -> MessageRef | None:
-        """circlebot's own message carrying `out.key`, posted since the first attempt."""
+        """circlebot's own message carrying `out.key`, posted since the first attempt.
+
+        A reply is looked for in its thread (conversations.replies): conversations.history
+        lists only the channel's top-level messages.
+        """
         team = out.to.workspace_id
         client = await self._client_for(team)
         channel = await call("conversations.open", self._conversation(client, out))
         oldest = out.first_tried.timestamp() - LOOKBACK_MARGIN
-        async for message in self._own_history(client, team, channel, oldest):
+        thread_ts = out.thread.message_id if out.thread else None
+        async for message in self._own_history(client, team, channel, oldest, thread_ts):
             metadata = message.get("metadata") or {}
             payload = metadata.get("event_payload") or {}
             if metadata.get("event_type") == OUTBOX_EVENT and payload.get("key") == out.key:
@@ -982,16 +1008,19 @@ class SlackAdapter:
             return
         team = out.to.workspace_id
         client = await self._client_for(team)
+        thread_ts = out.thread.message_id if out.thread else None
         if in_doubt:
             # Shared files carry no metadata; the bot's own message with exactly these file
             # names, after the post it belongs to, is the earlier upload.
             wanted = sorted(f.filename for f in files)
-            async for message in self._own_history(client, team, ref.channel_id, ref.message_id):
+            async for message in self._own_history(
+                client, team, ref.channel_id, ref.message_id, thread_ts
+            ):
                 names = sorted(str(f.get("name")) for f in message.get("files") or [])
-                if names == wanted:
+                if names == wanted and float(message.get("ts") or 0) > float(ref.message_id):
                     log.info("slack: files of %s were already attached", out.key)
                     return
-        await self._upload_files(client, ref.channel_id, files)
+        await self._upload_files(client, ref.channel_id, files, thread_ts)
 
     async def _identity(self, client: AsyncWebClient, team: str) -> tuple[str, str]:
         """The bot's user id and bot id in `team` (auth.test, once per workspace)."""
@@ -1031,22 +1060,43 @@ class SlackAdapter:
         return Audience(len(members), AudienceKind.CHANNEL)
 
     async def _own_history(
-        self, client: AsyncWebClient, team: str, channel: str, oldest: float | str
+        self,
+        client: AsyncWebClient,
+        team: str,
+        channel: str,
+        oldest: float | str,
+        thread_ts: str | None = None,
     ) -> AsyncIterator[dict[str, Any]]:
-        """The bot's own messages in `channel` after `oldest`, newest first (a few pages)."""
+        """The bot's own messages in `channel` after `oldest` (a few pages): top-level ones
+        (conversations.history), or with `thread_ts` those in that thread
+        (conversations.replies, which also lists the parent itself)."""
         user_id, bot_id = await self._identity(client, team)
         cursor: str | None = None
         for _ in range(LOOKBACK_PAGES):
-            response = await call(
-                "conversations.history",
-                client.conversations_history(
-                    channel=channel,
-                    oldest=f"{float(oldest):.6f}",
-                    limit=200,
-                    include_all_metadata=True,
-                    cursor=cursor,
-                ),
-            )
+            if thread_ts is None:
+                request = call(
+                    "conversations.history",
+                    client.conversations_history(
+                        channel=channel,
+                        oldest=f"{float(oldest):.6f}",
+                        limit=200,
+                        include_all_metadata=True,
+                        cursor=cursor,
+                    ),
+                )
+            else:
+                request = call(
+                    "conversations.replies",
+                    client.conversations_replies(
+                        channel=channel,
+                        ts=thread_ts,
+                        oldest=f"{float(oldest):.6f}",
+                        limit=200,
+                        include_all_metadata=True,
+                        cursor=cursor,
+                    ),
+                )
+            response = await request
             for message in response.get("messages") or []:
                 if (bot_id and message.get("bot_id") == bot_id) or (
                     user_id and message.get("user") == user_id

@@ -316,6 +316,7 @@ class FakeSlackWebAPI:
             "conversations.open": self._conversations_open,
             "conversations.info": self._conversations_info,
             "conversations.history": self._conversations_history,
+            "conversations.replies": self._conversations_replies,
             "conversations.members": self._conversations_members,
             "users.info": self._users_info,
             "views.open": self._views_open,
@@ -731,8 +732,24 @@ class FakeSlackWebAPI:
             return {"ok": False, "error": "no_text"}
         ts = self.next_ts()
         message = self._bot_message(call, ts)
+        thread_ts = message.get("thread_ts")
+        if thread_ts:  # a reply: its parent becomes a thread (as Slack marks it)
+            parent = self._find(channel, str(thread_ts))
+            if parent is None:
+                return {"ok": False, "error": "thread_not_found"}
+            parent["thread_ts"] = parent["ts"]
+            parent["reply_count"] = parent.get("reply_count", 0) + 1
         self.messages.setdefault(channel, []).append(message)
         return {"ok": True, "channel": channel, "ts": ts, "message": copy.deepcopy(message)}
+
+    def _find(self, channel: str, ts: str) -> dict[str, Any] | None:
+        return next((m for m in self.messages.get(channel, []) if m["ts"] == ts), None)
+
+    def thread_replies(self, channel: str, ts: str) -> list[dict[str, Any]]:
+        """The replies in the thread under message `ts` of `channel`, oldest first."""
+        return [
+            m for m in self.messages.get(channel, []) if m.get("thread_ts") == ts and m["ts"] != ts
+        ]
 
     def _chat_post_ephemeral(self, call: RecordedCall) -> ResponderResult:
         _, error = self._post_target(call)
@@ -835,16 +852,43 @@ class FakeSlackWebAPI:
         }
 
     def _conversations_history(self, call: RecordedCall) -> ResponderResult:
-        """Newest first, after ``oldest``; metadata only with ``include_all_metadata``."""
+        """Newest first, after ``oldest``; metadata only with ``include_all_metadata``.
+
+        As on Slack, replies in threads are not listed (conversations.replies lists them).
+        """
         channel = str(call.params.get("channel") or "")
         registered = self.channels.get(channel)
         if not channel or (registered is not None and not registered.get("is_member", True)):
             return {"ok": False, "error": "channel_not_found" if not channel else "not_in_channel"}
+        top_level = [
+            m
+            for m in reversed(self.messages.get(channel, []))
+            if m.get("thread_ts") in (None, m["ts"])
+        ]
+        return self._message_page(call, top_level)
+
+    def _conversations_replies(self, call: RecordedCall) -> ResponderResult:
+        """The thread under ``ts``: the parent first (always), then its replies after
+        ``oldest``, oldest first; metadata only with ``include_all_metadata``."""
+        channel = str(call.params.get("channel") or "")
+        registered = self.channels.get(channel)
+        if not channel or (registered is not None and not registered.get("is_member", True)):
+            return {"ok": False, "error": "channel_not_found" if not channel else "not_in_channel"}
+        parent = self._find(channel, str(call.params.get("ts") or ""))
+        if parent is None:
+            return {"ok": False, "error": "thread_not_found"}
+        oldest = float(call.params.get("oldest") or 0)
+        replies = [m for m in self.thread_replies(channel, parent["ts"]) if float(m["ts"]) > oldest]
+        return self._message_page(call, [parent, *replies], after_oldest=False)
+
+    def _message_page(
+        self, call: RecordedCall, messages: list[dict[str, Any]], *, after_oldest: bool = True
+    ) -> ResponderResult:
         oldest = float(call.params.get("oldest") or 0)
         limit = int(call.params.get("limit") or 100)
         offset = int(call.params.get("cursor") or 0)
         with_metadata = str(call.params.get("include_all_metadata", "")).lower() in ("1", "true")
-        found = [m for m in reversed(self.messages.get(channel, [])) if float(m["ts"]) > oldest]
+        found = [m for m in messages if not after_oldest or float(m["ts"]) > oldest]
         page = []
         for message in found[offset : offset + limit]:
             shown = copy.deepcopy(message)
@@ -1040,6 +1084,8 @@ class FakeSlackWebAPI:
                 "files": copy.deepcopy(files),
                 "upload": True,
             }
+            if call.params.get("thread_ts"):  # shared in a thread
+                message["thread_ts"] = call.params["thread_ts"]
             self.messages.setdefault(str(channel), []).append(message)
         return {"ok": True, "files": files}
 
