@@ -99,7 +99,7 @@ async def rsvps(session: AsyncSession, member: Member) -> list[Record]:
             "answer": rsvp.answer,
             "answered_at": iso(rsvp.updated_at),
         }
-        for rsvp, meeting in found.tuples()
+        for rsvp, meeting in found
     ]
 
 
@@ -126,21 +126,19 @@ async def attendance(session: AsyncSession, community: Community, member: Member
             "name_recorded": row.display_name,
             "marked_at": iso(row.marked_at),
         }
-        for row, meeting in found.tuples()
+        for row, meeting in found
     ]
 
 
 async def ballots(session: AsyncSession, member: Member) -> list[Record]:
     """The person's ballots, anonymous polls included: the file goes to them alone."""
     found = list(
-        (
-            await session.execute(
-                select(Ballot, Poll)
-                .join(Poll, col(Poll.id) == col(Ballot.poll_id))
-                .where(col(Ballot.member_id) == member.id)
-                .order_by(col(Ballot.cast_at))
-            )
-        ).tuples()
+        await session.execute(
+            select(Ballot, Poll)
+            .join(Poll, col(Poll.id) == col(Ballot.poll_id))
+            .where(col(Ballot.member_id) == member.id)
+            .order_by(col(Ballot.cast_at))
+        )
     )
     out = []
     for ballot, poll in found:
@@ -241,7 +239,7 @@ async def agreements(session: AsyncSession, community: Community, member: Member
                 "reason": pos.reason,
                 "changed_at": iso(pos.updated_at),
             }
-            for pos, proposal in positions.tuples()
+            for pos, proposal in positions
         ],
         "versions_proposed": [
             {"version": v.number, "decided": v.decided, "at": iso(v.created_at)}
@@ -269,7 +267,7 @@ async def reflections(session: AsyncSession, sealer: Sealer, member: Member) -> 
         .order_by(col(CheckinRound.opens_at), col(CheckinAnswer.question))
     )
     answer_records = []
-    for answer, round_, checkin in answers.tuples():
+    for answer, round_, checkin in answers:
         text = opened(sealer, answer.sealed, f"reflection:{answer.id}:{answer.question}")
         answer_records.append(
             {
@@ -328,7 +326,7 @@ async def reflections(session: AsyncSession, sealer: Sealer, member: Member) -> 
                 "answered_at": iso(d.answered_at),
                 "nudges": d.nudges,
             }
-            for d, round_, checkin in deliveries.tuples()
+            for d, round_, checkin in deliveries
         ],
         "preferences": None
         if prefs is None

@@ -29,7 +29,7 @@ async def rows_of(session: AsyncSession, user: UserRef) -> list[tuple[Community,
         )
         .order_by(col(Community.id))
     )
-    return [(c, m) for c, m in found.tuples()]
+    return [(c, m) for c, m in found]
 
 
 def digest(user: UserRef) -> str:
