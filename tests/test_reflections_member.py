@@ -35,7 +35,7 @@ from bot.features.reflections.nudges import nudge_job_id
 from bot.ports import FakeClock
 from bot.ui import ActionId, Actions, Button, Message
 from storage.db import Database
-from storage.models import Member
+from storage.models import Member, OutboxMessage
 from storage.reflections import (
     Checkin,
     CheckinAnswer,
@@ -454,7 +454,7 @@ async def test_a_commitment_is_asked_back_before_the_next_meeting(
         )
         assert text.startswith("Series 1 created"), text
         round_id = await a_round(bot, await a_checkin(bot), ny(2026, 11, 5, 10, 0))
-        clock.set(ny(2026, 11, 5, 12, 0))
+        await bot.app.advance_to(ny(2026, 11, 5, 12, 0))
         tried = "Offer two choices at clean-up time"
         answer_id = await an_answer(bot, round_id, "cara", 1, tried, clock.now())
         async with background(bot.app.services) as ctx:
@@ -500,6 +500,77 @@ async def test_a_commitment_is_asked_back_before_the_next_meeting(
         assert dropped.message.text == "Dropped; it won't come up again."
         # Neither the commitment nor the note is ever in a log line, even at DEBUG.
         assert tried not in caplog.text and note not in caplog.text
+    finally:
+        await bot.stop()
+
+
+async def test_an_anonymous_note_waits_for_the_meeting_and_is_shared_once(db_url) -> None:
+    clock = FakeClock(ny(2026, 11, 2, 9, 0))
+    bot = await started(db_url, clock)
+    try:
+        await bot.cmd(
+            "ana",
+            "meeting series",
+            schedule="monthly on the first Tuesday at 18:30",
+            title="Monthly CoP",
+            duration="90",
+        )
+        round_id = await a_round(bot, await a_checkin(bot), ny(2026, 11, 5, 10, 0))
+        await bot.app.advance_to(ny(2026, 11, 5, 12, 0))
+        answer_id = await an_answer(bot, round_id, "dan", 1, "Sing the tidy-up song", clock.now())
+        async with background(bot.app.services) as ctx:
+            answer = await ctx.session.get(CheckinAnswer, answer_id)
+            assert answer is not None
+            await member.commitment_from_answer(ctx, answer, "Sing the tidy-up song")
+            commitment = (await ctx.session.execute(select(CheckinCommitment))).scalar_one()
+        await bot.app.advance_to(ny(2026, 11, 29, 18, 30))
+        note = "The song worked on the second day"
+        tell = f"commit:tell:{commitment.id}"
+        form = await bot.press("dan", tell)
+        assert isinstance(form, OpenForm)
+        done = await bot.submit(
+            "dan",
+            form.form.form_id,
+            form.form.metadata,
+            how="tried",
+            note=note,
+            privacy="anonymous",
+        )
+        assert isinstance(done, Respond)
+        assert done.message.text == (
+            "Saved; it will be shared with the group without your name before the next meeting."
+        )
+        again = await bot.submit(
+            "dan",
+            form.form.form_id,
+            form.form.metadata,
+            how="tried",
+            note="Edited",
+            privacy="named",
+        )
+        assert isinstance(again, Respond)
+        assert again.message.text.startswith("Saved for you; a note can be shared only the first")
+        await bot.app.advance_to(ny(2026, 12, 1, 17, 29))
+        assert [m for m in bot.posts() if note in m.text] == []  # not at the time it was written
+        await bot.app.advance_to(ny(2026, 12, 1, 17, 40))  # an hour before, within ten minutes
+        [post] = [m for m in bot.posts() if note in m.text]
+        assert post.text.startswith("Someone on what they said they'd try — tried it")
+        assert "dan" not in post.text
+        assert [m for m in bot.posts() if "Edited" in m.text] == []
+        async with bot.db.session() as session:
+            keys = list(
+                (
+                    await session.execute(
+                        select(col(OutboxMessage.key)).where(
+                            col(OutboxMessage.key).like("reflections:commitment%"),
+                            col(OutboxMessage.kind) == "channel",
+                        )
+                    )
+                ).scalars()
+            )
+        [key] = keys
+        assert key.startswith("reflections:commitment-anonymous:")
+        assert f":{commitment.id}:" not in key and not key.endswith(f":{commitment.id}")
     finally:
         await bot.stop()
 

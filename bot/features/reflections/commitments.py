@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timedelta
+import secrets
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlmodel import col
@@ -47,6 +49,9 @@ log = logging.getLogger(__name__)
 CHECK_BEFORE = timedelta(days=2)  # "a few days before the next meeting"
 NO_MEETING_WAIT = timedelta(days=21)  # no meeting planned: ask three weeks after the answer
 SOONEST = timedelta(hours=1)  # a meeting very soon: ask an hour after the answer
+ANONYMOUS_LEAD = timedelta(hours=1)  # anonymous notes go out an hour before the next meeting
+ANONYMOUS_AT = time(9, 0)  # ...or, with none planned, the next morning
+ANONYMOUS_SPREAD = timedelta(minutes=10)
 MAX_NOTE = 1000
 FORM_ID = "reflections.commitment_note"
 ANSWERS = {"tried": CommitmentStatus.TRIED, "notyet": CommitmentStatus.NOT_YET}
@@ -296,6 +301,7 @@ async def note_submitted(ctx: Context) -> Reply:
     if errors:
         return FormErrors(errors)
     note = values["note"]
+    first = c.note_sealed is None
     c.status = ANSWERS[values["how"]]
     c.note_sealed = ctx.services.sealer.seal(note, f"commitment-note:{c.id}")
     c.checked_at = ctx.now
@@ -303,9 +309,13 @@ async def note_submitted(ctx: Context) -> Reply:
     await ctx.schedule.cancel(job_id(c.id))
     privacy = values["privacy"]
     assert ctx.member is not None
-    if privacy != Privacy.PRIVATE:
-        await share(ctx, community, c, ctx.member, opened(ctx, c), note, privacy, values["how"])
-    log.info("commitment %s noted (%s)", c.id, privacy)
+    # Never the privacy choice: with the time, it would tie an anonymous note to its author.
+    log.info("commitment %s noted", c.id)
+    if privacy == Privacy.PRIVATE:
+        return Respond(Message(text=ctx.t("reflections.member.noted.private")), private=True)
+    if not first:  # shared once already: a second note stays with its author
+        return Respond(Message(text=ctx.t("reflections.member.noted.again")), private=True)
+    await share(ctx, community, c, ctx.member, opened(ctx, c), note, privacy, values["how"])
     return Respond(Message(text=ctx.t(f"reflections.member.noted.{privacy}")), private=True)
 
 
@@ -322,15 +332,13 @@ async def share(
     """Send the note where its author chose: the facilitators by DM, or the channel (in the
     thread under the round's post when the platform has threads), named or anonymous."""
     t = translator(community.language)
-    status = t(f"reflections.member.shared_status.{how}")
+    values = {"status": t(f"reflections.member.shared_status.{how}"), "text": text, "note": note}
     if privacy == Privacy.FACILITATORS:
         body = t(
             "reflections.member.shared_facilitators",
             name=author.display_name,
             community=community.name,
-            status=status,
-            text=text,
-            note=note,
+            **values,
         )
         facilitators = list(
             (
@@ -350,26 +358,45 @@ async def share(
             sealed=True,
         )
         return
-    key = (
-        "reflections.member.shared_named"
-        if privacy == Privacy.NAMED
-        else "reflections.member.shared_anonymous"
-    )
-    body = t(key, name=author.display_name, status=status, text=text, note=note)
-    await _post(ctx, community, c, Message(text=body, blocks=[Section.of(body)]))
-
-
-async def _post(ctx: Context, community: Community, c: CheckinCommitment, message: Message) -> None:
-    """Post in the thread under the round's channel post (the channel itself without one)."""
     rnd = await ctx.session.get(CheckinRound, c.round_id) if c.round_id else None
+    thread = rnd.post_key if rnd is not None else None
+    if privacy == Privacy.NAMED:
+        body = t("reflections.member.shared_named", name=author.display_name, **values)
+        await ctx.outbox.enqueue(
+            key=f"reflections:commitment:{c.id}:shared",
+            to=channel_of(community),
+            message=Message(text=body, blocks=[Section.of(body)]),
+            community_id=community.id,
+            thread_of=thread,
+            sealed=True,
+        )
+        return
+    # Anonymous: a key with nothing of the commitment or its author, and a time that is not
+    # when it was written (before the next meeting, in a random order among the others).
+    body = t("reflections.member.shared_anonymous", **values)
     await ctx.outbox.enqueue(
-        key=f"reflections:commitment:{c.id}:shared",
+        key=f"reflections:commitment-anonymous:{secrets.token_hex(12)}",
         to=channel_of(community),
-        message=message,
+        message=Message(text=body, blocks=[Section.of(body)]),
         community_id=community.id,
-        thread_of=rnd.post_key if rnd is not None else None,
+        thread_of=thread,
         sealed=True,
+        not_before=await anonymous_time(ctx, community),
     )
+
+
+async def anonymous_time(ctx: Context, community: Community) -> datetime:
+    """When an anonymous note goes out: `ANONYMOUS_LEAD` before the next meeting, else at
+    `ANONYMOUS_AT` tomorrow in the community's zone; plus up to `ANONYMOUS_SPREAD` at random,
+    so notes waiting together go out in no telling order."""
+    meeting = await _next_meeting(ctx, community.id, ctx.now + ANONYMOUS_LEAD)
+    if meeting is not None:
+        base = meeting.starts_at - ANONYMOUS_LEAD
+    else:
+        zone = ZoneInfo(community.timezone)
+        tomorrow = ctx.now.astimezone(zone).date() + timedelta(days=1)
+        base = datetime.combine(tomorrow, ANONYMOUS_AT, tzinfo=zone).astimezone(UTC)
+    return base + timedelta(seconds=secrets.randbelow(int(ANONYMOUS_SPREAD.total_seconds())))
 
 
 def questions_of(rnd: CheckinRound) -> list[dict[str, object]]:
