@@ -239,7 +239,7 @@ async def answer_submitted(ctx: Context) -> Reply:
 
 async def _drop(ctx: Context, community: Community, rnd: CheckinRound, old: CheckinAnswer) -> None:
     if old.privacy == Privacy.NAMED and old.shared_at is not None:
-        await withdraw_named(ctx, community, rnd, old)
+        await withdraw_named(ctx, community, rnd, old, old.sealed)
     await ctx.session.delete(old)
 
 
@@ -276,13 +276,14 @@ async def _store(
         was_shared = old.shared_at is not None
     if before_text == text and before_privacy == privacy:
         return  # unchanged: nothing to store or share again
+    # The version whose post is in the thread, which this change replaces or withdraws.
+    posted = answer.sealed if was_shared and before_privacy == Privacy.NAMED else None
     answer.sealed = ctx.services.sealer.seal(text, aad(answer))
     answer.privacy, answer.updated_at = privacy, ctx.now
-    if was_shared and before_privacy == Privacy.NAMED and privacy != Privacy.NAMED:
-        await withdraw_named(ctx, community, rnd, answer)
-        answer.shared_at = None
+    if posted is not None and privacy != Privacy.NAMED:
+        await withdraw_named(ctx, community, rnd, answer, posted)
     if privacy == Privacy.NAMED:
-        await share_named(ctx, community, rnd, answer, author, q.text, text)
+        await share_named(ctx, community, rnd, answer, author, q.text, text, replaces=posted)
         answer.shared_at = ctx.now
     elif privacy == Privacy.FACILITATORS:
         edited = was_shared and before_privacy == Privacy.FACILITATORS

@@ -180,11 +180,13 @@ def shift_days(instant: datetime, days: int, tz: str) -> datetime:
 
 
 def open_words(t: Translator, minutes: int) -> str:
-    if minutes % (24 * 60) == 0:
-        return t("reflections.span.days", n=minutes // (24 * 60))
-    if minutes % 60 == 0:
-        return t("reflections.span.hours", n=minutes // 60)
-    return t("reflections.span.minutes", n=minutes)
+    for size, unit in ((24 * 60, "day"), (60, "hour"), (1, "minute")):
+        if minutes % size == 0:
+            n = minutes // size
+            return (
+                t(f"reflections.span.one_{unit}") if n == 1 else t(f"reflections.span.{unit}s", n=n)
+            )
+    raise AssertionError("unreachable")
 
 
 def timing_words(t: Translator, checkin: Checkin) -> str:

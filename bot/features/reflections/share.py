@@ -10,9 +10,9 @@ encrypted until delivery).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
-from datetime import datetime
 
 from sqlalchemy import select
 from sqlmodel import col
@@ -39,12 +39,15 @@ def open_answer(ctx: Context, answer: CheckinAnswer) -> str:
     return ctx.services.sealer.open(answer.sealed, aad(answer))
 
 
-def named_key(answer: CheckinAnswer) -> str:
-    return f"reflections:named:{answer.id}"
+def version(token: str) -> str:
+    """A short name for one version of an answer: a digest of its sealed token (each sealing
+    draws a fresh nonce, so every version differs; the digest says nothing of the text)."""
+    return hashlib.sha256(token.encode("ascii")).hexdigest()[:16]
 
 
-def stamp(when: datetime) -> int:
-    return int(when.timestamp() * 1000)
+def named_key(answer: CheckinAnswer, token: str) -> str:
+    """The outbox key of the post of one version (`token`: its sealed text) of a named answer."""
+    return f"reflections:named:{answer.id}:{version(token)}"
 
 
 async def facilitators(ctx: Context, community: Community) -> list[Member]:
@@ -79,62 +82,63 @@ async def share_named(
     author: Member,
     question: str,
     text: str,
+    *,
+    replaces: str | None,
 ) -> None:
-    """Post (or update) the answer under the round's channel post, with its author's name."""
+    """Post the answer under the round's channel post, with its author's name.
+
+    `replaces` is the sealed token of the version whose post is still in the thread.
+    The outbox cannot seal an edit, so a changed answer goes out as a new sealed reply
+    marked "edited", and the earlier post, where it can be edited, only says so.
+    """
     t = translator(community.language)
-    key = named_key(answer)
-    first = await ctx.outbox.enqueue(
-        key=key,
+    if replaces is not None:
+        await _replace(ctx, community, rnd, answer, replaces, t("reflections.share.replaced"))
+    await ctx.outbox.enqueue(
+        key=named_key(answer, answer.sealed),
         to=channel_of(community),
-        message=named_message(t, author, question, text),
+        message=named_message(t, author, question, text, edited=replaces is not None),
         community_id=community.id,
         thread_of=rnd.post_key,
         sealed=True,
     )
-    if first:
-        log.info("round %s: answer %s shared with its name", rnd.id, answer.id)
+    log.info("round %s: answer %s shared with its name", rnd.id, answer.id)
+
+
+async def _replace(
+    ctx: Context,
+    community: Community,
+    rnd: CheckinRound,
+    answer: CheckinAnswer,
+    token: str,
+    note: str,
+) -> None:
+    """Edit an earlier post of a named answer to `note` (no answer text), where edits exist."""
+    if not ctx.capabilities.edit:
         return
-    edited = named_message(t, author, question, text, edited=True)
-    if ctx.capabilities.edit:
-        await ctx.outbox.enqueue_edit(
-            edit_of=key,
-            platform=community.platform,
-            workspace_id=community.workspace_id,
-            message=edited,
-            community_id=community.id,
-        )
-    else:
-        await ctx.outbox.enqueue(
-            key=f"{key}:{stamp(ctx.now)}",
-            to=channel_of(community),
-            message=edited,
-            community_id=community.id,
-            thread_of=rnd.post_key,
-            sealed=True,
-        )
-    log.info("round %s: answer %s shared again after an edit", rnd.id, answer.id)
+    await ctx.outbox.enqueue_edit(
+        edit_of=named_key(answer, token),
+        platform=community.platform,
+        workspace_id=community.workspace_id,
+        message=Message(text=note, blocks=[Section.of(note)]),
+        community_id=community.id,
+    )
 
 
 async def withdraw_named(
-    ctx: Context, community: Community, rnd: CheckinRound, answer: CheckinAnswer
+    ctx: Context, community: Community, rnd: CheckinRound, answer: CheckinAnswer, token: str
 ) -> None:
-    """The author took back an answer they had shared with their name: its post says so."""
+    """The author took back an answer they had shared with their name: its post says so
+    (edited in place; where messages cannot be edited, a note follows in the thread)."""
     t = translator(community.language)
-    text = t("reflections.share.withdrawn")
-    message = Message(text=text, blocks=[Section.of(text)])
+    note = t("reflections.share.withdrawn")
     if ctx.capabilities.edit:
-        await ctx.outbox.enqueue_edit(
-            edit_of=named_key(answer),
-            platform=community.platform,
-            workspace_id=community.workspace_id,
-            message=message,
-            community_id=community.id,
-        )
+        await _replace(ctx, community, rnd, answer, token, note)
     else:
         await ctx.outbox.enqueue(
-            key=f"{named_key(answer)}:withdrawn:{stamp(ctx.now)}",
+            key=f"{named_key(answer, token)}:withdrawn",
             to=channel_of(community),
-            message=message,
+            message=Message(text=note, blocks=[Section.of(note)]),
             community_id=community.id,
             thread_of=rnd.post_key,
         )
@@ -164,7 +168,7 @@ async def share_with_facilitators(
         question=question,
     )
     message = _message(head, text, t("reflections.share.edited") if edited else "")
-    key = f"reflections:fac:{answer.id}:{stamp(ctx.now)}"
+    key = f"reflections:fac:{answer.id}:{version(answer.sealed)}"
     named = await facilitators(ctx, community)
     others = [m for m in named if m.id != author.id]
     if others:
