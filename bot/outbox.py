@@ -37,7 +37,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -548,10 +548,11 @@ class DeliveryWorker:
             return
         message: Message | None = None
         thread: MessageRef | None = None
+        thread_name = ""
         if row.kind in ("channel", "dm"):
             try:
                 message = self._open(row)
-                thread = await self._thread(row, adapter)
+                thread, thread_name = await self._thread(row, adapter)
             except _NotYet as wait:
                 await self._release(item, now + wait.delay, count_attempt=False)
                 return
@@ -563,8 +564,14 @@ class DeliveryWorker:
                     item,
                     row,
                     adapter,
-                    message,
-                    thread,
+                    Outgoing(
+                        row.key,
+                        self._recipient(row),
+                        message,
+                        row.first_tried_at or item.claimed_at,
+                        thread,
+                        thread_name,
+                    ),
                     separate_uploads=adapter.capabilities.separate_uploads,
                 )
                 return
@@ -601,14 +608,17 @@ class DeliveryWorker:
         except SealBroken:
             raise DeliveryError("sealed_unreadable", transient=False) from None
 
-    async def _thread(self, row: OutboxMessage, adapter: ChatAdapter) -> MessageRef | None:
-        """The message to reply under, once it is out; `_NotYet` while it is still queued.
+    async def _thread(
+        self, row: OutboxMessage, adapter: ChatAdapter
+    ) -> tuple[MessageRef | None, str]:
+        """The message to reply under, once it is out, and its first line (the thread's name
+        where threads have names); `_NotYet` while it is still queued.
 
         None when the row is no reply, or the platform has no threads (the reply then goes
         into the channel as a plain message, still after its parent).
         """
         if row.thread_of is None:
-            return None
+            return None, ""
         async with self._session() as session:
             parent = (
                 await session.execute(
@@ -626,24 +636,21 @@ class DeliveryWorker:
                 wait = max(parent.not_before - self.clock.now(), timedelta(seconds=1))
                 raise _NotYet(wait)
             log.info("outbox %s: its parent left no message id; posted in the channel", row.key)
-            return None
+            return None, ""
         if not adapter.capabilities.threads:
-            return None
-        return MessageRef(
+            return None, ""
+        ref = MessageRef(
             row.platform, parent.message_channel, parent.message_id, parent.workspace_id
         )
+        return ref, _first_line(parent)
 
     # -- keyed delivery: post (looked for first when in doubt), then files, or a note ----------
 
-    def _outgoing(
-        self, row: OutboxMessage, item: Claimed, message: Message, thread: MessageRef | None
-    ) -> Outgoing:
-        to: ConversationRef | UserRef
+    @staticmethod
+    def _recipient(row: OutboxMessage) -> ConversationRef | UserRef:
         if row.kind == "dm":
-            to = UserRef(row.platform, row.workspace_id, row.target)
-        else:
-            to = ConversationRef(row.platform, row.workspace_id, row.target)
-        return Outgoing(row.key, to, message, row.first_tried_at or item.claimed_at, thread)
+            return UserRef(row.platform, row.workspace_id, row.target)
+        return ConversationRef(row.platform, row.workspace_id, row.target)
 
     async def _post_once(self, adapter: KeyedDelivery, out: Outgoing, in_doubt: bool) -> MessageRef:
         """Post `out`, unless an earlier attempt that may have reached the platform did."""
@@ -666,12 +673,11 @@ class DeliveryWorker:
         item: Claimed,
         row: OutboxMessage,
         adapter: KeyedDelivery,
-        message: Message,
-        thread: MessageRef | None,
+        out: Outgoing,
         *,
         separate_uploads: bool,
     ) -> None:
-        out = self._outgoing(row, item, message, thread)
+        message = out.message
         files = separate_uploads and bool(_file_names(message))
         step = row.step
         try:
@@ -723,7 +729,7 @@ class DeliveryWorker:
             "outbox.file_not_attached", names=names
         )
         where = ConversationRef(row.platform, row.workspace_id, row.message_channel or row.target)
-        note = Outgoing(f"{row.key}:note", where, Message(text=text), out.first_tried, out.thread)
+        note = replace(out, key=f"{row.key}:note", to=where, message=Message(text=text))
         await self._post_once(adapter, note, row.in_doubt)
         ref = MessageRef(row.platform, row.message_channel or "", row.message_id or "")
         await self._record_sent(item, row, ref, error=row.error)
@@ -902,6 +908,17 @@ class DeliveryWorker:
             )
             if row.kind == "dm" and err.reason == DM_CLOSED:
                 await _mark_dm_closed(session, row, self.clock.now())
+
+
+def _first_line(row: OutboxMessage) -> str:
+    """The first line of a delivered message's text; nothing of a sealed (private) one."""
+    if row.sealed or not row.payload:
+        return ""
+    try:
+        text = Message.model_validate_json(row.payload).text
+    except ValueError:
+        return ""
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
 
 
 def _parent_settled() -> ColumnElement[bool]:

@@ -92,7 +92,8 @@ class Outgoing:
     `key` is the outbox key (unique per message); `first_tried` is when the first attempt
     started, so a look for an earlier copy need only go back that far. `thread` is the
     message to reply under (set only when the platform has `Capabilities.threads`): the
-    message goes in its thread instead of straight into `to`.
+    message goes in its thread instead of straight into `to`. `thread_name` is the first
+    line of that message (empty when it is private), for platforms whose threads have names.
     """
 
     key: str
@@ -100,6 +101,7 @@ class Outgoing:
     message: Message
     first_tried: datetime
     thread: MessageRef | None = None
+    thread_name: str = ""
 
 
 @runtime_checkable

@@ -83,6 +83,9 @@ MAX_EVENT_DESCRIPTION = 1000  # scheduled event description: 1,000 characters
 # out may have been made: its retry carries the same nonce, so Discord returns that one.
 REQUEST_TIMEOUT = 5.0
 MAX_NONCE = 25  # Discord: a nonce is at most 25 characters
+MAX_THREAD_NAME = 100  # Discord: a thread's name is 1-100 characters
+THREAD_EXISTS = 160004  # "A thread has already been created for this message"
+NOT_THIS_CHANNEL_TYPE = 50024  # "Cannot execute action on this channel type" (a DM)
 # An interaction answer (reply, defer, follow-up) goes to Discord's interaction endpoints,
 # which discord.py calls without a timeout of its own; the token lives 15 minutes, but an
 # answer that has not gone through in this long will not help the member any more.
@@ -187,6 +190,14 @@ def _snowflake(value: str, reason: str) -> int:
     return int(value)
 
 
+def _thread_name(text: str) -> str:
+    """A thread name from a message: its first line, cut to `MAX_THREAD_NAME` characters."""
+    line = next((" ".join(x.split()) for x in text.splitlines() if x.strip()), "")
+    if len(line) > MAX_THREAD_NAME:
+        line = line[: MAX_THREAD_NAME - 1].rstrip() + "…"
+    return line
+
+
 def nonce_for(key: str, part: int = 0) -> str:
     """The message nonce for part `part` of the outbox row `key` (25 characters)."""
     return hashlib.sha256(f"{key}#{part}".encode()).hexdigest()[:MAX_NONCE]
@@ -240,6 +251,7 @@ class DiscordAdapter:
         # Discord's per-channel bucket allows 5 messages per 5 seconds.
         pace_seconds=1.0,
         native_events=True,  # meetings mirrored as Guild Scheduled Events
+        threads=True,  # a public thread started from the parent message (not in DMs)
     )
     # Counting a channel's viewers costs no request (the gateway keeps the member list) but
     # walks every member's permissions, so a count is reused for a minute (`bot.audience`).
@@ -277,6 +289,8 @@ class DiscordAdapter:
         self.dm_channels: dict[int, int] = {}
         """user id -> DM channel id, so each member's DM channel is opened once."""
         """Members whose DMs failed with 50007 and who have not been told yet (this process)."""
+        # Messages known to have a thread (its id is the message's id): replies go straight in.
+        self._threads: set[str] = set()
         self._events_refused: set[int] = set()
         self._long_forms: dict[str, tuple[str, str]] = {}
         self._handle: Handler | None = None
@@ -418,12 +432,56 @@ class DiscordAdapter:
     # -- delivery by outbox key (bot.ports.KeyedDelivery) -----------------------------------
 
     async def post(self, out: Outgoing) -> MessageRef:
-        """Post an outbox row, files included, with nonces from its key."""
-        if isinstance(out.to, UserRef):
+        """Post an outbox row, files included, with nonces from its key.
+
+        A reply (`out.thread`) goes into the thread on its parent message, started on the
+        first reply; in a DM, which has no threads, it is a plain message after the parent.
+        """
+        if out.thread is not None:
+            channel_id = await self._thread_channel(out.thread, out.thread_name, out.message)
+        elif isinstance(out.to, UserRef):
             channel_id = await self._dm_channel_id(out.to)
         else:
             channel_id = out.to.channel_id
         return await self._send(channel_id, out.message, out.key)
+
+    async def _thread_channel(self, parent: MessageRef, name: str, reply: Message) -> str:
+        """The thread on `parent` (started once, named from its first line), as a channel id.
+
+        Discord gives a thread started from a message the message's own id, so a thread that
+        already exists (a second reply, a restart, a retry after a lost answer) is used as
+        it is. A long post is several messages; its thread hangs off the first.
+        """
+        message_id = parent.message_id.split(",")[0]
+        if message_id in self._threads:
+            return message_id
+        client = self._require_client()
+        channel_id = _snowflake(parent.channel_id, "channel_not_found")
+        mid = _snowflake(message_id, "message_not_found")
+        channel = client.get_channel(channel_id)
+        if isinstance(channel, discord.abc.PrivateChannel) or channel_id in set(
+            self.dm_channels.values()
+        ):
+            return parent.channel_id  # Discord DMs have no threads: a plain reply
+        title = _thread_name(name) or _thread_name(reply.text) or "…"
+        await self.limiter.acquire()
+        async with _request("start thread", writes=True, timeout=self.request_timeout):
+            try:
+                if isinstance(channel, discord.TextChannel):
+                    await channel.get_partial_message(mid).create_thread(name=title)
+                else:  # not cached (no GUILDS event yet): the same request without the cache
+                    await client.http.start_thread_with_message(
+                        channel_id, mid, name=title, auto_archive_duration=1440
+                    )
+            except discord.HTTPException as exc:
+                if exc.code == NOT_THIS_CHANNEL_TYPE:
+                    return parent.channel_id  # a DM after a restart: a plain reply there
+                if exc.code != THREAD_EXISTS:
+                    raise
+        if len(self._threads) > 10_000:
+            self._threads.clear()
+        self._threads.add(message_id)
+        return message_id
 
     async def find_sent(self, out: Outgoing) -> MessageRef | None:
         """Never needed: posting again with the same nonce is the look (Discord answers with

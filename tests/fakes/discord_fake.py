@@ -150,6 +150,7 @@ _BOT_PERMISSIONS = discord.Permissions(
     view_channel=True,
     send_messages=True,
     send_messages_in_threads=True,
+    create_public_threads=True,
     embed_links=True,
     attach_files=True,
     read_message_history=True,
@@ -1071,8 +1072,16 @@ class FakeDiscord:
             "lazy": True,
             "member_count": len(all_members),
             "members": members,
-            "channels": [c for c in self.channels.values() if c.get("guild_id") == str(gid)],
-            "threads": [],
+            "channels": [
+                c
+                for c in self.channels.values()
+                if c.get("guild_id") == str(gid) and c.get("type") not in (10, 11, 12)
+            ],
+            "threads": [
+                c
+                for c in self.channels.values()
+                if c.get("guild_id") == str(gid) and c.get("type") in (10, 11, 12)
+            ],
             "presences": [],
             "voice_states": [],
             "stage_instances": [],
@@ -1595,6 +1604,7 @@ class FakeDiscord:
             ("GET", rf"/channels/{sf}", True, self._r_get_channel),
             ("POST", rf"/channels/{sf}/typing", True, self._r_no_content),
             ("POST", rf"/channels/{sf}/messages", True, self._r_create_message),
+            ("POST", rf"/channels/{sf}/messages/{sf}/threads", True, self._r_start_thread),
             ("GET", rf"/channels/{sf}/messages/{sf}", True, self._r_get_message),
             ("PATCH", rf"/channels/{sf}/messages/{sf}", True, self._r_edit_message),
             ("DELETE", rf"/channels/{sf}/messages/{sf}", True, self._r_delete_message),
@@ -1750,6 +1760,54 @@ class FakeDiscord:
             message["nonce"] = str(nonce)
             self._nonces[(channel["id"], str(nonce))] = int(message["id"])
         return _Reply(body=message)
+
+    async def _r_start_thread(self, call: RecordedCall, m: re.Match[str]) -> _Reply:
+        """A public thread from a message (``type`` 11); its id is the message's id, as on
+        Discord, and a message has at most one (160004 for a second)."""
+        channel = self.channels.get(int(m[1]))
+        if channel is None:
+            return _error(404, 10003, "Unknown Channel")
+        if channel.get("type") not in (0, 5):  # DMs and threads cannot hold message threads
+            return _error(400, 50024, "Cannot execute action on this channel type")
+        message = self._channel_message(m)
+        if message is None:
+            return _error(404, 10008, "Unknown Message")
+        name = str((call.json or {}).get("name") or "")
+        if not 1 <= len(name) <= 100:
+            return _error(400, 50035, "Invalid Form Body")
+        if int(m[2]) in self.channels:
+            return _error(400, 160004, "A thread has already been created for this message")
+        now = _iso()
+        thread = {
+            "id": m[2],
+            "type": 11,
+            "guild_id": channel["guild_id"],
+            "parent_id": channel["id"],
+            "owner_id": self.bot_user["id"],
+            "name": name,
+            "last_message_id": None,
+            "rate_limit_per_user": 0,
+            "message_count": 0,
+            "member_count": 1,
+            "flags": 0,
+            "thread_metadata": {
+                "archived": False,
+                "auto_archive_duration": int(
+                    (call.json or {}).get("auto_archive_duration") or 1440
+                ),
+                "archive_timestamp": now,
+                "locked": False,
+                "create_timestamp": now,
+            },
+        }
+        self.channels[int(m[2])] = thread
+        message["thread"] = copy.deepcopy(thread)
+        message["flags"] = int(message.get("flags") or 0) | 32  # HAS_THREAD
+        return _Reply(status=201, body=copy.deepcopy(thread))
+
+    def messages_in(self, channel_id: int | str) -> list[dict[str, Any]]:
+        """The messages in a channel or thread, oldest first."""
+        return [m for m in self.messages.values() if m["channel_id"] == str(channel_id)]
 
     def _channel_message(self, m: re.Match[str]) -> dict[str, Any] | None:
         message = self.messages.get(int(m[2]))
