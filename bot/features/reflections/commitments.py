@@ -29,6 +29,7 @@ from bot.features.reflections.member_prefs import (
     quiet_hours,
     quiet_until,
 )
+from bot.features.reflections.share import facilitators
 from bot.i18n import Translator, translator
 from bot.text import parse_id
 from bot.ui import ActionId, Actions, Button, Form, Input, Message, Option, Section, check_form
@@ -340,23 +341,23 @@ async def share(
             community=community.name,
             **values,
         )
-        facilitators = list(
-            (
-                await ctx.session.execute(
-                    select(Member).where(
-                        col(Member.community_id) == community.id,
-                        col(Member.role) == MemberRole.FACILITATOR,
-                    )
-                )
-            ).scalars()
-        )
-        await ctx.outbox.fan_out(
-            key=f"reflections:commitment:{c.id}:note",
-            community=community,
-            members=[m for m in facilitators if m.id != author.id],
-            message=Message(text=body, blocks=[Section.of(body)]),
-            sealed=True,
-        )
+        message = Message(text=body, blocks=[Section.of(body)])
+        key = f"reflections:commitment:{c.id}:note"
+        named = await facilitators(ctx, community)
+        others = [m for m in named if m.id != author.id]
+        if others:
+            await ctx.outbox.fan_out(
+                key=key, community=community, members=others, message=message, sealed=True
+            )
+        elif not named and community.created_by != author.user_id:
+            # No facilitator named yet: the admin who set the community up, as for answers.
+            await ctx.outbox.enqueue(
+                key=f"{key}:creator",
+                to=UserRef(community.platform, community.workspace_id, community.created_by),
+                message=message,
+                community_id=community.id,
+                sealed=True,
+            )
         return
     rnd = await ctx.session.get(CheckinRound, c.round_id) if c.round_id else None
     thread = rnd.post_key if rnd is not None else None
