@@ -23,5 +23,6 @@ FEATURE = Feature(
         **member.JOBS,
     },
     hooks={"meeting.end": rounds.on_meeting_end},
+    reconcile=member.reconcile,
     catalog="reflections",
 )

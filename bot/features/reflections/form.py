@@ -22,6 +22,7 @@ from sqlmodel import col
 from bot.commands import Role
 from bot.context import Context, UserError, require
 from bot.events import FormErrors, FormSubmitted, OpenForm, Reply, Respond
+from bot.features.reflections import member
 from bot.features.reflections.questions import Question, load
 from bot.features.reflections.share import (
     aad,
@@ -217,7 +218,7 @@ async def answer_submitted(ctx: Context) -> Reply:
         text, old = given[i], existing.get(i)
         if not text:
             if old is not None:
-                await _drop(ctx, community, rnd, old)
+                await _drop(ctx, community, rnd, q, old)
             continue
         await _store(ctx, community, checkin, rnd, author, i, q, text, privacy, old)
         summary.append(
@@ -237,7 +238,11 @@ async def answer_submitted(ctx: Context) -> Reply:
     return Respond(Message(text="\n".join([head, *summary]), blocks=blocks), private=True)
 
 
-async def _drop(ctx: Context, community: Community, rnd: CheckinRound, old: CheckinAnswer) -> None:
+async def _drop(
+    ctx: Context, community: Community, rnd: CheckinRound, q: Question, old: CheckinAnswer
+) -> None:
+    if q.commitment:
+        await member.commitment_from_answer(ctx, old, "")  # withdrawn with its answer
     if old.privacy == Privacy.NAMED and old.shared_at is not None:
         await withdraw_named(ctx, community, rnd, old, old.sealed)
     await ctx.session.delete(old)
@@ -280,6 +285,8 @@ async def _store(
     posted = answer.sealed if was_shared and before_privacy == Privacy.NAMED else None
     answer.sealed = ctx.services.sealer.seal(text, aad(answer))
     answer.privacy, answer.updated_at = privacy, ctx.now
+    if q.commitment and before_text != text:
+        await member.commitment_from_answer(ctx, answer, text)
     if posted is not None and privacy != Privacy.NAMED:
         await withdraw_named(ctx, community, rnd, answer, posted)
     if privacy == Privacy.NAMED:

@@ -343,7 +343,7 @@ async def open_round(ctx: Context, round_id: int) -> None:
         close_job(rnd.id), rnd.closes_at, CLOSE_KIND, [rnd.id], community_id=community.id
     )
     nudge = first_nudge(checkin)
-    if nudge is not None and rnd.opens_at + nudge < rnd.closes_at and NUDGE_KIND in member.JOBS:
+    if nudge is not None and rnd.opens_at + nudge < rnd.closes_at:
         await ctx.schedule.at(
             nudge_job(rnd.id),
             max(rnd.opens_at + nudge, ctx.now),
@@ -380,7 +380,7 @@ async def _ask_members(
     key = post_key(rnd)
     for person in members:
         if person.id in done or not await member.may_ask(
-            ctx.session, community.id, person.id, ctx.now
+            ctx.session, community.id, person.id, ctx.now, checkin_number=checkin.number
         ):
             continue
         await ctx.outbox.fan_out(key=key, community=community, members=[person], message=message)
