@@ -264,7 +264,11 @@ async def test_a_proposal_through_the_form_from_the_command_the_list_and_the_rec
     forms = [line for line in lines if line.startswith("[form ")]
     assert forms == ["[form @cara] Propose a change"] * 2 + ["[form @dan] Propose a change"] * 2
     form = lines.index(forms[0])
-    assert lines[form + 1] == "  kind: What do you propose? (required; one of add, reword, remove)"
+    # The console types the kind (Slack and Discord show a select).
+    assert lines[form + 1 : form + 3] == [
+        "  kind: What do you propose? (required)",
+        "    add, reword or remove",
+    ]
     # Each field that does not fit says why, in one sentence, and nothing is stored.
     assert (
         "[private @cara] number: There is no agreement 9; /cop agreements show lists them with their numbers."

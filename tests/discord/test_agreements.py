@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from sqlalchemy import select
 
-from storage.agreements import AgreementAck, AgreementPosition
-from storage.models import Member
+from storage.agreements import AgreementAck, AgreementPosition, AgreementProposal, AgreementVersion
+from storage.models import Community, Member
 from tests.discord.helpers import (
     ADMIN_PERMISSIONS,
     EPHEMERAL,
@@ -17,6 +18,7 @@ from tests.discord.helpers import (
     shown_text,
 )
 from tests.fakes.discord_fake import FakeDiscord
+from tests.slack.test_agreements import thirty
 
 
 async def test_a_recap_at_the_meeting_start_and_i_agree_is_stored(
@@ -51,8 +53,8 @@ async def test_a_recap_at_the_meeting_start_and_i_agree_is_stored(
         assert "1\\. What is shared here stays here" in text  # escaped: not a Markdown list
         assert "To think about:" in text
         assert recap["allowed_mentions"] == {"parse": []}
-        [agree] = custom_ids(recap.get("components", []))
-        assert agree.startswith("agree:ack:")
+        agree, propose = custom_ids(recap.get("components", []))
+        assert agree.startswith("agree:ack:") and propose.startswith("agree:propose:")
 
         press = await fake.interact(fake.button_interaction(agree, user=bob))
         assert press.status == 200 and press.json["type"] == 4
@@ -125,3 +127,100 @@ async def test_a_consent_check_with_a_concern_and_its_reason_through_a_modal(
     texts = [shown_text(c.json) for c in fake.calls_to("POST", channel_posts)]
     texts += [shown_text(c.json) for c in fake.calls_to("PATCH", channel_posts + r"/\d+")]
     assert not any("Mornings are hard" in t for t in texts)
+
+
+async def test_thirty_agreements_arrive_whole_in_the_recap_the_announcement_and_the_list(
+    fake_discord: FakeDiscord, db, clock
+) -> None:
+    fake = fake_discord
+    channel_posts = rf"/channels/{fake.channel_id}/messages"
+    followups = rf"/webhooks/{fake.application_id}/[^/]+"
+    texts = thirty()
+    async with running_bot(fake, db, clock) as (app, _adapter):
+        await setup_community(fake)
+        async with app.db.session() as session:
+            [community] = (await session.execute(select(Community))).scalars().all()
+            session.add(
+                AgreementVersion(
+                    community_id=community.id,
+                    number=1,
+                    items=json.dumps([{"n": n, "text": t} for n, t in enumerate(texts, 1)]),
+                    changes="[]",
+                    decided="facilitator",
+                    proposed_by="ana",
+                    proposed_name="ana",
+                )
+            )
+        for command, options in (
+            ("cop agreements recap", {}),
+            ("cop meeting series", {"schedule": "monthly on the first Tuesday at 18:30"}),
+        ):
+            answer = await fake.interact(
+                fake.slash_command_interaction(
+                    command, options, member_permissions=ADMIN_PERMISSIONS
+                )
+            )
+            assert answer.status == 200
+        before = len(fake.calls_to("POST", followups))
+        shown = await fake.interact(fake.slash_command_interaction("cop agreements show"))
+        await app.worker.drain()
+        await app.advance(timedelta(seconds=10))
+        await app.worker.drain()
+        listed = [shown_text(shown.json)]
+        listed += [shown_text(c.json) for c in fake.calls_to("POST", followups)[before:]]
+        posts = [shown_text(c.json) for c in fake.calls_to("POST", channel_posts)]
+    start = next(i for i, p in enumerate(posts) if "Before we begin" in p)
+    announce = next(i for i, p in enumerate(posts) if "New meetings" in p)
+    # A long message goes as several messages marked "(continued)", every agreement whole.
+    recap = "\n".join(posts[start:announce])
+    card = "\n".join(posts[announce:])
+    for where, text in (("recap", recap), ("announcement", card), ("list", "\n".join(listed))):
+        missing = [n for n, t in enumerate(texts, 1) if t not in text]
+        assert missing == [], (where, missing)
+        assert "not shown" not in text, where
+    assert len(posts[start:announce]) > 1  # the recap did not fit one Discord message
+
+
+async def test_a_proposal_through_the_modal(fake_discord: FakeDiscord, db, clock) -> None:
+    fake = fake_discord
+    bob = fake.add_user("bob")
+    async with running_bot(fake, db, clock) as (app, _adapter):
+        await setup_community(fake)
+        await fake.interact(
+            fake.slash_command_interaction(
+                "cop agreements draft", {"pick": "1,2"}, member_permissions=ADMIN_PERMISSIONS
+            )
+        )
+        pressed = await fake.interact(
+            fake.slash_command_interaction("cop agreements propose", user=bob)
+        )
+        modal = pressed.json["data"]
+        said = await fake.interact(
+            fake.modal_submit_interaction(
+                modal["custom_id"],
+                {"kind": ["add"], "number": "", "text": "We start on time.", "why": "Pickups"},
+                user=bob,
+                labels=True,
+            )
+        )
+        await app.worker.drain()
+        async with app.db.session() as session:
+            proposals = (
+                await session.execute(
+                    select(AgreementProposal.kind, AgreementProposal.text, AgreementProposal.why)
+                )
+            ).all()
+    assert pressed.json["type"] == 9  # a modal
+    kinds = next(
+        c["component"]
+        for c in modal["components"]
+        if c.get("component", {}).get("custom_id") == "kind"
+    )
+    assert kinds["type"] == 3 and [o["value"] for o in kinds["options"]] == [
+        "add",
+        "reword",
+        "remove",
+    ]
+    assert said.json["data"]["flags"] == EPHEMERAL
+    assert said.json["data"]["content"].startswith("Thank you — your proposal 1")
+    assert [tuple(p) for p in proposals] == [("add", "We start on time.", "Pickups")]

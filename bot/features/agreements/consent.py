@@ -250,12 +250,26 @@ def propose_inputs(ctx: Context, kind: str = "add", number: str = "") -> list[In
     ]
 
 
+def propose_typed(ctx: Context, kind: str = "add", number: str = "") -> list[Input]:
+    """The same fields with the kind typed, for a platform that cannot show the select."""
+    inputs = propose_inputs(ctx, kind, number)
+    inputs[0] = Input(
+        name="kind",
+        label=ctx.t("agreements.form.kind_label"),
+        max_length=10,
+        initial=kind,
+        hint=ctx.t("agreements.form.kind_hint"),
+    )
+    return inputs
+
+
 def propose_form(ctx: Context, community_id: int, kind: str = "add", number: str = "") -> OpenForm:
     return OpenForm(
         Form(
             form_id="agreements.propose",
             title=ctx.t("agreements.form.title"),
             inputs=propose_inputs(ctx, kind, number),
+            fallback=propose_typed(ctx, kind, number),
             submit_label=ctx.t("agreements.form.submit"),
             metadata=str(community_id),
         )
@@ -545,6 +559,7 @@ def reason_inputs(ctx: Context) -> list[Input]:
             label=ctx.t("agreements.consent.reason_label"),
             kind="long",
             max_length=MAX_REASON,
+            hint=ctx.t("agreements.consent.reason_hint"),
         )
     ]
 
