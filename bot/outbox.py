@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
@@ -589,7 +590,7 @@ class DeliveryWorker:
             await self._failed(item, row, err)
             return
         except Exception:
-            log.exception("outbox %s: unexpected error from %s adapter", row.key, row.platform)
+            _log_unexpected(row, f"unexpected error from {row.platform} adapter")
             await self._failed(item, row, DeliveryError("adapter_error", transient=True))
             return
         if ref is None and row.kind == "event" and row.message_id is not None:
@@ -699,7 +700,7 @@ class DeliveryWorker:
             await self._failed(item, row, err, in_doubt=err.ambiguous)
             return
         except Exception:
-            log.exception("outbox %s: unexpected error from %s adapter", row.key, row.platform)
+            _log_unexpected(row, f"unexpected error from {row.platform} adapter")
             # Nobody knows what happened to the request: look before posting again.
             unknown = DeliveryError("adapter_error", transient=True, ambiguous=True)
             await self._failed(item, row, unknown, in_doubt=True)
@@ -712,7 +713,7 @@ class DeliveryWorker:
         except Exception as exc:
             failure = exc if isinstance(exc, DeliveryError) else None
             if failure is None:
-                log.exception("outbox %s: unexpected error attaching files", row.key)
+                _log_unexpected(row, "unexpected error attaching files")
                 failure = DeliveryError("adapter_error", transient=True, ambiguous=True)
             await self._upload_failed(item, row, failure)
             return
@@ -908,6 +909,15 @@ class DeliveryWorker:
             )
             if row.kind == "dm" and err.reason == DM_CLOSED:
                 await _mark_dm_closed(session, row, self.clock.now())
+
+
+def _log_unexpected(row: OutboxMessage, what: str) -> None:
+    """Log an adapter's unexpected exception; for a sealed row only its type, since an
+    exception's text or traceback may quote the private message it was sending."""
+    if row.sealed:
+        log.error("outbox %s: %s (%s)", row.key, what, type(sys.exc_info()[1]).__name__)
+    else:
+        log.exception("outbox %s: %s", row.key, what)
 
 
 def _first_line(row: OutboxMessage) -> str:

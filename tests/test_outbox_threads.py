@@ -403,3 +403,28 @@ async def test_the_console_prints_a_reply_indented_under_its_post(memory_db, clo
         "  ↳ [#cop] I noticed the quiet ones",
         "    lead at the water table",
     ]
+
+
+async def test_an_adapter_crash_on_a_sealed_message_logs_nothing_of_it(
+    db, clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    canary = "canary-c0ffee-only-for-my-facilitators"
+
+    @dataclass
+    class Quoting(RecordingAdapter):
+        async def send_dm(self, user: UserRef, msg: Message) -> MessageRef:
+            raise RuntimeError(f"could not send {msg.text!r}")
+
+    sealer = Sealer.generate()
+    outbox = Outbox(clock, sealer)
+    async with db.session() as s:
+        await outbox.enqueue(
+            s, key="sealed:log", to=MEMBER, message=Message(text=canary), sealed=True
+        )
+        await outbox.enqueue(s, key="plain:log", to=MEMBER, message=Message(text="plain-7"))
+    caplog.set_level("DEBUG")
+    await DeliveryWorker(db, {"fake": Quoting()}, clock, sealer=sealer).drain()
+    assert "plain-7" in caplog.text  # an unsealed row's traceback is logged in full
+    assert "sealed:log" in caplog.text and "RuntimeError" in caplog.text
+    assert canary not in caplog.text
+    assert (await _row(db, "sealed:log")).error == "adapter_error"
