@@ -554,6 +554,8 @@ class DeliveryWorker:
             try:
                 message = self._open(row)
                 thread, thread_name = await self._thread(row, adapter)
+                if thread is not None and not thread_name and not row.sealed:
+                    thread_name = _first_text_line(message.text)  # a private parent: the reply's
             except _NotYet as wait:
                 await self._release(item, now + wait.delay, count_attempt=False)
                 return
@@ -928,6 +930,10 @@ def _first_line(row: OutboxMessage) -> str:
         text = Message.model_validate_json(row.payload).text
     except ValueError:
         return ""
+    return _first_text_line(text)
+
+
+def _first_text_line(text: str) -> str:
     return next((line.strip() for line in text.splitlines() if line.strip()), "")
 
 

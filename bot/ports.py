@@ -93,7 +93,8 @@ class Outgoing:
     started, so a look for an earlier copy need only go back that far. `thread` is the
     message to reply under (set only when the platform has `Capabilities.threads`): the
     message goes in its thread instead of straight into `to`. `thread_name` is the first
-    line of that message (empty when it is private), for platforms whose threads have names.
+    line of that message (of this one when that one is private; empty when both are), for
+    platforms whose threads have names.
     """
 
     key: str

@@ -145,9 +145,11 @@ class KeyedThreads(RecordingAdapter):
     posts: dict[str, list[tuple[MessageRef, MessageRef | None]]] = field(default_factory=dict)
     looked: list[tuple[str, MessageRef | None]] = field(default_factory=list)
     lost_answers: list[DeliveryError] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)
 
     async def post(self, out: Outgoing) -> MessageRef:
         self._maybe_fail()
+        self.names[out.key] = out.thread_name
         target = getattr(out.to, "channel_id", None) or getattr(out.to, "user_id", "")
         ref = MessageRef(self.platform, target, f"m{sum(map(len, self.posts.values())) + 1}")
         self.posts.setdefault(out.key, []).append((ref, out.thread))
@@ -208,6 +210,24 @@ async def test_a_reply_in_flight_at_a_crash_is_looked_for_under_its_parent(db, c
     assert platform.looked == [("post:8:reply", parent_ref)]
     assert len(platform.posts["post:8:reply"]) == 1
     assert (await _row(db, "post:8:reply")).status == "sent"
+
+
+async def test_a_thread_is_named_from_its_parent_never_from_a_private_message(db, clock) -> None:
+    platform = KeyedThreads()
+    outbox = Outbox(clock, Sealer.generate())
+    await _enqueue(db, outbox, "open")  # text "open"
+    await _enqueue(db, outbox, "open:reply", thread_of="open")
+    await _enqueue(db, outbox, "private", sealed=True)
+    await _enqueue(db, outbox, "private:reply", thread_of="private")
+    await _enqueue(db, outbox, "private:sealed-reply", thread_of="private", sealed=True)
+    await DeliveryWorker(db, {"fake": platform}, clock, sealer=outbox.sealer).drain()
+    assert platform.names == {
+        "open": "",
+        "open:reply": "open",
+        "private": "",
+        "private:reply": "private:reply",  # the parent is private: the reply's own first line
+        "private:sealed-reply": "",
+    }
 
 
 # -- sealed payloads ----------------------------------------------------------------------

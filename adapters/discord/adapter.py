@@ -438,14 +438,14 @@ class DiscordAdapter:
         first reply; in a DM, which has no threads, it is a plain message after the parent.
         """
         if out.thread is not None:
-            channel_id = await self._thread_channel(out.thread, out.thread_name, out.message)
+            channel_id = await self._thread_channel(out.thread, out.thread_name)
         elif isinstance(out.to, UserRef):
             channel_id = await self._dm_channel_id(out.to)
         else:
             channel_id = out.to.channel_id
         return await self._send(channel_id, out.message, out.key)
 
-    async def _thread_channel(self, parent: MessageRef, name: str, reply: Message) -> str:
+    async def _thread_channel(self, parent: MessageRef, name: str) -> str:
         """The thread on `parent` (started once, named from its first line), as a channel id.
 
         Discord gives a thread started from a message the message's own id, so a thread that
@@ -463,7 +463,8 @@ class DiscordAdapter:
             self.dm_channels.values()
         ):
             return parent.channel_id  # Discord DMs have no threads: a plain reply
-        title = _thread_name(name) or _thread_name(reply.text) or "…"
+        # The outbox names it (never from a private message); "…" only when both were private.
+        title = _thread_name(name) or "…"
         await self.limiter.acquire()
         async with _request("start thread", writes=True, timeout=self.request_timeout):
             try:
