@@ -310,12 +310,14 @@ async def test_refusals_are_one_sentence_and_change_nothing(db: Database) -> Non
         /cop checkins question 1 add A fourth one
         /cop checkins question 1 add A fifth one
         /cop checkins question 1 remove 9
+        /cop checkins question 1 remove 4
+        /cop checkins question 1 add {long}
         :as cara
         /cop checkins default
         /cop checkins add Mine timing=after:1d
         /cop checkins stop 1
         /cop checkins status
-        """,
+        """.replace("{long}", "Why " * 26),
         db=db,
     )
     refusals = [line for line in lines if line.startswith("[private")][1:]
@@ -336,12 +338,15 @@ async def test_refusals_are_one_sentence_and_change_nothing(db: Database) -> Non
         refusals[11],  # the fourth question is added
         "[private @ben] A check-in can ask at most 4 questions; remove one first.",
         "[private @ben] There is no question 9 in that check-in; /cop checkins list shows their numbers.",  # noqa: E501
+        refusals[14],  # question 4 removed
+        "[private @ben] A question can be at most 100 characters.",
         "[private @cara] Only a facilitator of Finger Lakes CoP can do that.",
         "[private @cara] Only a facilitator of Finger Lakes CoP can do that.",
         "[private @cara] Only a facilitator of Finger Lakes CoP can do that.",
         "[private @cara] Only a facilitator of Finger Lakes CoP can do that.",
     ]
     assert refusals[11].startswith("[private @ben] Question 4 is added to check-in 1")
+    assert refusals[14].startswith("[private @ben] Question 4 is removed from check-in 1")
     assert "\n" not in refusals[7] and refusals[7].startswith("[private @ben] ")
     async with db.session() as session:
         checkins = list((await session.execute(select(Checkin))).scalars())
@@ -460,3 +465,41 @@ async def test_a_form_or_button_from_another_community_is_refused(db: Database) 
     assert late.message.text == "That check-in is closed; answers can no longer be changed."
     # Nothing of max's private answer was sent anywhere.
     assert not any("Calm day" in s.message.text for s in w.fake.sent)
+
+
+async def test_an_answer_taken_back_is_withdrawn_from_the_thread_and_an_emptied_one_deleted(
+    db: Database,
+) -> None:
+    # Two questions and their privacy choices fit every form: each answer has its own.
+    lines = await transcript(
+        SETUP
+        + """
+        /cop checkins add Friday pulse timing=schedule:"every Friday at 15:00" open=1d
+        /cop checkins question 1 add What went well?
+        /cop checkins question 1 add What was hard?
+        :at 2026-11-06T15:01
+        :as cara
+        :in dm
+        :press Answer
+        :submit q1="Circle time" p1=named q2="Pick-up" p2=named
+        :press Answer
+        :submit q1="Circle time" p1=private q2="Pick-up" p2=anonymous
+        :press Answer
+        :submit q1="Circle time" p1=private
+        """,
+        db=db,
+        clock=ny(2026, 11, 2, 9, 0),
+        zone=NY,
+    )
+    shared = [line for line in lines if line.startswith("  ↳ [#cop] cara —")]
+    assert shared == ["  ↳ [#cop] cara — What went well?", "  ↳ [#cop] cara — What was hard?"]
+    withdrawn = [line for line in lines if "(This answer was withdrawn by its author.)" in line]
+    assert len(withdrawn) == 2 and all("updated)" in line for line in withdrawn)
+    saved = block(lines, "[private @cara] Saved your answers", last=True)
+    assert saved[1:3] == [
+        "  What went well? — only you",
+        "  (You can change them by pressing Answer again until Sat 7 Nov 2026, 15:00 EST)",
+    ]  # noqa: E501
+    async with db.session() as session:
+        answers = list((await session.execute(select(CheckinAnswer))).scalars())
+    assert [(a.question, a.privacy, a.shared_at) for a in answers] == [(0, "private", None)]

@@ -146,11 +146,14 @@ async def _delivery(ctx: Context, rnd: CheckinRound, member_id: int) -> CheckinD
     return row
 
 
-async def _round_for(ctx: Context, round_id: int | None) -> tuple[CheckinRound, Community]:
-    """The round a button or form names, after checking who answers and that it is open."""
+async def _round_for(
+    ctx: Context, round_id: int | None, missing: str
+) -> tuple[CheckinRound, Community]:
+    """The round a button or form names, after checking who answers and that it is open;
+    `missing` is the sentence for a round that does not exist."""
     rnd = await ctx.session.get(CheckinRound, round_id) if round_id else None
     if rnd is None:
-        raise UserError(ctx.t("core.refuse.stale_button"))
+        raise UserError(ctx.t(missing))
     community = await ctx.enter(rnd.community_id, join=False)
     require(ctx, Role.MEMBER)
     if rnd.status != RoundStatus.OPEN or ctx.now >= rnd.closes_at:
@@ -160,7 +163,7 @@ async def _round_for(ctx: Context, round_id: int | None) -> tuple[CheckinRound, 
 
 async def answer_pressed(ctx: Context) -> Reply:
     """The "Answer" button (``reflect:answer:<round>``): opens the form, prefilled."""
-    rnd, _community = await _round_for(ctx, ctx.action.int_arg(0))
+    rnd, _community = await _round_for(ctx, ctx.action.int_arg(0), "core.refuse.stale_button")
     assert ctx.member is not None
     await _delivery(ctx, rnd, ctx.member.id)
     prefill = {
@@ -190,12 +193,7 @@ async def answer_submitted(ctx: Context) -> Reply:
     """Store the answers (sealed), delete emptied ones, share what the author chose to."""
     event = ctx.event
     assert isinstance(event, FormSubmitted)
-    try:
-        rnd, community = await _round_for(ctx, parse_id(event.metadata))
-    except UserError as refused:
-        if str(refused) == ctx.t("core.refuse.stale_button"):
-            raise UserError(ctx.t("core.refuse.stale_form")) from None
-        raise
+    rnd, community = await _round_for(ctx, parse_id(event.metadata), "core.refuse.stale_form")
     author = ctx.member
     assert author is not None and community.id is not None
     delivery = await _delivery(ctx, rnd, author.id)

@@ -24,7 +24,9 @@ from storage.reflections import Checkin, CheckinTiming
 
 KINDS = ("text", "scale", "choice")
 MAX_QUESTIONS = 4  # the form shows every question plus one privacy choice in five inputs
-MAX_QUESTION = 150  # a question is a label and a placeholder: one short sentence
+# A question is a form label and its placeholder: the placeholder shows it whole on every
+# platform (Discord cuts labels at 45 characters, placeholders at 100).
+MAX_QUESTION = 100
 MAX_OPTIONS = 10
 MAX_OPTION = 75  # an option is a select's label (75 characters where it is shortest)
 MAX_DAYS = 60  # "after:Nd" / "before:Nd"
