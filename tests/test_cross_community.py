@@ -92,6 +92,7 @@ BUTTONS: dict[str, Callable[[Side], ActionId]] = {
     "attend:mark": lambda s: ActionId("attend", "mark", s.ended),
     "series:end": lambda s: ActionId("series", "end", s.series, "now"),
     "agree:ack": lambda s: ActionId("agree", "ack", s.id, 1),
+    "agree:propose": lambda s: ActionId("agree", "propose", s.id),
     **{
         f"consent:{position}": (lambda s, p=position: ActionId("consent", p, s.proposal, 1))
         for position in ("agree", "abstain", "concern", "block")
@@ -105,6 +106,10 @@ FORMS: dict[str, tuple[Callable[[Side], int | str], dict[str, str]]] = {
     "vote.score": (lambda s: s.score, {"ballot": "1:5 2:3"}),
     "topics.propose": (lambda s: s.intake, {"title": "Outdoor play ({user})", "why": ""}),
     "agreements.reason": (lambda s: f"{s.proposal}:1:concern", {"reason": "Too soon ({user})"}),
+    "agreements.propose": (
+        lambda s: s.id,
+        {"kind": "add", "number": "", "text": "Phones away ({user})", "why": ""},
+    ),
 }
 
 
@@ -202,6 +207,7 @@ class World:
             await self.cmd(f, text, channel)
         await self.cmd(f, 'topics open "What next?"', channel)
         await self.cmd(f, "agreements draft pick=1,2", channel)
+        await self.cmd("max", "agreements show", channel)  # its "Propose a change" button
         await self.cmd("max", "agreements propose We start on time.", channel)
         await self.cmd(f, "agreements check 1", channel)
         for at, minutes in (("09:15", 10), ("10:00", 60)):

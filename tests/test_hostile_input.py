@@ -147,6 +147,7 @@ VALID: dict[str, str | Callable[[Fixtures], str]] = {
     "add": "What helps you most?",
     "remove": "1",
     "proposal": "1",
+    "recap": "last-reminder",
 }
 
 
@@ -441,8 +442,14 @@ async def _consent_reason(bot: Hostile, fx: Fixtures) -> tuple[Form, dict[str, s
     return form, {"reason": "It asks too much of us"}
 
 
+async def _agreements_propose(bot: Hostile, fx: Fixtures) -> tuple[Form, dict[str, str]]:
+    form = await _open(bot, fx, f"agree:propose:{fx.community}")
+    return form, {"kind": "add", "number": "", "text": "Phones away", "why": "We drift"}
+
+
 #: How to open each registered form, with valid values for its fields.
 FORMS: dict[str, Opener] = {
+    "agreements.propose": _agreements_propose,
     "agreements.reason": _consent_reason,
     "vote.ranked": _ballot("ranked", "1 2"),
     "vote.dots": _ballot("dot", "1 1 2"),
