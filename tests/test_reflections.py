@@ -470,7 +470,6 @@ async def test_a_form_or_button_from_another_community_is_refused(db: Database) 
 async def test_an_answer_taken_back_is_withdrawn_from_the_thread_and_an_emptied_one_deleted(
     db: Database,
 ) -> None:
-    # Two questions and their privacy choices fit every form: each answer has its own.
     lines = await transcript(
         SETUP
         + """
@@ -481,11 +480,11 @@ async def test_an_answer_taken_back_is_withdrawn_from_the_thread_and_an_emptied_
         :as cara
         :in dm
         :press Answer
-        :submit q1="Circle time" p1=named q2="Pick-up" p2=named
+        :submit q1="Circle time" q2="Pick-up" privacy=named
         :press Answer
-        :submit q1="Circle time" p1=private q2="Pick-up" p2=anonymous
+        :submit q1="Circle time" q2="Pick-up" privacy=anonymous
         :press Answer
-        :submit q1="Circle time" p1=private
+        :submit q1="Circle time" privacy=private
         """,
         db=db,
         clock=ny(2026, 11, 2, 9, 0),
@@ -503,3 +502,5 @@ async def test_an_answer_taken_back_is_withdrawn_from_the_thread_and_an_emptied_
     async with db.session() as session:
         answers = list((await session.execute(select(CheckinAnswer))).scalars())
     assert [(a.question, a.privacy, a.shared_at) for a in answers] == [(0, "private", None)]
+    # Anonymous for a while, then private: nothing anonymous was ever posted.
+    assert not any("Shared anonymously" in line for line in lines)

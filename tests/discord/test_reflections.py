@@ -96,3 +96,62 @@ async def test_the_dm_button_opens_a_modal_and_its_answers_are_stored(
     assert opened == ["They built a ramp", "Time"]
     assert not any("ramp" in a.sealed for a in stored)
     assert not any("ramp" in text for text in channel_texts)
+
+
+async def test_two_questions_get_a_native_privacy_select_each(
+    fake_discord: FakeDiscord, db, clock
+) -> None:
+    fake = fake_discord
+    bob = fake.add_user("bob")
+    async with running_bot(fake, db, clock) as (app, _adapter):
+        await setup_community(fake)
+        await fake.interact(fake.slash_command_interaction("cop join", user=bob))
+        for command, options in (
+            ("cop checkins add", {"title": "Weekly", "timing": "schedule:every Monday at 10:00"}),
+            ("cop checkins question", {"number": 1, "verb": "add", "text": "What did you see?"}),
+            (
+                "cop checkins question",
+                {"number": 1, "verb": "add", "text": "How sure are you?", "kind": "scale"},
+            ),
+        ):
+            await fake.interact(
+                fake.slash_command_interaction(
+                    command, options, member_permissions=ADMIN_PERMISSIONS
+                )
+            )
+        await app.advance(timedelta(hours=1, minutes=5))
+        await app.worker.drain()
+        dm = fake.dm_channel(bob)["id"]
+        [invite] = [c.json for c in fake.calls_to("POST", rf"/channels/{dm}/messages")]
+        [answer_id] = custom_ids(invite["components"])
+        pressed = await fake.interact(
+            fake.button_interaction(answer_id, user=bob, channel=fake.dm_channel(bob))
+        )
+        modal = pressed.json["data"]
+        # Four components fit: each answer has its own privacy choice, as a real select.
+        labelled = [row["component"] for row in modal["components"] if row["type"] == 18]
+        assert [c["custom_id"] for c in labelled] == ["p1", "q2", "p2"]
+        assert [o["value"] for o in labelled[0]["options"]] == [
+            "private",
+            "facilitators",
+            "named",
+            "anonymous",
+        ]
+        said = await fake.interact(
+            fake.modal_submit_interaction(
+                modal["custom_id"],
+                {"q1": "A calm morning", "p1": ["facilitators"], "q2": ["2"], "p2": ["private"]},
+                user=bob,
+                channel=fake.dm_channel(bob),
+                labels=True,
+            )
+        )
+        assert said.status == 200
+        await app.worker.drain()
+        async with app.db.session() as session:
+            stored = list(
+                (
+                    await session.execute(select(CheckinAnswer).order_by(CheckinAnswer.question))
+                ).scalars()
+            )
+    assert [(a.question, a.privacy) for a in stored] == [(0, "facilitators"), (1, "private")]

@@ -3,11 +3,11 @@ answers sealed, one row per question, each with its author's privacy choice.
 
 Inputs: one per question (free text, a 1–5 scale or a choice) and, for each, who may read
 it: only me (the default), my facilitators, the group with my name, the group anonymously.
-Discord's modals hold at most 5 components, so a form of more than two questions could not
-show a privacy choice per answer there: the form's `fallback` is then the questions and
-one privacy choice for the whole submission, which the adapter shows when the per-answer
-form does not fit (and which the console types). A check-in holds at most four questions,
-so the fallback always fits. Pressing "Answer" again reopens the form prefilled with the
+Discord's modals hold at most 5 components, so a form of more than two questions cannot
+show a privacy choice per answer there: the form's `fallback` is the questions and one
+privacy choice for the whole submission, which an adapter shows when the per-answer form
+does not fit (and which the console, typing its forms, always uses). A check-in holds at
+most four questions, so the fallback always fits. Pressing "Answer" again reopens the form prefilled with the
 member's own answers (a form goes only to the person who pressed), editable until close.
 An emptied answer is deleted; an answer changed after it was shared is shared again.
 """
@@ -49,7 +49,6 @@ log = logging.getLogger(__name__)
 
 FORM_ID = "reflections.answer"
 MAX_ANSWER = 2000  # one reflection: a few paragraphs; longer text is refused, never cut
-MAX_NATIVE_INPUTS = 5  # the smallest modal (Discord's) holds 5 components
 PRIVACIES = (Privacy.PRIVATE, Privacy.FACILITATORS, Privacy.NAMED, Privacy.ANONYMOUS)
 WHOLE = "privacy"  # the fallback's one privacy choice for every answer
 
@@ -103,14 +102,14 @@ def build_form(
         inputs.append(_question_input(i, q, text))
         label = t("reflections.privacy.label_of", n=i + 1)
         inputs.append(_privacy_input(t, f"p{i + 1}", label, privacy))
-    fallback: list[Input] = []
-    if len(inputs) > MAX_NATIVE_INPUTS:
-        chosen = {p for _text, p in answers.values()}
-        whole = chosen.pop() if len(chosen) == 1 else ""
-        fallback = [
-            *(_question_input(i, q, answers.get(i, ("", ""))[0]) for i, q in enumerate(questions)),
-            _privacy_input(t, WHOLE, t("reflections.privacy.label_all"), whole),
-        ]
+    # Always a fallback: a platform shows it where the per-answer form does not fit (Discord's
+    # modals hold at most 5 components), and one that types its forms (the console) uses it.
+    chosen = {p for _text, p in answers.values()}
+    whole = chosen.pop() if len(chosen) == 1 else ""
+    fallback = [
+        *(_question_input(i, q, answers.get(i, ("", ""))[0]) for i, q in enumerate(questions)),
+        _privacy_input(t, WHOLE, t("reflections.privacy.label_all"), whole),
+    ]
     return Form(
         form_id=FORM_ID,
         title=title,
