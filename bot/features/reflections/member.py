@@ -17,6 +17,9 @@ import logging
 import re
 from datetime import datetime, time, timedelta
 
+from sqlalchemy import select
+from sqlmodel import col
+
 from bot.across import my_communities
 from bot.commands import Command, CommandHandler, Param, Role
 from bot.context import Context, UserError, find_member, require
@@ -162,21 +165,17 @@ async def resume(ctx: Context) -> Reply:
 
 
 async def _checkin(ctx: Context, community: Community) -> Checkin:
-    from sqlalchemy import select
-    from sqlmodel import col
-
+    """The check-in of `community` with the number typed, or a one-sentence refusal."""
     raw = ctx.params.get("number") or ""
-    number = int(raw) if raw.isascii() and raw.isdigit() else None
-    found = (
-        await ctx.session.execute(
-            select(Checkin).where(
-                col(Checkin.community_id) == community.id, col(Checkin.number) == number
+    checkin = None
+    if raw.isascii() and raw.isdigit():
+        checkin = (
+            await ctx.session.execute(
+                select(Checkin).where(
+                    col(Checkin.community_id) == community.id, col(Checkin.number) == int(raw)
+                )
             )
-        )
-        if number is not None
-        else None
-    )
-    checkin = found.scalar_one_or_none() if found is not None else None
+        ).scalar_one_or_none()
     if checkin is None:
         raise UserError(ctx.t("reflections.member.unknown_checkin", number=raw[:20]))
     return checkin
