@@ -26,6 +26,7 @@ from adapters.console.session import ConsoleSession
 from bot.app import App
 from bot.events import ActionClicked, Actor, ConversationRef, Place, Respond, UserRef
 from bot.features.mydata.gather import community_record
+from bot.i18n import Translator
 from bot.ports import FakeClock
 from bot.sealed import Sealer
 from bot.ui import ActionId
@@ -547,6 +548,9 @@ async def test_the_erase_button_works_only_for_its_owner_and_only_for_a_while(
     refused = "This button is for the person who asked to erase their own data; nothing changed."
     assert await press(bot, "dan", erase) == refused
     assert await press(bot, "dan", keep) == refused
+    stale = Translator()("core.refuse.stale_button")
+    for forged in ("mydata:erase:1", f"{erase}:1", "mydata:keep:cara", f"{keep}:x"):
+        assert await press(bot, "cara", forged) == stale, forged
     assert await press(bot, "cara", keep) == "Nothing was erased."
     bot.clock.set(bot.clock.now() + timedelta(hours=2))
     assert await press(bot, "cara", erase) == (

@@ -24,6 +24,7 @@ is refused, an old one expires, and a second press finds nothing left and says s
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -57,6 +58,7 @@ log = logging.getLogger(__name__)
 
 #: How long the Confirm button works after it was offered.
 CONFIRM_FOR = timedelta(hours=1)
+_DIGEST = re.compile(r"[0-9a-f]{16}")
 #: Proposals and topics in these states are deleted when nothing else depends on them.
 PROPOSAL_DELETABLE = frozenset({"open", "dropped"})
 TOPIC_DELETABLE = frozenset({"proposed", "backlog", "dropped", "merged"})
@@ -83,21 +85,25 @@ async def ask(ctx: Context) -> Reply:
     return Respond(Message(text=text, blocks=[Section.of(text), Actions(elements=buttons)]))
 
 
-def _check_owner(ctx: Context) -> None:
+def _check_owner(ctx: Context, nargs: int) -> None:
+    """A button of this feature carries the person's digest (and `nargs` arguments in all);
+    anything else is a stale or forged button, and someone else's digest is refused."""
     args = ctx.action.args
-    if not args or args[0] != digest(ctx.actor.user):
+    if len(args) != nargs or not _DIGEST.fullmatch(args[0]):
+        raise UserError(ctx.t("core.refuse.stale_button"))
+    if args[0] != digest(ctx.actor.user):
         log.info("erase button of someone else pressed by %s", ctx.actor.user.user_id)
         raise UserError(ctx.t("mydata.erase.not_yours"))
 
 
 async def cancel(ctx: Context) -> Reply:
-    _check_owner(ctx)
+    _check_owner(ctx, 1)
     return Respond(Message(text=ctx.t("mydata.erase.kept")))
 
 
 async def confirm(ctx: Context) -> Reply:
     """Erase everything of the person in one transaction; a second press changes nothing."""
-    _check_owner(ctx)
+    _check_owner(ctx, 2)
     try:
         issued = datetime.fromtimestamp(ctx.action.int_arg(1), UTC)
     except (ActionIdError, OverflowError, OSError, ValueError):
