@@ -177,7 +177,7 @@ async def test_thirty_agreements_arrive_whole_in_the_recap_the_announcement_and_
     for where, text in (("recap", recap), ("announcement", card), ("list", "\n".join(listed))):
         missing = [n for n, t in enumerate(texts, 1) if t not in text]
         assert missing == [], (where, missing)
-        assert "not shown" not in text, where
+        assert "did not fit" not in text, where
     assert len(posts[start:announce]) > 1  # the recap did not fit one Discord message
 
 
