@@ -1,4 +1,5 @@
-"""`/cop agreements ...`: show, draft from the starter set, change, history, recap, status."""
+"""`/cop agreements ...`: show, draft from the starter set, change, history, recap, status,
+questions, settings, and the proposal commands of `consent`."""
 
 from __future__ import annotations
 

@@ -149,7 +149,7 @@ async def card(
 ) -> Message:
     """The meeting card; `kind` is ``announce``, ``cancelled`` or a reminder offset (``P1D``,
     or ``PT1H:late:720`` from `late_kind`). The reminder with the series' shortest offset lists
-    who is going."""
+    who is going. `extras` (from ``find.agenda_extras``) go under their agenda segments."""
     assert meeting.id is not None
     offset_iso, _, flag = kind.partition(":")
     if kind == "announce":
