@@ -590,3 +590,34 @@ async def test_erase_deletes_a_proposal_only_when_nothing_depends_on_it(
         assert (kept.proposer_name, kept.text) == ("a former member", "We start on time.")
     else:
         assert left == []
+
+
+async def test_quiet_hours_follow_the_zone_the_member_set(db: Database, tmp_path) -> None:
+    """Nudges come at 19:30 in New York; for dan, who set Madrid, that is 01:30, so his waits
+    for the end of his quiet hours (08:00 in Madrid, 02:00 in New York)."""
+    bot = Bot(db, tmp_path)
+    lines = await bot.run(
+        """
+        :as ana admin
+        :in #cop
+        /cop setup "Finger Lakes CoP" America/New_York
+        /cop facilitator add @ben
+        :as cara
+        /cop join
+        :as dan
+        /cop join
+        /cop my timezone Europe/Madrid
+        :as ben
+        /cop checkins default
+        /cop meeting series "monthly on the first Tuesday at 18:30" title="Monthly CoP"
+        :at 2026-11-09T12:00
+        """
+    )
+    nudge = "A gentle reminder: the check-in"
+
+    def when(who: str) -> str:
+        at = next(i for i, line in enumerate(lines) if line.startswith(f"[dm @{who}] {nudge}"))
+        return next(line for line in reversed(lines[:at]) if line.startswith("~ "))
+
+    assert when("cara") == "~ Sat 7 Nov 2026, 19:30 EST"
+    assert when("dan") == "~ Sun 8 Nov 2026, 02:00 EST"
