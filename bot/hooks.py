@@ -76,6 +76,17 @@ class HomeSections:
     community_id: int
 
 
+@dataclass(frozen=True)
+class MemberErasing:
+    """A person asked to erase their data (`/cop my-data erase`); emitted once per community
+    they belong to, in the erasing transaction, before their rows there are deleted. The
+    context has no community: subscribers load it by id. A feature that showed the person's
+    words somewhere (a shared answer in a thread) takes them back here."""
+
+    community_id: int
+    member_id: int
+
+
 HOOKS: dict[str, type] = {
     "meeting.start": MeetingStarted,
     "meeting.end": MeetingEnded,
@@ -84,4 +95,5 @@ HOOKS: dict[str, type] = {
     "topic.chosen": TopicChosen,
     "member.joined": MemberJoined,
     "home.sections": HomeSections,
+    "member.erasing": MemberErasing,
 }

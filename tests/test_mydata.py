@@ -24,6 +24,7 @@ from sqlmodel import col
 from adapters.console.adapter import ConsoleAdapter
 from adapters.console.session import ConsoleSession
 from bot.app import App
+from bot.commands import Registry
 from bot.events import ActionClicked, Actor, ConversationRef, Place, Respond, UserRef
 from bot.features.mydata.gather import community_record
 from bot.i18n import Translator
@@ -114,11 +115,14 @@ class Bot:
         self.clock = FakeClock(datetime(2026, 11, 2, 9, 0, tzinfo=ZoneInfo(NY)))
         self.app: App | None = None
         self.adapter: ConsoleAdapter | None = None
+        self.registry: Registry | None = None
 
     async def run(self, script: str) -> list[str]:
         lines: list[str] = []
         adapter = ConsoleAdapter(lines.append, self.files)
-        app = App(self.db, self.clock, [adapter], manual=True, sealer=self.sealer)
+        app = App(
+            self.db, self.clock, [adapter], manual=True, sealer=self.sealer, registry=self.registry
+        )
         session = ConsoleSession(app, adapter, zone=NY)
         await app.start()
         await app.worker.drain()
@@ -621,3 +625,31 @@ async def test_quiet_hours_follow_the_zone_the_member_set(db: Database, tmp_path
 
     assert when("cara") == "~ Sat 7 Nov 2026, 19:30 EST"
     assert when("dan") == "~ Sun 8 Nov 2026, 02:00 EST"
+
+
+async def test_features_hear_of_an_erase_before_the_rows_go(db: Database, tmp_path) -> None:
+    """``member.erasing`` reaches subscribers once per community, while the answers they may
+    have shown somewhere are still there to take back."""
+    from bot.context import Context
+    from bot.feature import Feature
+    from bot.features import FEATURES
+    from bot.hooks import MemberErasing
+
+    heard: list[tuple[int, int, int]] = []
+
+    async def on_erasing(ctx: Context, payload: MemberErasing) -> None:
+        answers = await ctx.session.execute(
+            select(func.count())
+            .select_from(CheckinAnswer)
+            .where(col(CheckinAnswer.member_id) == payload.member_id)
+        )
+        heard.append((payload.community_id, payload.member_id, answers.scalar_one()))
+
+    bot = await seeded(db, tmp_path)
+    bot.registry = Registry.of(
+        [*FEATURES, Feature(name="probe", hooks={"member.erasing": on_erasing})]
+    )
+    await bot.run(":as cara\n:in dm\n/cop my-data erase\n:press Erase my data")
+    cop, cara = await member(db, "cop", "cara")
+    cop2, cara2 = await member(db, "cop2", "cara")
+    assert sorted(heard) == sorted([(cop.id, cara.id, 2), (cop2.id, cara2.id, 0)])

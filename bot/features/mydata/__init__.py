@@ -18,5 +18,6 @@ FEATURE = Feature(
         "mydata:keep": Action(erase.cancel, Role.ANYONE),
     },
     hooks={"member.joined": zone.on_member_joined},
+    emits=("member.erasing",),
     catalog="mydata",
 )

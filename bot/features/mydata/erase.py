@@ -36,6 +36,7 @@ from bot.context import Context, UserError
 from bot.events import Reply, Respond
 from bot.features.mydata.gather import attendance_of, proposals_of
 from bot.features.mydata.people import digest, rows_of
+from bot.hooks import MemberErasing
 from bot.i18n import translator
 from bot.ui import ActionId, ActionIdError, Actions, Button, Message, Section
 from storage.agreements import (
@@ -114,6 +115,8 @@ async def confirm(ctx: Context) -> Reply:
     changed = 0
     rows = await rows_of(ctx.session, user)
     for community, member in rows:
+        # Features that put the person's words somewhere take them back first.
+        await ctx.emit("member.erasing", MemberErasing(community.id, member.id))
         changed += await erase_member(ctx.session, community, member)
     await blank_sent_dms(ctx, user.platform, user.workspace_id, user.user_id)
     if changed == 0:
