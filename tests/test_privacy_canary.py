@@ -7,8 +7,9 @@ status command (in the channel and by DM) before, during and after the round, th
 journal and export, another member's journal and export, and a second meeting. Logs are
 captured at DEBUG from every logger.
 
-The canary may then be found only where its author alone looks: the journal's private reply
-and the export sent to the author by DM (and the author's own typing). It must not be in
+The canary may then be found only where its author alone looks: the journal's private reply,
+the export sent to the author by DM, the commitment asked back by DM (and the author's own
+typing); the author's note on how the commitment went carries it too. It must not be in
 any other message, file, channel post or thread reply, any outbox payload, any log line,
 any row of any table, or the raw bytes of the SQLite database and its write-ahead log.
 """
@@ -81,6 +82,8 @@ SETUP = """
 #: Who answers what, with which privacy: (person, form values); ``ANSWER`` presses the
 #: Answer button of that person's check-in DM, found by its message number.
 ANSWER = "ANSWER"
+#: ``PRESS who text|label``: press `label` on the DM to `who` whose text holds `text`.
+PRESS = "PRESS"
 ANSWERS: list[tuple[str, str]] = [
     (
         AUTHOR,
@@ -245,7 +248,13 @@ async def test_a_private_answer_is_seen_by_its_author_alone(
             sweep("ben", "ana", "cara"),
             ":as ben\n:in #cop\n:at 2026-11-10T19:31",  # the round closes
             sweep("ben", "ana"),
-            ":at 2026-12-01T19:40",  # check-backs before, and the next meeting
+            ":as ben\n:in #cop\n:at 2026-11-30T12:00",  # commitments asked back by DM
+            f":as {AUTHOR}\n:in dm\nPRESS {AUTHOR} You said you'd try|Tell how it went",
+            f':submit how=tried note="{CANARY} the timer helped" privacy=private',
+            ":as cara\n:in dm\nPRESS cara You said you'd try|Tell how it went",
+            ':submit how=tried note="Outside was calmer" privacy=named',
+            sweep("ben"),
+            ":at 2026-12-01T19:40",  # the next meeting
             f":as {AUTHOR}\n:in dm\n/cop journal\n/cop my-data export",
             ":as cara\n:in dm\n/cop journal\n/cop my-data export",
             sweep("ben"),
@@ -255,6 +264,15 @@ async def test_a_private_answer_is_seen_by_its_author_alone(
     await app.start()
     await app.worker.drain()
     for line in script.splitlines():
+        if line.startswith(PRESS):
+            who, _, rest = line[len(PRESS) + 1 :].partition(" ")
+            needle, label = rest.split("|")
+            [number] = [
+                n
+                for n, posted in adapter.posted.items()
+                if posted.dm_user == who and needle in posted.message.text
+            ]
+            line = f":press {number} {label}"
         if line.startswith(ANSWER):
             who = line.split()[1]
             [number] = [
@@ -288,7 +306,7 @@ async def test_a_private_answer_is_seen_by_its_author_alone(
     journal = lines.index(f"{AUTHOR}> /cop journal")
     reply = [line for who, line in owners(lines)[journal + 1 :] if who == AUTHOR][:6]
     assert reply[0].startswith(f"[private @{AUTHOR}] Your journal")
-    assert sum(CANARY in line for line in reply) == 3
+    assert sum(CANARY in line for line in reply) >= 3
     # ...and in the export sent to the author by DM, nowhere else as a file.
     files = [
         (owner_of(prefix), block.filename, block.content)
@@ -297,6 +315,12 @@ async def test_a_private_answer_is_seen_by_its_author_alone(
         if isinstance(block, File)
     ]
     holding = [(who, name) for who, name, content in files if holds(content, CANARY)]
+    [own] = [c for who, name, c in files if (who, name) == (AUTHOR, "my-data.json")]
+    assert f"{CANARY} the timer helped".encode() in own  # the note on the commitment too
+    assert any(
+        who == AUTHOR and line.startswith(f"[dm @{AUTHOR}] You said you'd try: “{CANARY}")
+        for who, line in seen
+    )
     assert sorted(holding) == [(AUTHOR, "my-data.json"), (AUTHOR, "my-reflections.csv")]
     exported = {name for _, name, _ in files}
     assert "poll-1-totals.csv" in exported, exported  # the other exports did run
