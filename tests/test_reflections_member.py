@@ -725,7 +725,11 @@ async def test_console_pause_optout_own_zone_one_nudge_and_journal(db: Database)
         :submit q1="ana noticed the block corner" privacy=private
         :at 2026-11-07T19:31
         :at 2026-11-08T03:01
+        :as dan
+        :press Answer
+        :submit q3="Time to plan with my co-teacher" privacy=private
         :at 2026-11-10T19:00
+        :as ana
         /cop journal
         """,
         db=db,
@@ -744,6 +748,9 @@ async def test_console_pause_optout_own_zone_one_nudge_and_journal(db: Database)
     dan = lines.index(next(ln for ln in lines if ln.startswith("[dm @dan] A gentle reminder")))
     assert lines[dan - 1] == "~ Sun 8 Nov 2026, 03:00 EST"  # 08:00 in London
     assert lines[dan].endswith("until Wed 11 Nov 2026, 00:30 GMT.")  # in dan's own zone
+    assert "  1) Answer" in lines[dan + 1 : dan + 4]  # the same button as the invitation's
+    # The nudge's own Answer button opens the form, and the answer is saved.
+    assert "[private @dan] Saved your answers to check-in 1. Who can read each one:" in lines
     journal = lines.index("[private @ana] Your journal, newest first (only you see it):")
     assert lines[journal + 1 : journal + 3] == [
         "  Individual reflection in Finger Lakes CoP, round 1, Thu 5 Nov 2026",

@@ -27,8 +27,8 @@ from bot.features.reflections.member_prefs import (
     quiet_until,
 )
 from bot.i18n import translator
+from bot.ui import ActionId, Actions, Button, Message, Section, Time, plain
 from bot.ui import Context as Small
-from bot.ui import Message, Section, Time, plain
 from storage.models import Community, Member, MemberRole
 from storage.reflections import (
     Checkin,
@@ -115,14 +115,22 @@ async def nudge_job(ctx: Context, round_id: int, member_id: int | None = None) -
 
 
 def nudge_message(community: Community, checkin: Checkin, rnd: CheckinRound, zone: str) -> Message:
+    """The one reminder: until when the round is open, the same Answer button as the
+    invitation's (`rounds.invitation`), and how to pause or opt out."""
     t = translator(community.language)
-    blocks: list[Section | Small] = [
-        Section.of(
-            t("reflections.member.nudge", title=checkin.title, community=community.name),
-            " ",
-            Time(at=rnd.closes_at, zone=zone),
-            ".",
-        ),
-        Small(parts=[t("reflections.member.nudge_foot", number=checkin.number)]),
-    ]
-    return Message(text="\n".join(plain(b.parts) for b in blocks), blocks=list(blocks))
+    head = Section.of(
+        t("reflections.member.nudge", title=checkin.title, community=community.name),
+        " ",
+        Time(at=rnd.closes_at, zone=zone),
+        ".",
+    )
+    foot = Small(parts=[t("reflections.member.nudge_foot", number=checkin.number)])
+    answer = Button(
+        action=ActionId("reflect", "answer", rnd.id),
+        label=t("reflections.round.answer_button"),
+        style="primary",
+    )
+    return Message(
+        text="\n".join(plain(b.parts) for b in (head, foot)),
+        blocks=[head, Actions(elements=[answer]), foot],
+    )
