@@ -12,10 +12,10 @@ What happens (said before confirming, decided in docs/decisions.md):
 - kept as counts: attendance (the community's hours), with the name replaced by a marker;
 - kept without the name: proposals and topics that went to a vote, a consent check or into
   the agreements, and the versions they made;
-- the member row stays as a tombstone (user id, role, joined date; the name becomes the
-  user id, the time zone is cleared): the person may still be in the channel, and their
-  role and a "left" must keep holding. What they created for the community (polls,
-  meeting series, check-ins) stays, as it is the community's.
+- the member row stays as a tombstone (user id, role, joined date; the name is the one the
+  platform shows now, as a newcomer's row would hold; the time zone is cleared): the person
+  may still be in the channel, and their role and a "left" must keep holding. What they
+  created for the community (polls, meeting series, check-ins) stays: it is the community's.
 
 The buttons carry a digest of the person and when they were offered: someone else's press
 is refused, an old one expires, and a second press finds nothing left and says so.
@@ -117,7 +117,7 @@ async def confirm(ctx: Context) -> Reply:
     for community, member in rows:
         # Features that put the person's words somewhere take them back first.
         await ctx.emit("member.erasing", MemberErasing(community.id, member.id))
-        changed += await erase_member(ctx.session, community, member)
+        changed += await erase_member(ctx.session, community, member, ctx.actor.name[:100])
     await blank_sent_dms(ctx, user.platform, user.workspace_id, user.user_id)
     if changed == 0:
         log.info("erase pressed again by %s: nothing left", user.user_id)
@@ -130,8 +130,13 @@ def _count(result: Any) -> int:
     return max(0, cast(CursorResult[Any], result).rowcount or 0)
 
 
-async def erase_member(session: AsyncSession, community: Community, member: Member) -> int:
-    """Erase one member row's data (see the module docstring); returns how many rows changed."""
+async def erase_member(
+    session: AsyncSession, community: Community, member: Member, name: str
+) -> int:
+    """Erase one member row's data (see the module docstring); returns how many rows changed.
+
+    `name` is the one the platform shows for the person now, as a newcomer's row would hold.
+    """
     marker = translator(community.language)("mydata.erased_name")
     n = 0
     by_member = member.id
@@ -162,8 +167,8 @@ async def erase_member(session: AsyncSession, community: Community, member: Memb
             .values(proposed_by="", proposed_name=marker)
         )
     )
-    if member.display_name != member.user_id or member.timezone or member.dm_closed_at:
-        member.display_name = member.user_id
+    if member.display_name != name or member.timezone or member.dm_closed_at:
+        member.display_name = name
         member.timezone = None
         member.dm_closed_at = None
         session.add(member)
