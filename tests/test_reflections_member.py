@@ -664,6 +664,12 @@ async def test_retention_deletes_old_text_and_keeps_the_counts(db_url) -> None:
         said = await bot.cmd("ben", "checkins retention", months="12")
         assert said.startswith("Reflection answers and commitments are now deleted 12 months")
         assert "reflections.retention:1" in await job_ids(bot.db)
+        said = await bot.cmd("ben", "checkins default")  # a check-in defined later keeps it
+        async with bot.db.session() as session:
+            newest = (
+                await session.execute(select(Checkin).order_by(col(Checkin.id).desc()).limit(1))
+            ).scalar_one()
+            assert newest.id != checkin and newest.retention_months == 12, said
 
         await bot.app.advance_to(ny(2026, 11, 3, 9, 0))  # the nightly sweep ran at 03:00
         async with bot.db.session() as session:

@@ -32,6 +32,7 @@ from bot.features.reflections.questions import (
     parse_timing,
     timing_words,
 )
+from bot.features.reflections.retention import community_retention
 from bot.features.reflections.rounds import answered_count, plan, plan_job, skip
 from bot.features.reflections.share import open_answer
 from bot.i18n import Translator
@@ -98,6 +99,8 @@ async def _create(
         tz=community.timezone,
         open_minutes=open_minutes,
         nudges=DEFAULT_NUDGES,
+        # The community's retention, as `/cop checkins retention` last set it, carries over.
+        retention_months=await community_retention(ctx.session, community.id),
         created_by=ctx.actor.user.user_id,
         created_at=ctx.now,
     )
