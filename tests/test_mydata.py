@@ -214,7 +214,10 @@ async def seed_reflections(bot: Bot) -> None:
                 )
             s.add(
                 ReflectionPreference(
-                    community_id=community.id, member_id=who.id, quiet_from="21:00"
+                    community_id=community.id,
+                    member_id=who.id,
+                    quiet_from="21:00",
+                    opted_out_checkins=" 1 ",
                 )
             )
 
@@ -367,6 +370,7 @@ async def test_export_holds_the_members_data_and_nobody_elses(db: Database, tmp_
     [commitment] = cop["reflections"]["commitments"]
     assert (commitment["commitment"], commitment["how_it_went"]) == (CARA_TRY, CARA_NOTE)
     assert cop["reflections"]["preferences"]["quiet_from"] == "21:00"
+    assert cop["reflections"]["preferences"]["opted_out_of_check_ins"] == [1]
     assert by_name["Infant Care Circle"]["votes"]["ballots"] == []
     # Nothing of dan's: not his text, not his choices, not even his name.
     for secret in (DAN_SECRET, DAN_TRY, "Families", "Stories", "Water", "maybe"):

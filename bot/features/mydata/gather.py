@@ -333,6 +333,9 @@ async def reflections(session: AsyncSession, sealer: Sealer, member: Member) -> 
         else {
             "paused_until": iso(prefs.paused_until),
             "opted_out_at": iso(prefs.opted_out_at),
+            "opted_out_of_check_ins": [
+                int(n) for n in (prefs.opted_out_checkins or "").split() if n.isdigit()
+            ],
             "quiet_from": prefs.quiet_from,
             "quiet_to": prefs.quiet_to,
         },
