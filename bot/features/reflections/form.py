@@ -26,7 +26,7 @@ from bot.features.reflections import member
 from bot.features.reflections.questions import Question, load
 from bot.features.reflections.share import (
     aad,
-    open_answer,
+    readable,
     share_named,
     share_with_facilitators,
     withdraw_named,
@@ -166,7 +166,7 @@ async def answer_pressed(ctx: Context) -> Reply:
     assert ctx.member is not None
     await _delivery(ctx, rnd, ctx.member.id)
     prefill = {
-        a.question: (open_answer(ctx, a), a.privacy)
+        a.question: (readable(ctx, a) or "", a.privacy)  # unreadable: asked afresh
         for a in await _answers_of(ctx, rnd, ctx.member.id)
     }
     checkin = await ctx.session.get(Checkin, rnd.checkin_id)
@@ -274,7 +274,7 @@ async def _store(
         before_text, before_privacy, was_shared = None, None, False
     else:
         answer = old
-        before_text, before_privacy = open_answer(ctx, old), Privacy(old.privacy)
+        before_text, before_privacy = readable(ctx, old), Privacy(old.privacy)
         was_shared = old.shared_at is not None
     if before_text == text and before_privacy == privacy:
         return  # unchanged: nothing to store or share again

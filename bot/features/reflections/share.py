@@ -20,6 +20,7 @@ from sqlmodel import col
 from bot.context import Context, channel_of
 from bot.events import UserRef
 from bot.i18n import Translator, translator
+from bot.sealed import SealBroken
 from bot.ui import Context as Small
 from bot.ui import Message, Section
 from storage.models import Community, Member, MemberRole
@@ -35,8 +36,19 @@ def aad(answer: CheckinAnswer) -> str:
     return f"reflection:{answer.id}:{answer.question}"
 
 
+def readable(ctx: Context, answer: CheckinAnswer) -> str | None:
+    """The answer's text, or None when it does not open (sealed under an earlier key)."""
+    try:
+        return ctx.services.sealer.open(answer.sealed, aad(answer))
+    except SealBroken:
+        log.warning("answer %s does not open with the current reflection key", answer.id)
+        return None
+
+
 def open_answer(ctx: Context, answer: CheckinAnswer) -> str:
-    return ctx.services.sealer.open(answer.sealed, aad(answer))
+    """The answer's text for showing, or a note that it can no longer be read."""
+    text = readable(ctx, answer)
+    return ctx.t("reflections.unreadable") if text is None else text
 
 
 def version(token: str) -> str:
@@ -207,7 +219,8 @@ async def post_anonymous(
     t = translator(community.language)
     posted = 0
     for index, question in enumerate(questions):
-        texts = [open_answer(ctx, a) for a in rows if a.question == index]
+        found = (readable(ctx, a) for a in rows if a.question == index)
+        texts = [text for text in found if text is not None]
         if not texts:
             continue
         _shuffle(texts)
