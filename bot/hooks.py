@@ -87,6 +87,23 @@ class MemberErasing:
     member_id: int
 
 
+@dataclass(frozen=True)
+class DigestSections:
+    """The digest before a meeting is being drawn: each subscriber returns the blocks of what
+    is new in its job since `since` (up to `until`), in `language`, or ``[]`` when it has
+    nothing new. A digest whose subscribers all return nothing is not posted.
+    `meeting_id` is the meeting the digest leads up to (None for one asked by DM with no
+    meeting coming). `private_to` is the member who asked by DM (None for the channel post):
+    a subscriber may show that member what only they may see, and nothing of anyone else."""
+
+    community_id: int
+    meeting_id: int | None
+    since: datetime
+    until: datetime
+    language: str
+    private_to: int | None = None
+
+
 HOOKS: dict[str, type] = {
     "meeting.start": MeetingStarted,
     "meeting.end": MeetingEnded,
@@ -96,4 +113,5 @@ HOOKS: dict[str, type] = {
     "member.joined": MemberJoined,
     "home.sections": HomeSections,
     "member.erasing": MemberErasing,
+    "digest.sections": DigestSections,
 }
