@@ -562,7 +562,7 @@ async def test_the_erase_button_works_only_for_its_owner_and_only_for_a_while(
     assert await press(bot, "cara", keep) == "Nothing was erased."
     bot.clock.set(bot.clock.now() + timedelta(hours=2))
     assert await press(bot, "cara", erase) == (
-        "This confirmation has expired; nothing changed. Run /cop my-data erase again."
+        "This confirmation has expired, so nothing changed: run /cop my-data erase again."
     )
     assert await snapshot(bot, "cop", "cara") == cara_before
 
