@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from bot.commands import Registry
 from bot.feature import Feature
-from bot.features import agreements, communities, home, meetings, mydata, reflections, voting
+from bot.features import (
+    agreements,
+    challenges,
+    communities,
+    conversation,
+    home,
+    meetings,
+    mydata,
+    reflections,
+    voting,
+)
 
 #: The features, in the order their commands appear in help and their hooks run.
 FEATURES: tuple[Feature, ...] = (
@@ -13,6 +23,8 @@ FEATURES: tuple[Feature, ...] = (
     meetings.FEATURE,
     agreements.FEATURE,
     reflections.FEATURE,
+    challenges.FEATURE,
+    conversation.FEATURE,
     home.FEATURE,
     mydata.FEATURE,
 )
