@@ -13,6 +13,7 @@ from bot.features import (
     meetings,
     mydata,
     reflections,
+    resources,
     voting,
 )
 
@@ -25,6 +26,7 @@ FEATURES: tuple[Feature, ...] = (
     reflections.FEATURE,
     challenges.FEATURE,
     conversation.FEATURE,
+    resources.FEATURE,
     home.FEATURE,
     mydata.FEATURE,
 )
