@@ -38,12 +38,18 @@ ParamKind = Literal["text", "int", "choice", "user", "zone", "when", "duration"]
 
 
 class Role(IntEnum):
-    """Who may run something; a higher role may do everything a lower one may."""
+    """Who may run something; a higher role may do everything a lower one may.
+
+    The values are never stored (members' roles are `storage.models.MemberRole`), only
+    compared. `HOST` is a member a facilitator handed one meeting to: the dispatcher lets
+    them run `HOST` commands through `bot.hosting` while that meeting is on.
+    """
 
     ANYONE = 0
     MEMBER = 1
-    FACILITATOR = 2
-    ADMIN = 3
+    HOST = 2
+    FACILITATOR = 3
+    ADMIN = 4
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlmodel import col
 
-from bot import replays
+from bot import hosting, replays
 from bot.commands import ParseError, Role, validate_params
 from bot.context import Context, Services, UserError, channel_of, find_member, require
 from bot.events import (
@@ -264,7 +264,10 @@ class Dispatcher:
                 raise UserError(ctx.t(key))
             if cmd.role >= Role.MEMBER:
                 await ctx.join()
-            require(ctx, cmd.role)
+            if cmd.role == Role.HOST:
+                await hosting.require_host(ctx)  # a facilitator, or a meeting's host while on
+            else:
+                require(ctx, cmd.role)
             # Whichever adapter parsed them, the parameters pass the registry's checks here.
             ctx.params = validate_params(cmd, event.params, ctx.t)
             log.info("command %s by %s", cmd.name, ctx.actor.user.user_id)

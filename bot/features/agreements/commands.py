@@ -9,6 +9,7 @@ import logging
 from sqlalchemy import select
 from sqlmodel import col
 
+from bot import hosting
 from bot.commands import Command, CommandHandler, Param, Role
 from bot.context import Context, UserError
 from bot.events import Reply, Respond
@@ -217,6 +218,15 @@ async def history(ctx: Context) -> Reply:
 
 async def recap(ctx: Context) -> Reply:
     community = ctx.require_community()
+    # A meeting's host (bot.hosting) posts the recap of the meeting they host, once for its
+    # time: the start's own recap then knows it went out.
+    hosted = await hosting.acting_for(ctx)
+    if hosted is not None:
+        if await post_recap(ctx, community, hosted.meeting_id, hosted.starts_at):
+            return _private([Section.of(ctx.t("agreements.recap_posted"))])
+        if items_of(await current(ctx, community.id or 0)):
+            raise UserError(ctx.t("agreements.recap_already", number=hosted.number))
+        raise UserError(ctx.t("agreements.recap_none"))
     if not await post_recap(ctx, community, None):
         raise UserError(ctx.t("agreements.recap_none"))
     return _private([Section.of(ctx.t("agreements.recap_posted"))])
@@ -316,7 +326,7 @@ def commands() -> tuple[Command, ...]:
         cmd("edit", edit, Role.FACILITATOR, n, text),
         cmd("remove", remove, Role.FACILITATOR, n),
         cmd("history", history, Role.MEMBER),
-        cmd("recap", recap, Role.FACILITATOR),
+        cmd("recap", recap, Role.HOST),
         cmd("status", status, Role.FACILITATOR),
         cmd(
             "questions",

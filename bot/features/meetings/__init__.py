@@ -1,13 +1,23 @@
 """Meetings and reminders: series in the community's zone, agendas, RSVP, attendance, .ics."""
 
 from bot.commands import Role
+from bot.context import Context
 from bot.feature import Action, Feature
-from bot.features.meetings import jobs
+from bot.features.meetings import digest, jobs, roles
 from bot.features.meetings.commands import commands
 from bot.features.meetings.core import ANSWERS
 from bot.features.meetings.ending import end_pressed
 from bot.features.meetings.home import home_sections
 from bot.features.meetings.members import attend_button, rsvp
+from bot.features.meetings.roles import agenda_section, on_meeting_end, pressed
+from bot.hooks import DigestSections
+from bot.ui import Block
+
+
+async def digest_sections(ctx: Context, asked: DigestSections) -> list[Block]:
+    """The meetings' part of the digest: who is sharing, leading and hosting (roles)."""
+    return await roles.digest_section(ctx, asked)
+
 
 FEATURE = Feature(
     name="meetings",
@@ -17,6 +27,7 @@ FEATURE = Feature(
         **{f"rsvp:{answer}": Action(rsvp, joins=True) for answer in ANSWERS},
         "attend:mark": Action(attend_button, joins=True),
         "series:end": Action(end_pressed, role=Role.FACILITATOR),
+        "role:take": Action(pressed, joins=True),
     },
     jobs={
         "meeting.remind": jobs.remind,
@@ -24,7 +35,13 @@ FEATURE = Feature(
         "meeting.end": jobs.end,
         "meeting.ahead": jobs.ahead,
     },
-    hooks={"topic.chosen": jobs.topic_chosen, "home.sections": home_sections},
+    hooks={
+        "topic.chosen": jobs.topic_chosen,
+        "home.sections": home_sections,
+        "agenda.sections": agenda_section,
+        "meeting.end": on_meeting_end,
+        "digest.sections": digest.digest_sections,  # topic, RSVP buttons and roles
+    },
     emits=("meeting.start", "meeting.end", "meeting.reminder", "agenda.sections"),
     reconcile=jobs.reconcile,
     catalog="meetings",

@@ -21,10 +21,12 @@ from typing import Any, TypedDict
 from sqlalchemy import func, select
 from sqlmodel import col
 
+from bot import hosting
 from bot.across import each_community
 from bot.commands import Command, Param, Role
 from bot.context import Context, UserError, channel_of, check_zone
 from bot.events import Reply, Respond
+from bot.features.meetings import roles
 from bot.features.meetings.core import (
     ANSWERS,
     DEFAULT_REMINDERS,
@@ -440,6 +442,7 @@ async def cancel(ctx: Context) -> Reply:
     )
     await drop_pending_reminders(ctx.session, meeting)
     told = await _tell_cancelled(ctx, meeting, series, reason)
+    await roles.host_ended(ctx, meeting, "cancelled")
     log.info("meeting %s cancelled", meeting.id)
     text = ctx.t("meetings.cancelled_done", id=meeting.number, title=series.title, count=told)
     return Respond(Message(text=text))
@@ -484,7 +487,10 @@ async def agenda(ctx: Context) -> Reply:
     heading = []
     if edits:
         if ctx.role() < Role.FACILITATOR:
-            raise UserError(ctx.t("meetings.agenda_facilitator"))
+            if not await hosting.hosting(ctx):
+                raise UserError(ctx.t("meetings.agenda_facilitator"))
+            # The meeting's host, from when a facilitator named them until it ends.
+            await hosting.require_host_of(ctx, meeting.id, meeting.number)
         _changeable(ctx, meeting)
         if "topic" in edits:
             topic = check_text(edits["topic"], "topic", MAX_TOPIC)
@@ -674,6 +680,7 @@ def commands() -> tuple[Command, ...]:
     meeting = p("meeting", max_length=12)
     # Keyword only: typed after the meeting (and time), the words are the reason's only by name.
     reason = opt("reason", keyword=True, max_length=MAX_REASON)
+    role = Param("role", "meetings.roles.param.role", kind="choice", choices=roles.KINDS)
     return (
         Command(
             ("meeting", "series"),
@@ -756,6 +763,30 @@ def commands() -> tuple[Command, ...]:
             Role.MEMBER,
             (opt("meeting", max_length=40), opt("users", rest=True, max_length=600)),
             "meetings.example.attended",
+        ),
+        Command(
+            ("meeting", "role"),
+            "meetings.roles.help.role",
+            roles.take,
+            Role.MEMBER,
+            (meeting, role),
+            "meetings.roles.example.role",
+        ),
+        Command(
+            ("meeting", "unrole"),
+            "meetings.roles.help.unrole",
+            roles.untake,
+            Role.MEMBER,
+            (meeting, role),
+            "meetings.roles.example.unrole",
+        ),
+        Command(
+            ("meeting", "host"),
+            "meetings.roles.help.host",
+            roles.name_host,
+            Role.FACILITATOR,
+            (meeting, Param("user", "meetings.roles.param.user", kind="user", max_length=100)),
+            "meetings.roles.example.host",
         ),
         Command(
             ("meeting", "attendance"),

@@ -39,6 +39,7 @@ from bot.ui import (
     Time,
     plain,
 )
+from storage.meeting_roles import MeetingRoleKind
 from storage.meetings import Meeting, MeetingSeries
 
 
@@ -56,6 +57,24 @@ def rsvp_buttons(t: Translator, meeting_id: int) -> Actions:
                 style="primary" if answer == "going" else "default",
             )
             for answer in ("going", "maybe", "no")
+        ]
+    )
+
+
+ROLES = tuple(kind.value for kind in MeetingRoleKind)  # share, lead, notes, host
+
+
+def role_buttons(t: Translator, meeting_id: int) -> Actions:
+    """One button per meeting role, in an actions block of its own under the RSVP buttons
+    (`bot.features.meetings.roles` takes the press): four buttons fit one Discord action row
+    (5 buttons a row) and stay far under Slack's 25 elements per actions block."""
+    return Actions(
+        elements=[
+            Button(
+                action=ActionId("role", "take", meeting_id, kind),
+                label=t(f"meetings.roles.button.{kind}"),
+            )
+            for kind in ROLES
         ]
     )
 
@@ -190,4 +209,5 @@ async def card(
     n = await counts(session, meeting.id)
     blocks.append(Context(parts=[t("meetings.card.counts", id=meeting.number, **n)]))
     blocks.append(rsvp_buttons(t, meeting.id))
+    blocks.append(role_buttons(t, meeting.id))
     return Message(text=f"{headline} {plain(when_parts)}", blocks=blocks)

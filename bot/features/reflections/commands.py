@@ -14,6 +14,7 @@ import logging
 from sqlalchemy import func, select
 from sqlmodel import col
 
+from bot import hosting
 from bot.commands import Command, CommandHandler, Param, Role
 from bot.context import Context, UserError
 from bot.events import Reply, Respond
@@ -33,7 +34,14 @@ from bot.features.reflections.questions import (
     timing_words,
 )
 from bot.features.reflections.retention import community_retention
-from bot.features.reflections.rounds import answered_count, plan, plan_job, skip
+from bot.features.reflections.rounds import _move as move_round
+from bot.features.reflections.rounds import (
+    answered_count,
+    new_round,
+    plan,
+    plan_job,
+    skip,
+)
 from bot.features.reflections.share import open_answer
 from bot.i18n import Translator
 from bot.text import parse_id
@@ -263,6 +271,57 @@ async def stop(ctx: Context) -> Reply:
     return _private([Section.of(ctx.t("reflections.stopped", number=checkin.number))])
 
 
+async def open_now(ctx: Context) -> Reply:
+    """``/cop checkins open [N]``: a round of check-in N opens now (N may be left out when the
+    community has one active check-in). A meeting's host (`bot.hosting`) opens the round of
+    the meeting they host: a round already waiting for that meeting opens now instead, and
+    the meeting's end then makes no second one."""
+    community = ctx.require_community()
+    hosted = await hosting.acting_for(ctx)
+    if ctx.params.get("number"):
+        checkin = await _find(ctx, ctx.params["number"])
+    else:
+        active = (
+            await ctx.session.execute(
+                select(Checkin)
+                .where(
+                    col(Checkin.community_id) == community.id,
+                    col(Checkin.status) == CheckinStatus.ACTIVE,
+                )
+                .order_by(col(Checkin.number))
+            )
+        ).scalars()
+        found = list(active)
+        if len(found) != 1:
+            numbers = ", ".join(str(c.number) for c in found) or "-"
+            raise UserError(ctx.t("reflections.open_now.which", numbers=numbers))
+        checkin = found[0]
+    if checkin.status != CheckinStatus.ACTIVE:
+        raise UserError(ctx.t("reflections.stopped_already", number=checkin.number))
+    meeting_id = hosted.meeting_id if hosted is not None else None
+    rnd = None
+    if meeting_id is not None:
+        rnd = (
+            await ctx.session.execute(
+                select(CheckinRound).where(
+                    col(CheckinRound.checkin_id) == checkin.id,
+                    col(CheckinRound.meeting_id) == meeting_id,
+                )
+            )
+        ).scalar_one_or_none()
+        if rnd is not None and rnd.status != RoundStatus.SCHEDULED:
+            raise UserError(ctx.t("reflections.open_now.had", number=checkin.number))
+        if rnd is not None:
+            await move_round(ctx, checkin, rnd, ctx.now)
+    if rnd is None:
+        rnd = await new_round(ctx, checkin, ctx.now, meeting_id)
+    if rnd is None:
+        raise UserError(ctx.t("reflections.open_now.had", number=checkin.number))
+    log.info("check-in %s: round %s opened now by %s", checkin.id, rnd.id, ctx.actor.user.user_id)
+    text = ctx.t("reflections.open_now.done", number=checkin.number, round=rnd.number)
+    return _private([Section.of(text)])
+
+
 # -- status -----------------------------------------------------------------------------------
 
 
@@ -434,6 +493,18 @@ def commands() -> tuple[Command, ...]:
         ),
         cmd("list", list_),
         cmd("stop", stop, number),
+        Command(
+            ("checkins", "open"),
+            "reflections.open_now.help",
+            open_now,
+            Role.HOST,  # a facilitator, or a meeting's host for that meeting (bot.hosting)
+            (
+                Param(
+                    "number", "reflections.param.number", kind="int", required=False, max_length=9
+                ),
+            ),
+            "reflections.open_now.example",
+        ),
         cmd(
             "status",
             status,
