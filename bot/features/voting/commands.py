@@ -1,4 +1,4 @@
-"""The ``/cop poll`` and ``/cop topics`` commands, declared in one place."""
+"""The ``/cop poll``, ``/cop topics`` and ``/cop survey`` commands, declared in one place."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from bot.across import each_community
 from bot.commands import Command, Param, Role
 from bot.context import Context
 from bot.events import Reply, Respond
-from bot.features.voting import manage, topics
+from bot.features.voting import manage, survey, topics
 from bot.features.voting.close import agenda, close, export, list_polls, reopen, results
 from bot.features.voting.mine import open_polls
 from bot.features.voting.polls import (
@@ -136,4 +136,5 @@ def commands() -> tuple[Command, ...]:
             "voting.example.agenda",
         ),
         *topics.commands(),
+        *survey.commands(),
     )
