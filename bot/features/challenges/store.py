@@ -83,7 +83,7 @@ async def open_ones(ctx: Context, community_id: int) -> list[tuple[Challenge, Me
         )
         .order_by(col(Challenge.number))
     )
-    return [(c, m) for c, m in rows.tuples()]
+    return [(c, m) for c, m in rows.all()]
 
 
 async def up_at(
@@ -113,7 +113,7 @@ async def up_at(
         )
         .order_by(col(Challenge.number))
     )
-    return [(c, m) for c, m in rows.tuples()]
+    return [(c, m) for c, m in rows.all()]
 
 
 async def facilitators(ctx: Context, community_id: int) -> list[Member]:
