@@ -213,8 +213,9 @@ async def test_unsafe_links_and_titles_are_refused_in_one_sentence_and_change_no
 async def test_control_characters_sent_as_an_option_are_refused_not_stripped(
     db: Database,
 ) -> None:
-    """Discord hands options over as typed: a control character in a link is refused, never
-    taken out silently (which would save a different link than the one given)."""
+    """A link that reaches the core with a control character still in it is refused, never
+    saved with the character taken out (a different link than the one given). The adapters
+    clean every parameter at the edge first; this is the core's own check behind them."""
     await transcript(SETUP, db=db)
     app = App(
         db, FakeClock(datetime(2026, 11, 2, 14, 0, tzinfo=UTC)), [RecordingAdapter()], manual=True
