@@ -148,6 +148,10 @@ VALID: dict[str, str | Callable[[Fixtures], str]] = {
     "remove": "1",
     "proposal": "1",
     "recap": "last-reminder",
+    "url": "https://example.org/guide",
+    "tags": "#outdoor",
+    "tag": "#outdoor",
+    "words": "outdoor play",
 }
 
 
