@@ -394,6 +394,13 @@ async def add_area(ctx: Context, title: str) -> SurveyArea:
     return area
 
 
+async def _added(ctx: Context, area: SurveyArea) -> Reply:
+    said = ctx.t("survey.areas.added", number=area.number, title=area.title)
+    if await open_survey(ctx.session, area.community_id) is not None:
+        said += " " + ctx.t("survey.areas.next_survey")
+    return Respond(Message(text=said))
+
+
 async def areas_command(ctx: Context) -> Reply:
     verb = ctx.params.get("verb") or "list"
     if verb == "list":
@@ -402,11 +409,7 @@ async def areas_command(ctx: Context) -> Reply:
     community = ctx.require_community()
     text = ctx.params.get("area", "")
     if verb == "add":
-        area = await add_area(ctx, text)
-        said = ctx.t("survey.areas.added", number=area.number, title=area.title)
-        if await open_survey(ctx.session, community.id) is not None:
-            said += " " + ctx.t("survey.areas.next_survey")
-        return Respond(Message(text=said))
+        return await _added(ctx, await add_area(ctx, text))
     number = parse_id(text)
     found = None
     if number is not None:
@@ -1116,7 +1119,7 @@ async def adopt_command(ctx: Context) -> Reply:
                 ),
                 community_id=community.id,
             )
-    return Respond(Message(text=ctx.t("survey.areas.added", number=area.number, title=area.title)))
+    return await _added(ctx, area)
 
 
 # -- results ----------------------------------------------------------------------------------
