@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,17 @@ class DigestSections:
     until: datetime
     language: str
     private_to: int | None = None
+
+
+@dataclass(frozen=True)
+class DigestFrame:
+    """What a ``digest.sections`` subscriber returns (instead of a list of blocks) for what
+    frames a digest rather than being news in it: the meeting's topic (`head`, shown first)
+    and its RSVP buttons (`foot`, shown last). A frame is shown in a digest that has news and
+    is never by itself a reason to post one."""
+
+    head: list[Any]
+    foot: list[Any]
 
 
 HOOKS: dict[str, type] = {

@@ -1,0 +1,303 @@
+"""The digest before each meeting, through the console on SQLite and PostgreSQL.
+
+Most tests run a bot whose only news comes from a small test feature (``/cop news TEXT``
+records a line; its ``digest.sections`` answer is the lines of that community written between
+`since` and `until`), so the test can say exactly what the digest holds: the headline, the
+meeting's topic (the meetings feature's frame), the news, since when, and the RSVP buttons.
+One test runs the whole bot for the reflections part: names of those who shared with their
+name, a count of the anonymous ones, nothing of a private answer.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from bot.commands import Command, Param, Registry, Role
+from bot.context import Context
+from bot.events import Reply, Respond
+from bot.feature import Feature
+from bot.features import communities, digest, meetings
+from bot.hooks import DigestSections
+from bot.ports import FakeClock
+from bot.ui import Block, Message, Section
+from storage.db import Database
+from storage.digest import Digest
+from tests.support import job_ids
+
+NY = "America/New_York"
+SETUP = """
+:as ana admin
+:in #cop
+/cop setup "Finger Lakes CoP" America/New_York
+/cop facilitator add @ben
+:in #other
+/cop setup "Other CoP" America/New_York
+/cop facilitator add @ben
+:in #cop
+:as cara
+/cop join
+:as ben
+/cop meeting series "monthly on the first Tuesday at 16:00" title="Monthly CoP"
+:in #other
+/cop meeting series "monthly on the first Tuesday at 16:00" title="Other meeting"
+:in #cop
+"""
+
+
+def ny(*args: int) -> FakeClock:
+    return FakeClock(datetime(*args, tzinfo=ZoneInfo(NY)))
+
+
+def newsdesk() -> Feature:
+    """A feature whose news is whatever ``/cop news TEXT`` recorded (a list in memory)."""
+    lines: list[tuple[int, datetime, str]] = []
+
+    async def add(ctx: Context) -> Reply:
+        community = ctx.require_community()
+        lines.append((community.id, ctx.now, ctx.params["text"]))
+        return Respond(Message(text="noted"), private=True)
+
+    async def sections(ctx: Context, asked: DigestSections) -> list[Block]:
+        return [
+            Section.of(f"news: {text}")
+            for community_id, at, text in lines
+            if community_id == asked.community_id and asked.since <= at < asked.until
+        ]
+
+    return Feature(
+        name="newsdesk",
+        commands=[
+            Command(
+                ("news",), "core.help.title", add, Role.MEMBER, (Param("text", "x", rest=True),)
+            )
+        ],
+        hooks={"digest.sections": sections},
+    )
+
+
+def registry() -> Registry:
+    return Registry.of([communities.FEATURE, meetings.FEATURE, digest.FEATURE, newsdesk()])
+
+
+async def run(script: str, db: Database, clock: FakeClock) -> list[str]:
+    from adapters.console import run_script
+
+    lines: list[str] = []
+    await run_script(
+        script.strip().splitlines(), db, clock, zone=NY, write=lines.append, registry=registry()
+    )
+    return lines
+
+
+def posts(lines: list[str], head: str) -> list[list[str]]:
+    """Each channel post starting with `head`, with its indented lines, and the clock line
+    (``~ ...``) it came after."""
+    out = []
+    clock = ""
+    for i, line in enumerate(lines):
+        if line.startswith("~ "):
+            clock = line
+        if line.startswith(head):
+            body = [line]
+            for more in lines[i + 1 :]:
+                if not more.startswith("  "):
+                    break
+                body.append(more)
+            out.append([clock, *body])
+    return out
+
+
+async def digests(db: Database) -> list[tuple[int, str]]:
+    """(community id, status) of each digest drawn, in order."""
+    async with db.session() as session:
+        rows = await session.execute(select(Digest).order_by(Digest.id))
+        return [(d.community_id, d.status) for d in rows.scalars()]
+
+
+async def test_digest_once_at_the_chosen_offset_with_exactly_what_features_gave(
+    db: Database,
+) -> None:
+    lines = await run(
+        SETUP
+        + """
+        /cop digest settings offset=2d
+        /cop meeting agenda next topic="Outdoor play"
+        :at 2026-11-12T10:00
+        /cop news "A new resource: the outdoor play guide"
+        :at 2026-11-20T10:00
+        :as cara
+        /cop news "An open challenge: biting at drop-off"
+        :at 2026-12-02T09:00
+        """,
+        db,
+        ny(2026, 11, 10, 9, 0),
+    )
+    found = posts(lines, "[#cop] What's new in")
+    assert found == [
+        [
+            "~ Sun 29 Nov 2026, 16:00 EST",
+            "[#cop] What's new in Finger Lakes CoP before Monthly CoP on Tue 1 Dec 2026, "
+            "16:00 EST:",
+            "  Topic: Outdoor play",
+            "  news: A new resource: the outdoor play guide",
+            "  news: An open challenge: biting at drop-off",
+            "  (New since Tue 10 Nov 2026, 09:00 EST.)",
+            "  1) Going · 2) Maybe · 3) Can't go",
+            found[0][-1],
+        ]
+    ]
+    assert found[0][-1].startswith("  (message ")
+    # The other community had nothing new: no digest there, only a record that it was empty.
+    assert not any(line.startswith("[#other] What's new") for line in lines)
+    assert sorted(await digests(db)) == [(1, "posted"), (2, "empty")]
+
+
+async def test_no_digest_when_only_the_topic_and_buttons_would_show(db: Database) -> None:
+    lines = await run(
+        SETUP
+        + """
+        /cop meeting agenda next topic="Outdoor play"
+        :at 2026-12-02T09:00
+        """,
+        db,
+        ny(2026, 11, 10, 9, 0),
+    )
+    assert not any("What's new" in line for line in lines)
+    assert sorted(await digests(db)) == [(1, "empty"), (2, "empty")]
+
+
+async def test_the_next_digest_covers_only_what_came_after_the_last_one(db: Database) -> None:
+    lines = await run(
+        SETUP
+        + """
+        /cop news "first month"
+        :at 2026-11-30T09:00
+        /cop news "second month"
+        :at 2027-01-06T09:00
+        """,
+        db,
+        ny(2026, 11, 10, 9, 0),
+    )
+    first, second = posts(lines, "[#cop] What's new in")
+    assert first[0] == "~ Sat 28 Nov 2026, 16:00 EST"
+    assert "  news: first month" in first and "  news: second month" not in first
+    assert second[0] == "~ Sat 2 Jan 2027, 16:00 EST"
+    assert "  news: second month" in second and "  news: first month" not in second
+    assert "  (New since Sat 28 Nov 2026, 16:00 EST.)" in second
+
+
+async def test_a_moved_meeting_digest_follows_it_and_a_cancelled_one_gets_none(
+    db: Database,
+) -> None:
+    lines = await run(
+        SETUP
+        + """
+        /cop news "something new"
+        :in #other
+        /cop news "something new there"
+        /cop meeting move 1 2026-12-08 16:00
+        :in #cop
+        /cop meeting cancel 1
+        :at 2026-12-10T09:00
+        """,
+        db,
+        ny(2026, 11, 10, 9, 0),
+    )
+    assert not any(line.startswith("[#cop] What's new") for line in lines)
+    [other] = posts(lines, "[#other] What's new in")
+    assert other[0] == "~ Sat 5 Dec 2026, 16:00 EST"  # three days before the new time
+    assert other[1].endswith("before Other meeting on Tue 8 Dec 2026, 16:00 EST:")
+    assert "  news: something new there" in other
+    assert "digest:1" not in await job_ids(db)
+    assert sorted(await digests(db)) == [(2, "posted")]
+
+
+async def test_a_meeting_moved_later_after_its_digest_was_planned(db: Database) -> None:
+    """The job planned for the old time wakes, sees the meeting has moved and follows it."""
+    lines = await run(
+        SETUP
+        + """
+        /cop news "something new"
+        /cop digest settings
+        :at 2026-11-27T09:00
+        /cop meeting move 1 2026-12-15 16:00
+        :at 2026-12-20T09:00
+        """,
+        db,
+        ny(2026, 11, 10, 9, 0),
+    )
+    [post] = posts(lines, "[#cop] What's new in")
+    assert post[0] == "~ Sat 12 Dec 2026, 16:00 EST"
+    assert post[1].endswith("before Monthly CoP on Tue 15 Dec 2026, 16:00 EST:")
+
+
+async def test_off_posts_nothing_and_bad_offsets_change_nothing(db: Database) -> None:
+    lines = await run(
+        SETUP
+        + """
+        /cop news "something new"
+        /cop digest settings offset=off
+        /cop digest settings offset=20d
+        /cop digest settings offset=soon
+        :as cara
+        /cop digest settings offset=1d
+        :at 2026-12-02T09:00
+        """,
+        db,
+        ny(2026, 11, 10, 9, 0),
+    )
+    assert "[private @ben] Saved." in lines
+    assert (
+        "  The digest is off: nothing is posted before meetings (members can still ask with "
+        "/cop digest)." in lines
+    )
+    bad = (
+        "[private @ben] I couldn't read offset={}: give days or hours before the meeting, such "
+        "as 3d, 2d12h or 36h (between 1h and 14d), or off."
+    )
+    assert bad.format("20d") in lines and bad.format("soon") in lines
+    assert "[private @cara] Only a facilitator of Finger Lakes CoP can do that." in lines
+    assert not any(line.startswith("[#cop] What's new") for line in lines)
+    assert await digests(db) == [(2, "empty")]
+
+
+async def test_cop_digest_by_dm_for_each_community_privately(db: Database) -> None:
+    lines = await run(
+        SETUP
+        + """
+        :at 2026-11-11T09:00
+        :as cara
+        /cop news "for cop"
+        :at 2026-11-12T09:00
+        :in #other
+        /cop join
+        :in dm
+        /cop digest
+        :press Going
+        :as dan
+        /cop digest
+        """,
+        db,
+        ny(2026, 11, 10, 9, 0),
+    )
+    start = lines.index("cara> /cop digest")
+    answer = lines[start + 1 : lines.index("cara> :press Going")]
+    assert answer[0] == (
+        "[private @cara] What's new in Finger Lakes CoP before Monthly CoP on Tue 1 Dec 2026, "
+        "16:00 EST:"
+    )
+    assert "  news: for cop" in answer
+    assert "  Nothing new in Other CoP since Tue 10 Nov 2026, 09:00 EST." in answer
+    assert "  1) Going · 2) Maybe · 3) Can't go" in answer
+    pressed = lines[lines.index("cara> :press Going") + 1]
+    assert pressed.startswith("[private @cara] Your answer for Monthly CoP")
+    assert lines[-1] == (
+        "[private @dan] You are not in a community here yet; run /cop join in a community's "
+        "channel."
+    )
+    assert "(Going 1 · Maybe 0 · Can't go 0 · meeting 1)" in "\n".join(lines)
+    assert not any(line.startswith("[#cop] What's new") for line in lines)
+    assert await digests(db) == []  # asking does not use up the channel's digest
