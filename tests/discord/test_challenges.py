@@ -51,8 +51,10 @@ async def test_the_bring_a_challenge_button_opens_the_modal_and_stores_it(
     assert bring.startswith("challenge:bring:")
     assert pressed.json["type"] == 9  # a modal
     labelled = [row["component"] for row in modal["components"] if row["type"] == 18]
-    assert [c["custom_id"] for c in labelled] == ["text", "visibility"]
-    assert [o["value"] for o in labelled[1]["options"]] == ["open", "private"]  # a real select
+    assert [c["custom_id"] for c in labelled] == ["visibility"]
+    assert [o["value"] for o in labelled[0]["options"]] == ["open", "private"]  # a real select
+    inputs = [c for row in modal["components"] if row["type"] == 1 for c in row["components"]]
+    assert [(c["custom_id"], c["style"]) for c in inputs] == [("text", 2)]  # a paragraph input
     assert said.json["data"]["flags"] == EPHEMERAL
     assert said.json["data"]["content"] == (
         "Challenge #1 is in: it is on the next meeting's agenda, under Problem-solving, "

@@ -10,6 +10,7 @@ answers how it went; to anyone else the button is as stale as one that no longer
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from bot.commands import Role
 from bot.context import Context, UserError, require
@@ -34,6 +35,11 @@ def _say(text: str) -> Respond:
     return Respond(Message(text=text), private=True)
 
 
+def typed(values: Mapping[str, str], choice: str) -> dict[str, str]:
+    """A select's value as typed in a fallback ("Private ") read as the option value."""
+    return {**values, choice: values.get(choice, "").strip().lower()}
+
+
 async def bring_pressed(ctx: Context) -> Reply:
     """ "Bring a challenge": the form, for members of the button's community."""
     community = await ctx.enter(ctx.action.int_arg(0))
@@ -48,7 +54,7 @@ async def bring_submitted(ctx: Context) -> Reply:
     if community_id is None:
         raise UserError(ctx.t("core.refuse.stale_form"))
     community = await ctx.enter(community_id, join=False)
-    values, errors = check_form(bring_inputs(ctx.t), event.values, ctx.t)
+    values, errors = check_form(bring_inputs(ctx.t), typed(event.values, "visibility"), ctx.t)
     if errors:
         return FormErrors(errors)
     private = values["visibility"] == "private"
@@ -98,7 +104,7 @@ async def note_submitted(ctx: Context) -> Reply:
     event = ctx.event
     assert isinstance(event, FormSubmitted)
     c = await _own(ctx, parse_id(event.metadata))
-    values, errors = check_form(note_inputs(ctx.t), event.values, ctx.t)
+    values, errors = check_form(note_inputs(ctx.t), typed(event.values, "share"), ctx.t)
     if errors:
         return FormErrors(errors)
     note = values["note"]

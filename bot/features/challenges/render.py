@@ -70,6 +70,9 @@ def bring_form(t: Translator, community_id: int) -> Form:
         inputs=bring_inputs(t),
         submit_label=t("challenges.form.submit"),
         metadata=str(community_id),
+        # The same inputs, typed where selects cannot show (the console); set so that Discord,
+        # which shows a select natively only in a form that has one, does so here.
+        fallback=bring_inputs(t),
     )
 
 
@@ -146,4 +149,5 @@ def note_form(t: Translator, c: Challenge) -> Form:
         inputs=note_inputs(t),
         submit_label=t("challenges.note.submit"),
         metadata=str(c.id),
+        fallback=note_inputs(t),
     )
