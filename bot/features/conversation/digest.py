@@ -16,15 +16,16 @@ MAX_SHOWN = 10
 
 
 async def digest_section(ctx: Context, asked: DigestSections) -> list[Block]:
-    """A title and one line per prompt posted in [since, until), oldest first; [] if none."""
+    """A title and one line per prompt posted in (since, until], oldest first (the last ten);
+    [] if none. Prompts are posted in the channel, so `private_to` changes nothing."""
     rows = list(
         (
             await ctx.session.execute(
                 select(PromptPost)
                 .where(
                     col(PromptPost.community_id) == asked.community_id,
-                    col(PromptPost.posted_at) >= asked.since,
-                    col(PromptPost.posted_at) < asked.until,
+                    col(PromptPost.posted_at) > asked.since,
+                    col(PromptPost.posted_at) <= asked.until,
                 )
                 .order_by(col(PromptPost.posted_at), col(PromptPost.id))
             )
