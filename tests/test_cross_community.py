@@ -2,8 +2,11 @@
 
 The rule (DESIGN.md, `Context.enter`): a button of community A is only for members of A,
 pressed where A lives (A's channel, or a DM); a press makes a newcomer a member only when its
-action declares ``joins``, and only in A's own channel. Every action kind and form the
-features register has a case here, so a new one without a case fails.
+action declares ``joins``, and only in A's own channel. Some go further: a commitment's
+buttons and note form answer only its author, and the erase buttons of ``/cop my-data
+erase`` belong to no community but to the person who asked (they carry a digest of them).
+Every action kind and form the features register has a case here, so a new one without a
+case fails.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from bot.events import (
     UserRef,
 )
 from bot.features import build_registry
+from bot.features.mydata.people import digest
 from bot.i18n import Translator
 from bot.ports import FakeClock
 from bot.ui import ActionId
@@ -43,6 +47,7 @@ from storage.agreements import AgreementProposal
 from storage.db import Database
 from storage.meetings import Meeting, MeetingSeries
 from storage.models import Community, Member, MemberRole
+from storage.reflections import CheckinCommitment, CheckinRound, RoundStatus
 from storage.tables import metadata
 from storage.voting import Poll, PollOption, TopicIntake
 from tests.support import RecordingAdapter
@@ -52,6 +57,7 @@ REGISTRY = build_registry()
 ACTION_KINDS = sorted(f"{feature}:{verb}" for feature, verb in REGISTRY.actions)
 FORM_IDS = sorted(REGISTRY.forms)
 MISSING = 999_999  # an id no row has
+COMMITMENT_NOTE = "reflections.commitment_note"
 
 
 @dataclass
@@ -75,6 +81,8 @@ class Side:
     ended: int  # today's 09:15 meeting, over: its "I attended" button is out
     series: int  # the 10:00 series, whose end the facilitator was asked to confirm
     proposal: int = 0  # max's proposal to the agreements, in a consent check (round 1)
+    round: int = 0  # the open round of check-in 1, asked of amy and max (max has answered)
+    commitment: int = 0  # what max said he'd try in that round, asked back in his DM
 
 
 # Each action kind's button, as the community's own messages carry it.
@@ -97,7 +105,17 @@ BUTTONS: dict[str, Callable[[Side], ActionId]] = {
         f"consent:{position}": (lambda s, p=position: ActionId("consent", p, s.proposal, 1))
         for position in ("agree", "abstain", "concern", "block")
     },
+    "reflect:answer": lambda s: ActionId("reflect", "answer", s.round),
+    **{
+        f"commit:{verb}": (lambda s, v=verb: ActionId("commit", v, s.commitment))
+        for verb in ("tried", "notyet", "drop", "tell")
+    },
 }
+#: Buttons and forms that answer only the author of their object (max): to anyone else of the
+#: community they are buttons that no longer exist.
+OWNED = {"commit:tried", "commit:notyet", "commit:drop", "commit:tell", COMMITMENT_NOTE}
+#: Buttons of a person, not of a community: max's Confirm and Cancel of `/cop my-data erase`.
+PERSONAL = ("mydata:erase", "mydata:keep")
 
 # Each form: the object its metadata names, and values a member would type.
 FORMS: dict[str, tuple[Callable[[Side], int | str], dict[str, str]]] = {
@@ -110,6 +128,19 @@ FORMS: dict[str, tuple[Callable[[Side], int | str], dict[str, str]]] = {
         lambda s: s.id,
         {"kind": "add", "number": "", "text": "Phones away ({user})", "why": ""},
     ),
+    "reflections.answer": (
+        lambda s: s.round,
+        {
+            "q1": "They asked about the rain ({user})",
+            "p1": "private",
+            "q2": "Name feelings at snack ({user})",
+            "p2": "private",
+        },
+    ),
+    COMMITMENT_NOTE: (
+        lambda s: s.commitment,
+        {"how": "tried", "note": "The room was calmer ({user})", "privacy": "private"},
+    ),
 }
 
 
@@ -118,6 +149,7 @@ class World:
 
     amy facilitates Alpha only, bob facilitates Beta only, max is a member of both, lee left
     Alpha, nia never joined anything; each community has one object for every kind of button.
+    max has asked to erase his data and not confirmed yet: `personal` holds his two buttons.
     """
 
     a: Side
@@ -128,6 +160,7 @@ class World:
         self.fake = RecordingAdapter()
         self.app = App(db, clock, [self.fake], manual=True)
         self.shown: set[str] = set()  # every button the bot showed while the world was built
+        self.personal: dict[str, str] = {}
 
     def actor(self, user: str, workspace: str = "W1", admin: bool = False) -> Actor:
         return Actor(UserRef("fake", workspace, user), user, admin)
@@ -184,11 +217,49 @@ class World:
         await self.app.start()
         self.a = await self._community("Alpha", "CA", "amy")
         self.b = await self._community("Beta", "CB", "bob")
+        # 08:05 New York: each check-in's round opens, and max answers it in his DM, saying
+        # what he will try; it is asked back an hour later (the 09:15 meeting is that close).
+        await self.app.advance(timedelta(minutes=5))
+        for side in (self.a, self.b):
+            await self._answer(side)
         await self.cmd("lee", "join", "CA")
         await self.cmd("lee", "leave", "CA")
-        # 09:35 New York: the 09:15 meetings are over (they offer "I attended"), the 10:00 ahead.
-        await self.app.advance(timedelta(minutes=35))
+        # 09:35 New York: the 09:15 meetings are over (they offer "I attended"), the 10:00 ahead;
+        # max's commitments were asked back at 09:05.
+        await self.app.advance(timedelta(minutes=90))
         self.shown |= {b.action for sent in self.fake.sent for b in sent.message.buttons()}
+        # max asks to erase his data, and leaves its Confirm and Cancel buttons unpressed.
+        asked = await self.handle(
+            CommandInvoked(self.actor("max"), self.where("max", "dm"), ("my-data", "erase"), {})
+        )
+        assert isinstance(asked, Respond), asked
+        for button in asked.message.buttons():
+            feature, verb = button.action.split(":")[:2]
+            self.personal[f"{feature}:{verb}"] = button.action
+        assert sorted(self.personal) == sorted(PERSONAL), asked
+
+    async def _answer(self, side: Side) -> None:
+        """max answers the open round of `side`'s check-in, which keeps his commitment."""
+        async with self.db.session() as s:
+            side.round = (
+                await s.execute(
+                    select(CheckinRound.id).where(
+                        CheckinRound.community_id == side.id,
+                        CheckinRound.status == RoundStatus.OPEN,
+                    )
+                )
+            ).scalar_one()
+        answer = await self.works("max", ActionId("reflect", "answer", side.round), "dm")
+        assert isinstance(answer, OpenForm), answer
+        values = {"q1": "Puddles", "p1": "private", "q2": "Name feelings at snack"}
+        saved = await self.submit("max", answer.form.form_id, answer.form.metadata, values, "dm")
+        assert isinstance(saved, Respond), saved
+        async with self.db.session() as s:
+            side.commitment = (
+                await s.execute(
+                    select(CheckinCommitment.id).where(CheckinCommitment.community_id == side.id)
+                )
+            ).scalar_one()
 
     async def _community(self, name: str, channel: str, facilitator: str) -> Side:
         await self.cmd("ana", f'setup "{name}" America/New_York', channel, admin=True)
@@ -214,6 +285,12 @@ class World:
             series = f'meeting series "weekly on Monday at {at}" duration={minutes} reminders=none'
             await self.cmd(f, series, channel)
         await self.cmd(f, "meeting end-series 2", channel)  # only asks: its buttons are shown
+        # A check-in of two questions (the second a commitment), opening at 08:05.
+        await self.cmd(
+            f, 'checkins add Monday check timing=schedule:"every Monday at 08:05"', channel
+        )
+        await self.cmd(f, "checkins question 1 add What did the children notice?", channel)
+        await self.cmd(f, "checkins question 1 add One thing to try commitment=yes", channel)
         async with self.db.session() as s:
             community = (
                 await s.execute(select(Community).where(Community.channel_id == channel))
@@ -351,6 +428,7 @@ class Built:
     b: Side
     now: datetime
     shown: set[str]
+    personal: dict[str, str]
 
 
 async def _build(url: str, clock: FakeClock) -> Built:
@@ -362,7 +440,7 @@ async def _build(url: str, clock: FakeClock) -> Built:
     finally:
         await world.app.stop()
         await db.dispose()
-    return Built(url, world.a, world.b, clock.now(), world.shown)
+    return Built(url, world.a, world.b, clock.now(), world.shown, world.personal)
 
 
 def _pg_create(admin_url: str, template: str | None = None) -> str:
@@ -387,7 +465,7 @@ def built(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Built]:
     """Build the world through the real app once per backend (it takes a few dozen commands)."""
-    clock = FakeClock(datetime(2026, 11, 2, 14, 0, tzinfo=UTC))
+    clock = FakeClock(datetime(2026, 11, 2, 13, 0, tzinfo=UTC))  # 08:00 in New York
     if request.param == "sqlite":
         path = tmp_path_factory.mktemp("cross") / "template.db"
         yield asyncio.run(_build(f"sqlite:///{path}", clock))
@@ -414,7 +492,7 @@ async def world(built: Built, tmp_path: Path, request: pytest.FixtureRequest) ->
         url = built.url.rsplit("/", 1)[0] + f"/{name}"
     db = Database(url)
     w = World(db, FakeClock(built.now))
-    w.a, w.b = built.a, built.b
+    w.a, w.b, w.personal = built.a, built.b, built.personal
     await w.app.start()
     yield w
     await w.app.stop()
@@ -422,8 +500,9 @@ async def world(built: Built, tmp_path: Path, request: pytest.FixtureRequest) ->
 
 
 def test_every_action_kind_and_form_has_a_case() -> None:
-    assert sorted(BUTTONS) == ACTION_KINDS
+    assert sorted([*BUTTONS, *PERSONAL]) == ACTION_KINDS
     assert sorted(FORMS) == FORM_IDS
+    assert OWNED <= {*BUTTONS, *FORMS}
 
 
 def test_the_cases_press_buttons_the_bot_really_shows(built: Built) -> None:
@@ -431,6 +510,7 @@ def test_the_cases_press_buttons_the_bot_really_shows(built: Built) -> None:
         assert {kind: BUTTONS[kind](side) in built.shown for kind in BUTTONS} == dict.fromkeys(
             BUTTONS, True
         )
+    assert set(built.personal.values()) <= built.shown
 
 
 async def _refuses_all(world: World, cases: list[tuple[str, Callable[[], Any], str]]) -> None:
@@ -443,7 +523,7 @@ async def _refuses_all(world: World, cases: list[tuple[str, Callable[[], Any], s
         assert len(world.fake.sent) == sent, f"{case} sent a message"
 
 
-@pytest.mark.parametrize("kind", ACTION_KINDS)
+@pytest.mark.parametrize("kind", sorted(BUTTONS))
 async def test_a_button_is_refused_outside_its_community(world: World, kind: str) -> None:
     a, b = world.a, world.b
     button, forged = BUTTONS[kind](a), BUTTONS[kind](b)
@@ -510,7 +590,17 @@ async def test_a_button_is_refused_outside_its_community(world: World, kind: str
             ("bob in Alpha's channel", press("bob", button, "CA"), not_member),
             ("nia in Alpha's channel", press("nia", button, "CA"), not_member),
         ]
+    if kind in OWNED:
+        # (e) max's commitment, by another member of Alpha (its facilitator, even)
+        cases += [
+            ("amy in Alpha's channel", press("amy", button, "CA"), T("core.refuse.stale_button")),
+            ("amy in a DM", press("amy", button, "dm"), T("core.refuse.stale_button")),
+        ]
     await _refuses_all(world, cases)
+
+    if kind in OWNED:  # its author answers it, from the DM it was asked in
+        await world.works("max", button, "dm")
+        return
 
     # (c) a joining button pressed in Alpha's channel makes bob (Beta's) a member of Alpha.
     if joins:
@@ -582,11 +672,75 @@ async def test_a_form_is_refused_outside_its_community(world: World, form_id: st
         cases.append(
             ("amy, another method's form", submit("amy", mine, "CA", form=others[0]), stale)
         )
+    if form_id in OWNED:  # max's commitment, by another member of Alpha
+        cases += [
+            ("amy in Alpha's channel", submit("amy", mine, "CA"), stale),
+            ("amy in a DM", submit("amy", mine, "dm"), stale),
+        ]
     await _refuses_all(world, cases)
 
-    # The same form from members of Alpha is saved, from its channel and from a DM.
-    for user, channel in (("amy", "CA"), ("max", "dm")):
+    # The same form from members of Alpha is saved, from its channel and from a DM (one
+    # answering only its author: from him, both ways).
+    people = (("max", "CA"), ("max", "dm")) if form_id in OWNED else (("amy", "CA"), ("max", "dm"))
+    for user, channel in people:
         before = await world.snapshot()
-        typed = {k: v.replace("{user}", user) for k, v in values.items()}
+        typed = {k: v.replace("{user}", f"{user} in {channel}") for k, v in values.items()}
         reply = await world.submit(user, form_id, mine, typed, channel)
         assert await world.snapshot() != before, f"{user} in {channel}: {reply!r}"
+
+
+@pytest.mark.parametrize("kind", PERSONAL)
+async def test_a_personal_button_is_refused_to_anyone_else(world: World, kind: str) -> None:
+    """max's Confirm and Cancel of `/cop my-data erase` answer max alone, wherever pressed;
+    forged or mangled ones are stale, an old Confirm has expired; nothing changes."""
+    button = world.personal[kind]
+    feature, verb, who, *rest = button.split(":")
+    bobs = ":".join([feature, verb, digest(UserRef("fake", "W1", "bob")), *rest])
+
+    def press(user: str, action: str, channel: str, workspace: str = "W1") -> Callable[[], Any]:
+        return lambda: world.press(user, action, channel, workspace=workspace)
+
+    not_yours, stale = T("mydata.erase.not_yours"), T("core.refuse.stale_button")
+    cases = [
+        ("bob in Beta's channel", press("bob", button, "CB"), not_yours),
+        ("amy in Alpha's channel", press("amy", button, "CA"), not_yours),
+        ("nia (never joined) in a DM", press("nia", button, "dm"), not_yours),
+        ("lee (left Alpha) in a DM", press("lee", button, "dm"), not_yours),
+        ("bob in a DM", press("bob", button, "dm"), not_yours),
+        ("max of workspace W2", press("max", button, "dm", "W2"), not_yours),
+        ("max, bob's digest", press("max", bobs, "dm"), not_yours),
+        ("max, a word for the digest", press("max", button.replace(who, "first"), "dm"), stale),
+        ("max, a digest cut short", press("max", button.replace(who, who[:8]), "dm"), stale),
+        ("max, an argument too many", press("max", f"{button}:1", "dm"), stale),
+    ]
+    if verb == "erase":
+        issued = int(rest[0])
+        cases += [
+            ("max, no time", press("max", f"{feature}:{verb}:{who}", "dm"), stale),
+            (
+                "max, a word for the time",
+                press("max", f"{feature}:{verb}:{who}:first", "dm"),
+                stale,
+            ),
+            (
+                "max, a time past any calendar",
+                press("max", f"{feature}:{verb}:{who}:99999999999999999999", "dm"),
+                stale,
+            ),
+            (
+                "max, a Confirm of two hours ago",
+                press("max", f"{feature}:{verb}:{who}:{issued - 7200}", "dm"),
+                T("mydata.erase.expired"),
+            ),
+        ]
+    await _refuses_all(world, cases)
+
+    # max himself: Cancel says so and changes nothing; Confirm erases, wherever he presses it.
+    if verb == "keep":
+        before = await world.snapshot()
+        kept = await world.press("max", button, "CB")
+        assert isinstance(kept, Respond) and kept.message.text == T("mydata.erase.kept")
+        assert changed(before, await world.snapshot()) == []
+    else:
+        await world.works("max", button, "CB")
+        assert await world.member_role(world.a, "max") == MemberRole.MEMBER  # a tombstone stays

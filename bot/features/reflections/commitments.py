@@ -223,14 +223,18 @@ def checkback_message(
     )
 
 
-async def _own(ctx: Context, raw_id: int | None) -> tuple[CheckinCommitment, Community]:
+async def _own(
+    ctx: Context, raw_id: int | None, stale: str = "core.refuse.stale_button"
+) -> tuple[CheckinCommitment, Community]:
+    """The author's own commitment a button or form names; `stale` is the refusal for one
+    that does not exist (a button's, or ``core.refuse.stale_form`` for the note form)."""
     c = await ctx.session.get(CheckinCommitment, raw_id) if raw_id is not None else None
     if c is None:
-        raise UserError(ctx.t("core.refuse.stale_button"))
+        raise UserError(ctx.t(stale))
     community = await ctx.enter(c.community_id, join=False)
     if ctx.member is None or ctx.member.id != c.member_id:
-        # Someone else's commitment: answered exactly as a button that no longer exists.
-        raise UserError(ctx.t("core.refuse.stale_button"))
+        # Someone else's commitment: answered exactly as one that no longer exists.
+        raise UserError(ctx.t(stale))
     return c, community
 
 
@@ -295,7 +299,7 @@ async def note_submitted(ctx: Context) -> Reply:
     """The note on how it went: sealed, then shared only as its author chose."""
     event = ctx.event
     assert isinstance(event, FormSubmitted)
-    c, community = await _own(ctx, parse_id(event.metadata))
+    c, community = await _own(ctx, parse_id(event.metadata), "core.refuse.stale_form")
     if c.status == CommitmentStatus.DROPPED:
         raise UserError(ctx.t("reflections.member.dropped_already"))
     values, errors = check_form(note_inputs(ctx.t), event.values, ctx.t)
