@@ -336,6 +336,26 @@ async def test_attached_to_a_meeting_it_shows_on_the_agenda_until_detached(db: D
         assert meeting is not None and meeting.number == 1
 
 
+async def test_links_are_normalised_to_show_whole_and_where_they_lead(db: Database) -> None:
+    typed = {
+        "HTTPS://Example.ORG": "https://example.org/",
+        "https://en.wikipedia.org/wiki/Play_(activity)": (
+            "https://en.wikipedia.org/wiki/Play_(activity%29"
+        ),
+        "https://example.org/a?q=<b>&x={1}|2": "https://example.org/a?q=%3Cb%3E&x=%7B1%7D%7C2",
+        "https://bücher.example/lesen": "https://xn--bcher-kva.example/lesen",
+        "<https://example.org/from-slack|example.org/from-slack>": (
+            "https://example.org/from-slack"
+        ),
+        "http://[2001:db8::1]:8080/slides": "http://[2001:db8::1]:8080/slides",
+    }
+    script = "\n".join(f"/cop resources add {url}" for url in typed)
+    lines = await transcript(SETUP + f":as cara\n{script}\n", db=db)
+    saved = [line for line in lines if line.startswith("[private @cara] Saved as resource")]
+    assert len(saved) == len(typed), lines
+    assert [url for _n, url, *_rest in await resources(db)] == list(typed.values())
+
+
 async def test_numbers_are_per_community_and_never_reused(db: Database) -> None:
     lines = await transcript(
         SETUP

@@ -46,6 +46,8 @@ _LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 # Kept as they are in a path or query (RFC 3986 reserved and unreserved, and "%" of an
 # existing escape); anything else is percent-encoded.
 _SAFE = "/:@!$&'()*+,;=-._~?#[]%"
+# What a platform's link detection leaves out at a link's end.
+_TRAILING = frozenset(".,:;'\")]!?")
 # Slack's escaped link forms: <https://x> and <https://x|label>.
 _SLACK_LINK = re.compile(r"^<([^|<>]+)(?:\|[^<>]*)?>$")
 # A mention or broadcast in any platform's syntax: @everyone, @here, @channel, <@U1>, <!here>,
@@ -118,6 +120,10 @@ def check_url(raw: str) -> Link:
             quote(parts.fragment, safe=_SAFE),
         )
     )
+    # Platforms end an auto-link before trailing punctuation (Discord before . , : ; ' " ) ]),
+    # which would cut "…/Play_(learning)" short: the last characters are percent-encoded.
+    while url[-1] in _TRAILING:
+        url = url[:-1] + f"%{ord(url[-1]):02X}"
     if len(url) > MAX_URL:
         raise Refused("resources.url.long", {"max": MAX_URL})
     return Link(url, host)
