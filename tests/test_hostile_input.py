@@ -85,7 +85,7 @@ SCHEDULES = {
 #: Text parameters that name an object by id, or a time: they get those hostile values as well
 #: (an "int" parameter always gets the ids).
 ID_PARAMS = {"meeting"}  # a meeting is "next", "last" or its id
-DATE_PARAMS = {"closes", "when", "remind"}
+DATE_PARAMS = {"closes", "when", "remind", "since", "duration"}
 SCHEDULE_PARAMS = {"schedule"}
 
 
@@ -148,10 +148,26 @@ VALID: dict[str, str | Callable[[Fixtures], str]] = {
     "remove": "1",
     "proposal": "1",
     "recap": "last-reminder",
+    "timing": "before:5d",
+    "open": "3d",
+    "verb": "add",
+    "kind": "text",
+    "commitment": "yes",
+    "community": "Hostile CoP",
+    "hours": "21:00-07:30",
+    "since": "2026-10-15",
+    "months": "12",
     "url": "https://example.org/guide",
     "tags": "#outdoor",
     "tag": "#outdoor",
     "words": "outdoor play",
+    "until": "2027-01-05",
+}
+
+#: Where one command's parameter takes other values than its namesakes: a meeting lasts
+#: minutes, a pause weeks (or until a date).
+VALID_FOR: dict[tuple[str, str], str] = {
+    ("checkins pause", "duration"): "3w",
 }
 
 
@@ -227,6 +243,12 @@ class Hostile:
         if group in ("", "agreements"):
             await self.command(channel, "agreements draft pick=1,2")
             await self.command(channel, "agreements propose We start on time.")
+        if group in ("", "checkins", "journal"):
+            # Check-in 1, of two questions (the second a commitment); with the series above,
+            # its first round opens at once (five days before the meeting) when jobs run.
+            await self.command(channel, "checkins add Before we meet timing=before:5d open=3d")
+            await self.command(channel, "checkins question 1 add What did you notice?")
+            await self.command(channel, "checkins question 1 add One thing to try commitment=yes")
         async with self.db.session() as s:
             community = (
                 await s.execute(select(Community).where(Community.channel_id == channel))
@@ -326,13 +348,13 @@ async def snapshot(db: Database) -> dict[str, list[tuple[Any, ...]]]:
         }
 
 
-def _valid(param: Param, fx: Fixtures) -> str:
-    value = VALID[param.name]
+def _valid(cmd: Command, param: Param, fx: Fixtures) -> str:
+    value = VALID_FOR.get((" ".join(cmd.path), param.name)) or VALID[param.name]
     return value(fx) if callable(value) else value
 
 
 def _params(cmd: Command, fx: Fixtures, name: str, hostile: str) -> dict[str, str]:
-    params = {p.name: _valid(p, fx) for p in cmd.params if p.required}
+    params = {p.name: _valid(cmd, p, fx) for p in cmd.params if p.required}
     params[name] = hostile
     return params
 
