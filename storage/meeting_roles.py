@@ -73,7 +73,7 @@ async def roles_of(
         )
         .order_by(col(MeetingRole.created_at), col(MeetingRole.id))
     )
-    return [(r, m) for r, m in rows.tuples()]
+    return [(r, m) for r, m in rows.all()]
 
 
 def meeting_ends(meeting: Meeting) -> datetime:
@@ -111,6 +111,4 @@ async def hosted(
         )
         .order_by(col(Meeting.starts_at))
     )
-    return [
-        Hosted(m.id, m.number, m.starts_at, still_on(m, now)) for m in rows.scalars().unique()
-    ]
+    return [Hosted(m.id, m.number, m.starts_at, still_on(m, now)) for m in rows.scalars().unique()]

@@ -110,6 +110,7 @@ async def test_monthly_series_reminds_each_time_once_with_who_is_going() -> None
         "  Going: @cara",
         "  (Going 1 · Maybe 1 · Can't go 1 · meeting 1)",
         "  1) Going · 2) Maybe · 3) Can't go",
+        "  1) Share my experience · 2) Lead a breakout · 3) Take notes · 4) Host",
         "  (message 11: :press 11 LABEL)",
     ]
     # Longer reminders show counts but not names; no DMs unless the series asks for them.
