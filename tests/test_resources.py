@@ -437,3 +437,35 @@ async def test_the_digest_shows_only_what_is_new_and_what_the_meeting_has(db: Da
     assert await digest(None, now, now + timedelta(days=20)) == []
     # Added after `until`: not yet in this digest.
     assert await digest(None, since, datetime(2026, 11, 9, tzinfo=UTC)) == []
+
+
+async def test_the_channel_digest_before_a_meeting_carries_new_and_attached_resources(
+    db: Database,
+) -> None:
+    lines = await transcript(
+        SETUP
+        + f"""
+        :as ben
+        /cop meeting series "monthly on the first Tuesday at 18:30" title="Monthly CoP"
+        :as cara
+        /cop resources add https://example.org/handout
+        /cop resources attach 1 meeting=2
+        :at 2026-11-10T12:00
+        /cop resources add {OUTDOOR} title="Outdoor play *ideas*" #outdoor
+        :at 2026-11-29T00:00
+        """,
+        db=db,
+        clock=ny(2026, 11, 2, 9, 0),
+        zone=NY,
+    )
+    [start] = [
+        i
+        for i, line in enumerate(lines)
+        if line.startswith("[#cop] What's new in Finger Lakes CoP before Monthly CoP on Tue 1 Dec")
+    ]
+    assert lines[start + 1 : start + 5] == [
+        "  New resources (1):",
+        f"  • Outdoor play *ideas* — {OUTDOOR} (resource 2)  #outdoor",
+        "  Resources for the coming meeting:",
+        "  • https://example.org/handout (resource 1)",
+    ]
