@@ -44,6 +44,7 @@ from bot.i18n import Translator
 from bot.ports import FakeClock
 from bot.ui import ActionId
 from storage.agreements import AgreementProposal
+from storage.conversation import PromptSuggestion
 from storage.db import Database
 from storage.meetings import Meeting, MeetingSeries
 from storage.models import Community, Member, MemberRole
@@ -83,6 +84,7 @@ class Side:
     proposal: int = 0  # max's proposal to the agreements, in a consent check (round 1)
     round: int = 0  # the open round of check-in 1, asked of amy and max (max has answered)
     commitment: int = 0  # what max said he'd try in that round, asked back in his DM
+    suggestion: int = 0  # max's suggested discussion prompt, sent to the facilitator
 
 
 # Each action kind's button, as the community's own messages carry it.
@@ -106,6 +108,8 @@ BUTTONS: dict[str, Callable[[Side], ActionId]] = {
         for position in ("agree", "abstain", "concern", "block")
     },
     "reflect:answer": lambda s: ActionId("reflect", "answer", s.round),
+    "prompt:approve": lambda s: ActionId("prompt", "approve", s.suggestion),
+    "prompt:decline": lambda s: ActionId("prompt", "decline", s.suggestion),
     **{
         f"commit:{verb}": (lambda s, v=verb: ActionId("commit", v, s.commitment))
         for verb in ("tried", "notyet", "drop", "tell")
@@ -285,6 +289,8 @@ class World:
             series = f'meeting series "weekly on Monday at {at}" duration={minutes} reminders=none'
             await self.cmd(f, series, channel)
         await self.cmd(f, "meeting end-series 2", channel)  # only asks: its buttons are shown
+        # Approve and Decline reach the facilitator by DM.
+        await self.cmd("max", "prompts suggest What helps at pickup time?", channel)
         # A check-in of two questions (the second a commitment), opening at 08:05.
         await self.cmd(
             f, 'checkins add Monday check timing=schedule:"every Monday at 08:05"', channel
@@ -339,6 +345,11 @@ class World:
                     )
                 )
             ).scalar_one()
+            suggestion_id = (
+                await s.execute(
+                    select(PromptSuggestion.id).where(PromptSuggestion.community_id == community.id)
+                )
+            ).scalar_one()
         assert community.id is not None
         side = Side(
             id=community.id,
@@ -358,6 +369,7 @@ class World:
             ended=ended,
             series=series_id,
             proposal=proposal_id,
+            suggestion=suggestion_id,
         )
         # A winner for the closed poll, and approvals for the "remove" button to take back.
         await self.works(f, ActionId("vote", "cast", side.closed, side.closed_option), channel)
