@@ -49,6 +49,7 @@ from storage.db import Database
 from storage.meetings import Meeting, MeetingSeries
 from storage.models import Community, Member, MemberRole
 from storage.reflections import CheckinCommitment, CheckinRound, RoundStatus
+from storage.survey import Survey
 from storage.tables import metadata
 from storage.voting import Poll, PollOption, TopicIntake
 from tests.support import RecordingAdapter
@@ -84,6 +85,7 @@ class Side:
     proposal: int = 0  # max's proposal to the agreements, in a consent check (round 1)
     round: int = 0  # the open round of check-in 1, asked of amy and max (max has answered)
     commitment: int = 0  # what max said he'd try in that round, asked back in his DM
+    survey: int = 0  # the open interest survey (two focus areas, one form)
     suggestion: int = 0  # max's suggested discussion prompt, sent to the facilitator
 
 
@@ -108,6 +110,8 @@ BUTTONS: dict[str, Callable[[Side], ActionId]] = {
         for position in ("agree", "abstain", "concern", "block")
     },
     "reflect:answer": lambda s: ActionId("reflect", "answer", s.round),
+    "survey:rate": lambda s: ActionId("survey", "rate", s.survey, 1),
+    "survey:propose": lambda s: ActionId("survey", "propose", s.survey),
     "prompt:approve": lambda s: ActionId("prompt", "approve", s.suggestion),
     "prompt:decline": lambda s: ActionId("prompt", "decline", s.suggestion),
     **{
@@ -141,6 +145,8 @@ FORMS: dict[str, tuple[Callable[[Side], int | str], dict[str, str]]] = {
             "p2": "private",
         },
     ),
+    "survey.rate": (lambda s: f"{s.survey}:1", {"a1": "4", "a2": "2"}),
+    "survey.propose": (lambda s: s.survey, {"title": "Outdoor play ({user})"}),
     COMMITMENT_NOTE: (
         lambda s: s.commitment,
         {"how": "tried", "note": "The room was calmer ({user})", "privacy": "private"},
@@ -297,6 +303,9 @@ class World:
         )
         await self.cmd(f, "checkins question 1 add What did the children notice?", channel)
         await self.cmd(f, "checkins question 1 add One thing to try commitment=yes", channel)
+        await self.cmd(f, "survey areas add Relationships with families", channel)
+        await self.cmd(f, "survey areas add Learning environments", channel)
+        await self.cmd(f, "survey open", channel)
         async with self.db.session() as s:
             community = (
                 await s.execute(select(Community).where(Community.channel_id == channel))
@@ -350,6 +359,9 @@ class World:
                     select(PromptSuggestion.id).where(PromptSuggestion.community_id == community.id)
                 )
             ).scalar_one()
+            survey_id = (
+                await s.execute(select(Survey.id).where(Survey.community_id == community.id))
+            ).scalar_one()
         assert community.id is not None
         side = Side(
             id=community.id,
@@ -370,6 +382,7 @@ class World:
             series=series_id,
             proposal=proposal_id,
             suggestion=suggestion_id,
+            survey=survey_id,
         )
         # A winner for the closed poll, and approvals for the "remove" button to take back.
         await self.works(f, ActionId("vote", "cast", side.closed, side.closed_option), channel)
