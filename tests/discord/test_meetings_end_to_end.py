@@ -52,7 +52,7 @@ async def test_reminder_goes_to_the_channel_and_by_dm_with_rsvp_buttons(
         assert "<t:" in text  # a native timestamp each member sees in their own zone
         assert reminder["allowed_mentions"] == {"parse": []}
         buttons = custom_ids(reminder.get("components", []))
-        assert buttons and all(b.startswith("rsvp:") for b in buttons)
+        assert buttons and all(b.startswith(("rsvp:", "role:take:")) for b in buttons)
 
         assert not fake.dm_channels, "nobody has answered yet, so nobody is DM'd"
 
