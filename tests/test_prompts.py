@@ -378,3 +378,26 @@ async def test_the_digest_lists_the_prompts_posted_since(db: Database) -> None:
     assert [s.split(" — ")[0] for s in shown[1:]] == [f"• {PROMPTS[1]}"]
     assert not [b for b in nothing if b and "prompts" in plain(b[0].parts)]
     assert not [b for b in other if b and "prompts" in plain(b[0].parts)]
+
+
+async def test_erasing_ones_data_takes_ones_suggestions(db: Database) -> None:
+    lines = await transcript(
+        SETUP
+        + """
+        :as cara
+        /cop prompts suggest Which song works best at clean-up time?
+        :as dan
+        /cop prompts suggest Who has the best snack ideas?
+        :as cara
+        /cop my-data erase
+        :press Erase my data
+        :as ben
+        :press 6 Approve
+        """,
+        db=db,
+    )
+    # cara's suggestion went with her data: its button is one that no longer exists.
+    assert lines[-1] == "[private @ben] That button no longer works; please use the latest message."
+    async with db.session() as session:
+        left = list((await session.execute(select(PromptSuggestion))).scalars())
+    assert [(s.suggester_name, s.status) for s in left] == [("dan", "open")]
