@@ -89,7 +89,7 @@ async def test_add_with_tags_then_list_by_tag_and_search(db: Database) -> None:
         lines,
         f'/cop resources add {OUTDOOR} title="Outdoor play ideas" #outdoor #Toddlers #outdoor',
     ) == [
-        "[private @cara] Saved as resource 1; the group sees it in the next digest:",
+        "[private @cara] Saved as resource 1 for the community:",
         f"  1. Outdoor play ideas — {OUTDOOR}  #outdoor #toddlers",
         "  (Attach it to a meeting with /cop resources attach 1 meeting=next; remove it with "
         "/cop resources remove 1.)",
@@ -375,10 +375,10 @@ async def test_numbers_are_per_community_and_never_reused(db: Database) -> None:
         db=db,
     )
     assert answer(lines, "/cop resources add https://example.org/three")[0] == (
-        "[private @cara] Saved as resource 3; the group sees it in the next digest:"
+        "[private @cara] Saved as resource 3 for the community:"
     )
     assert answer(lines, "/cop resources add https://example.org/elsewhere")[0] == (
-        "[private @eve] Saved as resource 1; the group sees it in the next digest:"
+        "[private @eve] Saved as resource 1 for the community:"
     )
     # eve's "remove 1" is her own community's resource 1, never the first community's.
     assert answer(lines, "/cop resources remove 1") == ["[private @eve] Resource 1 is removed."]

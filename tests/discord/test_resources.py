@@ -30,9 +30,7 @@ async def test_add_and_list_render_the_link_as_text_and_the_title_escaped(
         )
         assert added.status == 200 and added.json["type"] == 4
         assert added.json["data"]["flags"] == EPHEMERAL
-        assert shown_text(added.json).startswith(
-            "Saved as resource 1; the group sees it in the next digest:"
-        )
+        assert shown_text(added.json).startswith("Saved as resource 1 for the community:")
         # A control character spelled out in the link is refused: nothing is saved.
         refused = await fake.interact(
             fake.slash_command_interaction(

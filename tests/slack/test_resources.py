@@ -50,8 +50,8 @@ async def test_add_and_list_render_the_link_as_text_and_the_title_escaped(slack_
             stored = (await session.execute(select(Resource.url, Resource.title))).all()
             tags = list((await session.execute(select(ResourceTag.tag))).scalars())
 
-    assert added["text"].startswith("Saved as resource 1; the group sees it in the next digest:")
-    assert second["text"].startswith("Saved as resource 2;")
+    assert added["text"].startswith("Saved as resource 1 for the community:")
+    assert second["text"].startswith("Saved as resource 2 for the community:")
     assert refused["text"] == "Only http:// and https:// links can be saved as resources."
     assert [tuple(r) for r in stored] == [(LINK, TITLE), ("https://example.org/handout", "")]
     assert tags == ["outdoor", "toddlers"]

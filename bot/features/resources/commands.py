@@ -30,7 +30,7 @@ from bot.features.resources.render import line, lines_block, private
 from bot.ui import Context as Small
 from bot.ui import Section, Time
 from storage.meetings import Meeting
-from storage.resources import MAX_TITLE, MAX_URL, Resource, ResourceMeeting, ResourceTag
+from storage.resources import MAX_TAG, MAX_TITLE, MAX_URL, Resource, ResourceMeeting, ResourceTag
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +130,7 @@ async def list_(ctx: Context) -> Reply:
     if raw is not None:
         tag = normalise_tag(raw)
         if tag is None:
-            raise UserError(ctx.t("resources.tags.bad", word=raw[:40], max=30))
+            raise UserError(ctx.t("resources.tags.bad", word=raw[:40], max=MAX_TAG))
     items = await live(ctx.session, community_id, tag=tag)
     if not items:
         key = "resources.none_tagged" if tag else "resources.none"
