@@ -394,3 +394,74 @@ async def test_a_check_in_from_the_meeting_to_erasing_ones_data(
     assert [line for line in seen["channel"] if "dan" in line] == [
         "[#cop] Welcome to Finger Lakes CoP, dan!"
     ]
+
+
+async def test_erasing_takes_back_what_was_shared_with_ones_name(db: Database) -> None:
+    """A member's answers and note shared with their name leave the thread when they erase
+    their data (each post now says it was withdrawn); an anonymous answer stays."""
+    note = "The children chose quickly and clean-up was calmer"
+    lines: list[str] = []
+    await run_script(
+        [
+            line.strip()
+            for line in f"""
+            :as ana admin
+            :in #cop
+            /cop setup "Finger Lakes CoP" America/New_York
+            /cop facilitator add @ben
+            :as cara
+            /cop join
+            :as fay
+            /cop join
+            :as ben
+            /cop meeting series "monthly on the first Tuesday at 16:00" title="Monthly CoP"
+            /cop checkins default
+            :at 2026-11-05T17:01
+            :as cara
+            :in dm
+            :press Answer
+            :submit q1="{CARA_NOTICED}" q2="{CARA_TRY}" privacy=named
+            :as fay
+            :in dm
+            :press Answer
+            :submit q3="{FAY_NEED}" privacy=anonymous
+            :at 2026-11-29T17:00
+            :as cara
+            :press Tell how it went
+            :submit how=tried note="{note}" privacy=named
+            /cop my-data erase
+            :press Erase my data
+            :as ben
+            :in #cop
+            /cop checkins status
+            """.strip().splitlines()
+        ],
+        db,
+        FakeClock(datetime(2026, 11, 2, 9, 0, tzinfo=ZoneInfo(NY))),
+        zone=NY,
+        write=lines.append,
+    )
+    shared = [line for line in lines if line.startswith("  ↳ [#cop]")]
+    assert shared == [
+        "  ↳ [#cop] cara — What did I notice in my practice since we met?",
+        "  ↳ [#cop] cara — One strategy I'll try before we meet again",
+        "  ↳ [#cop] Shared anonymously — What do I need (support, resources, time)?",
+        f"  ↳ [#cop] cara on what they said they'd try — tried it: “{CARA_TRY}”. "
+        f"How it went: {note}",
+    ]
+    done = lines.index(
+        "[private @cara] Your data is erased: nothing of it is linked to you any more."
+    )
+    edits = [line.split(") ", 1)[1] for line in lines[done + 1 :] if "updated)" in line]
+    assert sorted(edits) == [
+        "(This answer was withdrawn by its author.)",
+        "(This answer was withdrawn by its author.)",
+        "(This note was withdrawn by its author.)",
+    ]
+    assert not any(FAY_NEED in line for line in lines[done + 1 :] if "updated)" in line)
+    status = block(lines, "[private @ben] Check-in 1:", last=True)
+    assert status[1:] == [
+        "  Round 1: 2 of 4 answered (50%); closed Tue 10 Nov 2026, 17:00 EST",  # counts stay
+        "  (Shared with the group anonymously:)",
+        f"  (What do I need (support, resources, time)?: {FAY_NEED})",
+    ]

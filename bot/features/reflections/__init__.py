@@ -22,7 +22,7 @@ FEATURE = Feature(
         rounds.PLAN_KIND: rounds.plan_job_run,
         **member.JOBS,
     },
-    hooks={"meeting.end": rounds.on_meeting_end},
+    hooks={"meeting.end": rounds.on_meeting_end, "member.erasing": member.on_member_erasing},
     reconcile=member.reconcile,
     catalog="reflections",
 )

@@ -35,7 +35,7 @@ from bot.text import parse_id
 from bot.ui import ActionId, Actions, Button, Form, Input, Message, Option, Section, check_form
 from bot.ui import Context as Small
 from storage.meetings import Meeting
-from storage.models import Community, Member, MemberRole
+from storage.models import Community, Member, MemberRole, OutboxMessage
 from storage.reflections import (
     Checkin,
     CheckinAnswer,
@@ -368,7 +368,7 @@ async def share(
     if privacy == Privacy.NAMED:
         body = t("reflections.member.shared_named", name=author.display_name, **values)
         await ctx.outbox.enqueue(
-            key=f"reflections:commitment:{c.id}:shared",
+            key=named_note_key(c.id),
             to=channel_of(community),
             message=Message(text=body, blocks=[Section.of(body)]),
             community_id=community.id,
@@ -388,6 +388,53 @@ async def share(
         sealed=True,
         not_before=await anonymous_time(ctx, community),
     )
+
+
+def named_note_key(commitment_id: int) -> str:
+    """The outbox key of a note on a commitment shared with the group under its author's name."""
+    return f"reflections:commitment:{commitment_id}:shared"
+
+
+async def withdraw_named_notes(ctx: Context, community: Community, member_id: int) -> int:
+    """The member's notes shared with their name say they were withdrawn (for
+    `/cop my-data erase`, before the commitments are deleted); returns how many."""
+    notes = await ctx.session.execute(
+        select(col(CheckinCommitment.id)).where(
+            col(CheckinCommitment.community_id) == community.id,
+            col(CheckinCommitment.member_id) == member_id,
+            col(CheckinCommitment.note_sealed).is_not(None),
+        )
+    )
+    keys = [named_note_key(c_id) for c_id in notes.scalars()]
+    if not keys:
+        return 0
+    posted = await ctx.session.execute(
+        select(col(OutboxMessage.key), col(OutboxMessage.thread_of)).where(
+            col(OutboxMessage.key).in_(keys)
+        )
+    )
+    note = translator(community.language)("reflections.member.note_withdrawn")
+    message = Message(text=note, blocks=[Section.of(note)])
+    withdrawn = 0
+    for key, thread in posted.all():
+        if ctx.capabilities.edit:
+            await ctx.outbox.enqueue_edit(
+                edit_of=key,
+                platform=community.platform,
+                workspace_id=community.workspace_id,
+                message=message,
+                community_id=community.id,
+            )
+        else:  # where messages cannot be edited, a note follows in the thread
+            await ctx.outbox.enqueue(
+                key=f"{key}:withdrawn",
+                to=channel_of(community),
+                message=message,
+                community_id=community.id,
+                thread_of=thread,
+            )
+        withdrawn += 1
+    return withdrawn
 
 
 async def anonymous_time(ctx: Context, community: Community) -> datetime:

@@ -25,7 +25,7 @@ from bot.commands import Command, CommandHandler, Param, Role
 from bot.context import Context, UserError, find_member, require
 from bot.events import Reply, Respond
 from bot.feature import Action, FormHandler, JobHandler
-from bot.features.reflections import commitments, journal, nudges, retention
+from bot.features.reflections import commitments, journal, nudges, retention, share
 from bot.features.reflections.commitments import commitment_from_answer
 from bot.features.reflections.member_prefs import (
     may_ask,
@@ -35,6 +35,7 @@ from bot.features.reflections.member_prefs import (
     parse_hhmm,
     store_opted_out,
 )
+from bot.hooks import MemberErasing
 from bot.ui import Message, Section, Time, plain
 from storage.models import Community, Member
 from storage.reflections import Checkin, ReflectionPreference
@@ -46,6 +47,7 @@ __all__ = [
     "JOBS",
     "commitment_from_answer",
     "may_ask",
+    "on_member_erasing",
     "reconcile",
 ]
 
@@ -56,6 +58,20 @@ _DURATION = re.compile(r"^([0-9]{1,3})\s*(d|day|days|w|wk|wks|week|weeks)$")
 _RANGE = re.compile(r"^(\S+)\s*-\s*(\S+)$")
 
 reconcile = retention.reconcile
+
+
+async def on_member_erasing(ctx: Context, erasing: MemberErasing) -> None:
+    """The ``member.erasing`` hook: what the person shared with their name leaves the threads
+    (each post is edited to say it was withdrawn) before mydata deletes their answers and
+    commitments. Anonymous shares stay: nothing in them leads back to the person."""
+    community = await ctx.session.get(Community, erasing.community_id)
+    if community is None:
+        return
+    answers = await share.withdraw_all_named(ctx, community, erasing.member_id)
+    notes = await commitments.withdraw_named_notes(ctx, community, erasing.member_id)
+    log.info(
+        "member %s erasing: %d answers and %d notes withdrawn", erasing.member_id, answers, notes
+    )
 
 
 # -- which communities ---------------------------------------------------------------------

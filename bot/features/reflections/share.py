@@ -157,6 +157,26 @@ async def withdraw_named(
     log.info("round %s: answer %s withdrawn from the thread", rnd.id, answer.id)
 
 
+async def withdraw_all_named(ctx: Context, community: Community, member_id: int) -> int:
+    """Every answer of the member still shown with their name in a thread is withdrawn (for
+    `/cop my-data erase`, before their answers are deleted); returns how many."""
+    rows = await ctx.session.execute(
+        select(CheckinAnswer).where(
+            col(CheckinAnswer.community_id) == community.id,
+            col(CheckinAnswer.member_id) == member_id,
+            col(CheckinAnswer.privacy) == Privacy.NAMED,
+            col(CheckinAnswer.shared_at).is_not(None),
+        )
+    )
+    withdrawn = 0
+    for answer in rows.scalars():
+        rnd = await ctx.session.get(CheckinRound, answer.round_id)
+        if rnd is not None:
+            await withdraw_named(ctx, community, rnd, answer, answer.sealed)
+            withdrawn += 1
+    return withdrawn
+
+
 async def share_with_facilitators(
     ctx: Context,
     community: Community,
