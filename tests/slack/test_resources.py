@@ -46,6 +46,8 @@ async def test_add_and_list_render_the_link_as_text_and_the_title_escaped(slack_
         refused = await cop('resources add ftp://example.org/x title="<!channel> read"')
         listed = await cop("resources list")
         tagged = await cop("resources list #outdoor")
+        # With a channel named #outdoor, Slack may send the word as a channel link.
+        linked = await cop("resources list <#C0OUTDOOR1|outdoor>")
         async with bot.app.db.session() as session:
             stored = (await session.execute(select(Resource.url, Resource.title))).all()
             tags = list((await session.execute(select(ResourceTag.tag))).scalars())
@@ -64,4 +66,5 @@ async def test_add_and_list_render_the_link_as_text_and_the_title_escaped(slack_
         assert not re.search(r"<[^>]*>", line)
         assert f"1. {escape(TITLE)} — {escape(LINK)}  #outdoor #toddlers" in line
         assert escape(LINK) == LINK.replace("&", "&amp;")
+    assert linked["text"] == tagged["text"]
     assert "2. https://example.org/handout" in mrkdwn_texts(listed["blocks"])[0]

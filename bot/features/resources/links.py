@@ -50,6 +50,8 @@ _SAFE = "/:@!$&'()*+,;=-._~?#[]%"
 _TRAILING = frozenset(".,:;'\")]!?")
 # Slack's escaped link forms: <https://x> and <https://x|label>.
 _SLACK_LINK = re.compile(r"^<([^|<>]+)(?:\|[^<>]*)?>$")
+# A channel Slack linked in a command's text: <#C0123|outdoor>.
+_SLACK_CHANNEL = re.compile(r"<#[A-Z0-9]+\|([^<>|]+)>")
 # A mention or broadcast in any platform's syntax: @everyone, @here, @channel, <@U1>, <!here>,
 # <@&role>, <#C1>. A resource's title never pings anyone.
 _MENTION = re.compile(
@@ -164,7 +166,7 @@ def check_tags(text: str | None) -> list[str]:
     """``"#outdoor #Infants"`` -> ``["outdoor", "infants"]``, each once, in the order given."""
     tags: list[str] = []
     for word in (text or "").split():
-        if not word.startswith("#"):
+        if not word.startswith("#") and not _SLACK_CHANNEL.fullmatch(word):
             raise Refused("resources.tags.hash", {"word": word[:40]})
         tag = normalise_tag(word)
         if tag is None:
@@ -177,6 +179,13 @@ def check_tags(text: str | None) -> list[str]:
 
 
 def normalise_tag(word: str) -> str | None:
-    """``"#Outdoor"`` -> ``"outdoor"``; None when it is not a tag (letters, digits, - and _)."""
+    """``"#Outdoor"`` -> ``"outdoor"``; None when it is not a tag (letters, digits, - and _).
+
+    Slack may send ``#outdoor`` as a channel link (``<#C123|outdoor>``) when a channel has
+    that name: it is read as the tag.
+    """
+    channel = _SLACK_CHANNEL.fullmatch(word)
+    if channel:
+        word = channel[1]
     tag = unicodedata.normalize("NFC", word.removeprefix("#")).casefold()
     return tag if _TAG.fullmatch(tag) else None
