@@ -44,6 +44,7 @@ from bot.i18n import Translator
 from bot.ports import FakeClock
 from bot.ui import ActionId
 from storage.agreements import AgreementProposal
+from storage.challenges import Challenge
 from storage.conversation import PromptSuggestion
 from storage.db import Database
 from storage.meetings import Meeting, MeetingSeries
@@ -52,7 +53,7 @@ from storage.reflections import CheckinCommitment, CheckinRound, RoundStatus
 from storage.survey import Survey
 from storage.tables import metadata
 from storage.voting import Poll, PollOption, TopicIntake
-from tests.support import RecordingAdapter
+from tests.support import RecordingAdapter, schedule_job
 
 T = Translator()
 REGISTRY = build_registry()
@@ -60,6 +61,7 @@ ACTION_KINDS = sorted(f"{feature}:{verb}" for feature, verb in REGISTRY.actions)
 FORM_IDS = sorted(REGISTRY.forms)
 MISSING = 999_999  # an id no row has
 COMMITMENT_NOTE = "reflections.commitment_note"
+CHALLENGE_NOTE = "challenges.note"
 
 
 @dataclass
@@ -85,8 +87,10 @@ class Side:
     proposal: int = 0  # max's proposal to the agreements, in a consent check (round 1)
     round: int = 0  # the open round of check-in 1, asked of amy and max (max has answered)
     commitment: int = 0  # what max said he'd try in that round, asked back in his DM
-    survey: int = 0  # the open interest survey (two focus areas, one form)
+    challenge: int = 0  # max's open challenge, up at the 09:15 meeting (facilitator decides)
+    discussed: int = 0  # max's challenge marked discussed, asked back in his DM
     suggestion: int = 0  # max's suggested discussion prompt, sent to the facilitator
+    survey: int = 0  # the open interest survey (two focus areas, one form)
 
 
 # Each action kind's button, as the community's own messages carry it.
@@ -110,18 +114,30 @@ BUTTONS: dict[str, Callable[[Side], ActionId]] = {
         for position in ("agree", "abstain", "concern", "block")
     },
     "reflect:answer": lambda s: ActionId("reflect", "answer", s.round),
-    "survey:rate": lambda s: ActionId("survey", "rate", s.survey, 1),
-    "survey:propose": lambda s: ActionId("survey", "propose", s.survey),
     "prompt:approve": lambda s: ActionId("prompt", "approve", s.suggestion),
     "prompt:decline": lambda s: ActionId("prompt", "decline", s.suggestion),
+    "survey:rate": lambda s: ActionId("survey", "rate", s.survey, 1),
+    "survey:propose": lambda s: ActionId("survey", "propose", s.survey),
     **{
         f"commit:{verb}": (lambda s, v=verb: ActionId("commit", v, s.commitment))
         for verb in ("tried", "notyet", "drop", "tell")
     },
+    "challenge:bring": lambda s: ActionId("challenge", "bring", s.id),
+    "challenge:done": lambda s: ActionId("challenge", "done", s.challenge),
+    "challenge:carry": lambda s: ActionId("challenge", "carry", s.challenge),
+    "challenge:tell": lambda s: ActionId("challenge", "tell", s.discussed),
 }
 #: Buttons and forms that answer only the author of their object (max): to anyone else of the
 #: community they are buttons that no longer exist.
-OWNED = {"commit:tried", "commit:notyet", "commit:drop", "commit:tell", COMMITMENT_NOTE}
+OWNED = {
+    "commit:tried",
+    "commit:notyet",
+    "commit:drop",
+    "commit:tell",
+    COMMITMENT_NOTE,
+    "challenge:tell",
+    CHALLENGE_NOTE,
+}
 #: Buttons of a person, not of a community: max's Confirm and Cancel of `/cop my-data erase`.
 PERSONAL = ("mydata:erase", "mydata:keep")
 
@@ -151,6 +167,11 @@ FORMS: dict[str, tuple[Callable[[Side], int | str], dict[str, str]]] = {
         lambda s: s.commitment,
         {"how": "tried", "note": "The room was calmer ({user})", "privacy": "private"},
     ),
+    "challenges.bring": (
+        lambda s: s.id,
+        {"text": "Biting at lunch ({user})", "visibility": "open"},
+    ),
+    CHALLENGE_NOTE: (lambda s: s.discussed, {"note": "It went well ({user})", "share": "me"}),
 }
 
 
@@ -232,6 +253,15 @@ class World:
         await self.app.advance(timedelta(minutes=5))
         for side in (self.a, self.b):
             await self._answer(side)
+            # max's discussed challenge is asked back at 09:05 (as a week later would).
+            when = self.app.services.clock.now() + timedelta(hours=1)
+            await schedule_job(
+                self.app,
+                f"challenges.checkin:{side.discussed}",
+                when,
+                "challenges.checkin",
+                [side.discussed],
+            )
         await self.cmd("lee", "join", "CA")
         await self.cmd("lee", "leave", "CA")
         # 09:35 New York: the 09:15 meetings are over (they offer "I attended"), the 10:00 ahead;
@@ -303,6 +333,11 @@ class World:
         )
         await self.cmd(f, "checkins question 1 add What did the children notice?", channel)
         await self.cmd(f, "checkins question 1 add One thing to try commitment=yes", channel)
+        # Two challenges of max: one for the 09:15 meeting, one already discussed.
+        await self.cmd("max", "challenge add Biting at lunch", channel)
+        await self.cmd("max", "challenge add Nap time private", channel)
+        await self.cmd(f, "challenge done 2", channel)
+        await self.cmd("max", "challenge list", channel)  # its "Bring a challenge" button
         await self.cmd(f, "survey areas add Relationships with families", channel)
         await self.cmd(f, "survey areas add Learning environments", channel)
         await self.cmd(f, "survey open", channel)
@@ -347,6 +382,12 @@ class World:
                     )
                 )
             ).scalar_one()
+            challenges = {
+                c.number: c.id
+                for c in (
+                    await s.execute(select(Challenge).where(Challenge.community_id == community.id))
+                ).scalars()
+            }
             series_id = (
                 await s.execute(
                     select(MeetingSeries.id).where(
@@ -354,13 +395,13 @@ class World:
                     )
                 )
             ).scalar_one()
+            survey_id = (
+                await s.execute(select(Survey.id).where(Survey.community_id == community.id))
+            ).scalar_one()
             suggestion_id = (
                 await s.execute(
                     select(PromptSuggestion.id).where(PromptSuggestion.community_id == community.id)
                 )
-            ).scalar_one()
-            survey_id = (
-                await s.execute(select(Survey.id).where(Survey.community_id == community.id))
             ).scalar_one()
         assert community.id is not None
         side = Side(
@@ -381,6 +422,8 @@ class World:
             ended=ended,
             series=series_id,
             proposal=proposal_id,
+            challenge=challenges[1],
+            discussed=challenges[2],
             suggestion=suggestion_id,
             survey=survey_id,
         )

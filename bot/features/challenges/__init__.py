@@ -2,6 +2,7 @@
 next meeting's problem-solving round; facilitators mark them discussed or carry them; the
 member is asked privately, a week after, how it went."""
 
+from bot.commands import Role
 from bot.feature import Action, Feature
 from bot.features.challenges import actions, meetings
 from bot.features.challenges.commands import commands
@@ -15,8 +16,8 @@ FEATURE = Feature(
     # facilitators; telling how it went, for the member who brought it.
     actions={
         "challenge:bring": Action(actions.bring_pressed),
-        "challenge:done": Action(actions.decide_pressed),
-        "challenge:carry": Action(actions.decide_pressed),
+        "challenge:done": Action(actions.decide_pressed, role=Role.FACILITATOR),
+        "challenge:carry": Action(actions.decide_pressed, role=Role.FACILITATOR),
         "challenge:tell": Action(actions.tell_pressed),
     },
     forms={FORM_BRING: actions.bring_submitted, FORM_NOTE: actions.note_submitted},

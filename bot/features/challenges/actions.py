@@ -42,7 +42,10 @@ def typed(values: Mapping[str, str], choice: str) -> dict[str, str]:
 
 async def bring_pressed(ctx: Context) -> Reply:
     """ "Bring a challenge": the form, for members of the button's community."""
-    community = await ctx.enter(ctx.action.int_arg(0))
+    community_id = ctx.action.int_arg(0)
+    if await ctx.session.get(Community, community_id) is None:
+        raise UserError(ctx.t("core.refuse.stale_button"))
+    community = await ctx.enter(community_id)
     assert community.id is not None
     return OpenForm(bring_form(ctx.t, community.id))
 
@@ -51,7 +54,7 @@ async def bring_submitted(ctx: Context) -> Reply:
     event = ctx.event
     assert isinstance(event, FormSubmitted)
     community_id = parse_id(event.metadata)
-    if community_id is None:
+    if community_id is None or await ctx.session.get(Community, community_id) is None:
         raise UserError(ctx.t("core.refuse.stale_form"))
     community = await ctx.enter(community_id, join=False)
     values, errors = check_form(bring_inputs(ctx.t), typed(event.values, "visibility"), ctx.t)
@@ -63,10 +66,14 @@ async def bring_submitted(ctx: Context) -> Reply:
     return _say(ctx.t(key, number=c.number))
 
 
-async def _challenge(ctx: Context, raw: int | None) -> Challenge:
+async def _challenge(
+    ctx: Context, raw: int | None, stale: str = "core.refuse.stale_button"
+) -> Challenge:
+    """The challenge a button or form names, in its own community; `stale` says a missing
+    one (a button's sentence, or ``core.refuse.stale_form`` for a form)."""
     c = await ctx.session.get(Challenge, raw) if raw is not None else None
     if c is None:
-        raise UserError(ctx.t("core.refuse.stale_button"))
+        raise UserError(ctx.t(stale))
     await ctx.enter(c.community_id, join=False)
     return c
 
@@ -82,11 +89,11 @@ async def decide_pressed(ctx: Context) -> Reply:
     return _say(ctx.t("challenges.carried", number=c.number))
 
 
-async def _own(ctx: Context, raw: int | None) -> Challenge:
-    c = await _challenge(ctx, raw)
+async def _own(ctx: Context, raw: int | None, stale: str = "core.refuse.stale_button") -> Challenge:
+    c = await _challenge(ctx, raw, stale)
     if ctx.member is None or ctx.member.id != c.member_id:
-        # Someone else's challenge: answered exactly as a button that no longer exists.
-        raise UserError(ctx.t("core.refuse.stale_button"))
+        # Someone else's challenge: answered exactly as one that no longer exists.
+        raise UserError(ctx.t(stale))
     if c.status != ChallengeStatus.DISCUSSED:
         raise UserError(ctx.t("challenges.note_not_discussed", number=c.number))
     return c
@@ -103,7 +110,7 @@ async def note_submitted(ctx: Context) -> Reply:
     only when the author chose so (sealed in the outbox too)."""
     event = ctx.event
     assert isinstance(event, FormSubmitted)
-    c = await _own(ctx, parse_id(event.metadata))
+    c = await _own(ctx, parse_id(event.metadata), "core.refuse.stale_form")
     values, errors = check_form(note_inputs(ctx.t), typed(event.values, "share"), ctx.t)
     if errors:
         return FormErrors(errors)
