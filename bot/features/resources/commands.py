@@ -155,7 +155,7 @@ async def search(ctx: Context) -> Reply:
         haystack = item.words()
         ok = True
         for word in words:
-            if word.startswith("#"):
+            if word.startswith(("#", "<#")):
                 ok = normalise_tag(word) in item.tags
             else:
                 ok = word.casefold() in haystack
