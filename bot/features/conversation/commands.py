@@ -31,6 +31,7 @@ from bot.features.conversation.timing import (
 )
 from bot.ui import Context as Small
 from bot.ui import Message, Section, Time, plain
+from storage.conversation import PromptSettings
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +51,12 @@ async def add(ctx: Context) -> Reply:
 
 
 async def show(ctx: Context) -> Reply:
-    community, settings = await settings_for(ctx)
+    community = ctx.require_community()
     assert community.id is not None
+    # Read only: a community that never scheduled prompts gets no settings row from a look.
+    settings = await ctx.session.get(PromptSettings, community.id) or PromptSettings(
+        community_id=community.id, tz=community.timezone
+    )
     zone = community.timezone
     blocks: list[Section | Small] = []
     if settings.schedule is None:
