@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from bot.app import App
 from bot.context import background
@@ -21,7 +21,7 @@ from bot.ports import FakeClock
 from bot.ui import Section, plain
 from storage.conversation import Prompt, PromptPost, PromptSettings, PromptSuggestion
 from storage.db import Database
-from storage.models import Community, OutboxMessage
+from storage.models import Community, Job, OutboxMessage
 from tests.support import RecordingAdapter, job_ids, transcript
 
 NY = "America/New_York"
@@ -401,3 +401,23 @@ async def test_erasing_ones_data_takes_ones_suggestions(db: Database) -> None:
     async with db.session() as session:
         left = list((await session.execute(select(PromptSuggestion))).scalars())
     assert [(s.suggester_name, s.status) for s in left] == [("dan", "open")]
+
+
+async def test_a_missing_post_job_is_restored_at_start(db: Database) -> None:
+    clock = ny(2026, 11, 2, 9, 0)
+    await transcript(
+        SETUP + f'/cop prompts schedule "weekly on Wednesday at 12:00"\n{adds(*PROMPTS)}\n',
+        db=db,
+        clock=clock,
+        zone=NY,
+    )
+    async with db.session() as session:
+        await session.execute(delete(Job).where(Job.id == "prompts.post:1"))
+    assert "prompts.post:1" not in await job_ids(db)
+    lines = await transcript(
+        ":as ben\n:in #cop\n:at 2026-11-04T12:00\n", db=db, clock=clock, zone=NY
+    )
+    assert posted(lines) == [PROMPTS[0]]
+    async with db.session() as session:
+        due = (await session.execute(select(Job.due_at).where(Job.id == "prompts.post:1"))).scalar()
+    assert due == datetime(2026, 11, 11, 12, 0, tzinfo=ZoneInfo(NY))

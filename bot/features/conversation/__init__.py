@@ -18,5 +18,6 @@ FEATURE = Feature(
         "digest.sections": digest.digest_section,
         "member.erasing": suggestions.on_member_erasing,
     },
+    reconcile=timing.reconcile,
     catalog="conversation",
 )

@@ -9,12 +9,16 @@ occurrence (the bot was down for a day) posts nothing for it and moves on.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.context import Context, UserError
+from sqlalchemy import select
+from sqlmodel import col
+
+from bot.context import Context, Services, UserError, background
 from bot.features.conversation.prompts import listed, post, settings_of, tell_facilitators
 from bot.i18n import translator
 from bot.schedule import Schedule, ScheduleError, parse_schedule
@@ -134,6 +138,34 @@ async def run_post(ctx: Context, community_id: int | str, at: str) -> None:
             )
             log.info("community %s: prompt list empty at a scheduled time", community.id)
     await plan(ctx, settings, occurrence)
+
+
+async def reconcile(services: Services) -> None:
+    """After start: a community whose prompts are scheduled but has no post job (say, an
+    operator removed it) gets one for its next occurrence (idempotent; a failed job is left
+    for the operator to see and retry)."""
+    async with background(services) as ctx:
+        ids = list(
+            (
+                await ctx.session.execute(
+                    select(col(PromptSettings.community_id)).where(
+                        col(PromptSettings.schedule).is_not(None)
+                    )
+                )
+            ).scalars()
+        )
+        have = await ctx.schedule.exists([post_job(i) for i in ids])
+    for community_id in ids:
+        if post_job(community_id) in have:
+            continue
+        async with background(services) as ctx:
+            settings = await ctx.session.get(PromptSettings, community_id, with_for_update=True)
+            if settings is None or await ctx.schedule.exists([post_job(community_id)]):
+                continue
+            ctx.community = await ctx.session.get(Community, community_id)
+            when = await plan(ctx, settings)
+            log.info("community %s: prompt job restored (%s)", community_id, when)
+        await asyncio.sleep(0)
 
 
 async def settings_for(ctx: Context) -> tuple[Community, PromptSettings]:
