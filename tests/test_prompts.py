@@ -421,3 +421,14 @@ async def test_a_missing_post_job_is_restored_at_start(db: Database) -> None:
     async with db.session() as session:
         due = (await session.execute(select(Job.due_at).where(Job.id == "prompts.post:1"))).scalar()
     assert due == datetime(2026, 11, 11, 12, 0, tzinfo=ZoneInfo(NY))
+
+
+async def test_no_prompt_repeats_until_all_were_posted() -> None:
+    posts = "\n".join(["/cop prompts post"] * 8)
+    lines = await transcript(SETUP + f"{adds(*PROMPTS)}\n{posts}\n")
+    shown = posted(lines)
+    assert len(shown) == 8
+    # Each round of three posts holds every prompt once; the third round starts over.
+    for start in range(0, 6, 3):
+        assert sorted(shown[start : start + 3]) == sorted(PROMPTS)
+    assert shown == [*PROMPTS, *PROMPTS, *PROMPTS[:2]]
