@@ -42,6 +42,7 @@ from storage.agreements import AgreementProposal
 from storage.db import Database
 from storage.meetings import MeetingSeries
 from storage.models import Community, OutboxMessage
+from storage.survey import Survey
 from storage.voting import Poll, Topic, TopicIntake
 from tests.support import RecordingAdapter
 
@@ -162,6 +163,13 @@ VALID: dict[str, str | Callable[[Fixtures], str]] = {
     "tag": "#outdoor",
     "words": "outdoor play",
     "until": "2027-01-05",
+    "area": "1",
+    "month": "9",
+    "day": "1",
+    "at": "12:00",
+    "days": "14",
+    "top": "3",
+    "score": "4",
 }
 
 #: Where one command's parameter takes other values than its namesakes: a meeting lasts
@@ -249,6 +257,12 @@ class Hostile:
             await self.command(channel, "checkins add Before we meet timing=before:5d open=3d")
             await self.command(channel, "checkins question 1 add What did you notice?")
             await self.command(channel, "checkins question 1 add One thing to try commitment=yes")
+        if group in ("", "survey"):
+            # An open interest survey of two areas, with a member's proposed area waiting.
+            await self.command(channel, "survey areas add Relationships with families")
+            await self.command(channel, "survey areas add Learning environments")
+            await self.command(channel, "survey open")
+            await self.command(channel, "survey propose Outdoor play")
         async with self.db.session() as s:
             community = (
                 await s.execute(select(Community).where(Community.channel_id == channel))
@@ -473,8 +487,27 @@ async def _agreements_propose(bot: Hostile, fx: Fixtures) -> tuple[Form, dict[st
     return form, {"kind": "add", "number": "", "text": "Phones away", "why": "We drift"}
 
 
+async def _survey_id(bot: Hostile, fx: Fixtures) -> int:
+    async with bot.db.session() as s:
+        return (
+            await s.execute(select(Survey.id).where(Survey.community_id == fx.community))
+        ).scalar_one()
+
+
+async def _survey_rate(bot: Hostile, fx: Fixtures) -> tuple[Form, dict[str, str]]:
+    form = await _open(bot, fx, f"survey:rate:{await _survey_id(bot, fx)}:1")
+    return form, {"a1": "4", "a2": "2"}
+
+
+async def _survey_propose(bot: Hostile, fx: Fixtures) -> tuple[Form, dict[str, str]]:
+    form = await _open(bot, fx, f"survey:propose:{await _survey_id(bot, fx)}")
+    return form, {"title": "Transitions"}
+
+
 #: How to open each registered form, with valid values for its fields.
 FORMS: dict[str, Opener] = {
+    "survey.rate": _survey_rate,
+    "survey.propose": _survey_propose,
     "agreements.propose": _agreements_propose,
     "agreements.reason": _consent_reason,
     "vote.ranked": _ballot("ranked", "1 2"),
