@@ -860,7 +860,8 @@ def _score(ctx: Context, raw: str, title: str) -> int | None:
 
 
 async def _mine(ctx: Context, survey: Survey) -> dict[int, SurveyRating]:
-    assert ctx.member is not None
+    if ctx.member is None:
+        return {}
     rows = await ctx.session.execute(
         select(SurveyRating).where(
             col(SurveyRating.community_id) == survey.community_id,
@@ -872,7 +873,8 @@ async def _mine(ctx: Context, survey: Survey) -> dict[int, SurveyRating]:
 
 
 async def _save(ctx: Context, survey: Survey, scores: list[tuple[SurveyItem, int]]) -> None:
-    assert ctx.member is not None
+    if ctx.member is None:  # a workspace admin who is not a member rates nothing
+        raise UserError(ctx.t("core.refuse.members_only"))
     mine = await _mine(ctx, survey)
     for item, score in scores:
         row = mine.get(item.id)
@@ -1032,7 +1034,8 @@ def propose_inputs(ctx: Context) -> list[Input]:
 
 async def add_proposal(ctx: Context, survey: Survey, title: str) -> Reply:
     _accepting(ctx, survey)
-    assert ctx.member is not None
+    if ctx.member is None:  # a workspace admin who is not a member proposes nothing
+        raise UserError(ctx.t("core.refuse.members_only"))
     title = clean(title)
     if not title:
         raise UserError(ctx.t("survey.refuse.no_title"))
