@@ -126,6 +126,7 @@ VALID: dict[str, str | Callable[[Fixtures], str]] = {
     "topic": lambda f: str(f.topics[0]),
     "into": lambda f: str(f.topics[1]),
     "reason": "Covered already",
+    "role": "share",
     "schedule": "monthly on the first Tuesday at 18:30",
     "duration": "90",
     "link": "https://example.org/join",
