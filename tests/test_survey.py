@@ -139,7 +139,7 @@ async def test_the_survey_feeds_the_backlog_across_two_years(db: Database) -> No
     # because of the tie) go to the backlog. Nothing to compare with yet.
     result = block(lines, "[#cop] Result of the 2027 interest survey")
     assert result == [
-        "[#cop] Result of the 2027 interest survey of Finger Lakes CoP (3 members rated):",
+        "[#cop] Result of the 2027 interest survey of Finger Lakes CoP (members who rated: 3):",
         "  1. Relationships with families: total 14, average 4.7 (3 rated it)",
         "  2. Learning environments: total 9, average 4.5 (2 rated it)",
         "  2. Curriculum and planning: total 9, average 3.0 (3 rated it)",
@@ -161,7 +161,7 @@ async def test_the_survey_feeds_the_backlog_across_two_years(db: Database) -> No
     # Year two's result compares each area with 2027; only areas never in the backlog go there.
     result = block(lines, "[#cop] Result of the 2028 interest survey")
     assert result == [
-        "[#cop] Result of the 2028 interest survey of Finger Lakes CoP (3 members rated):",
+        "[#cop] Result of the 2028 interest survey of Finger Lakes CoP (members who rated: 3):",
         "  1. Health and safety: total 10, average 5.0 (2 rated it) "
         "(up 3 from place 4 in 2027; average 1.5 then)",
         "  2. Learning environments: total 9, average 4.5 (2 rated it) "
