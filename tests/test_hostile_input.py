@@ -39,6 +39,7 @@ from bot.ports import FakeClock
 from bot.text import clean, is_clean
 from bot.ui import ActionId, Form
 from storage.agreements import AgreementProposal
+from storage.challenges import Challenge
 from storage.db import Database
 from storage.meetings import MeetingSeries
 from storage.models import Community, OutboxMessage
@@ -171,6 +172,7 @@ VALID: dict[str, str | Callable[[Fixtures], str]] = {
     "days": "14",
     "top": "3",
     "score": "4",
+    "private": "yes",
 }
 
 #: Where one command's parameter takes other values than its namesakes: a meeting lasts
@@ -258,6 +260,8 @@ class Hostile:
             await self.command(channel, "checkins add Before we meet timing=before:5d open=3d")
             await self.command(channel, "checkins question 1 add What did you notice?")
             await self.command(channel, "checkins question 1 add One thing to try commitment=yes")
+        if group in ("", "challenge"):
+            await self.command(channel, "challenge add Biting at lunch", user="ben")
         if group in ("", "survey"):
             # An open interest survey of two areas, with a member's proposed area waiting.
             await self.command(channel, "survey areas add Relationships with families")
@@ -505,8 +509,36 @@ async def _survey_propose(bot: Hostile, fx: Fixtures) -> tuple[Form, dict[str, s
     return form, {"title": "Transitions"}
 
 
+async def _bring_challenge(bot: Hostile, fx: Fixtures) -> tuple[Form, dict[str, str]]:
+    form = await _open(bot, fx, f"challenge:bring:{fx.community}")
+    return form, {"text": "Biting at lunch", "visibility": "private"}
+
+
+async def _challenge_note(bot: Hostile, fx: Fixtures) -> tuple[Form, dict[str, str]]:
+    """ben's challenge, marked discussed; he presses "Tell how it went" on it."""
+    await bot.command(fx.channel, "challenge add Nap time private", user="ben")
+    async with bot.db.session() as s:
+        challenge = (
+            (
+                await s.execute(
+                    select(Challenge)
+                    .where(Challenge.community_id == fx.community)
+                    .order_by(Challenge.id.desc())
+                )
+            )
+            .scalars()
+            .first()
+        )
+    assert challenge is not None
+    await bot.command(fx.channel, f"challenge done {challenge.number}")
+    form = await _open(bot, fx, f"challenge:tell:{challenge.id}")
+    return form, {"note": "We moved nap earlier", "share": "facilitators"}
+
+
 #: How to open each registered form, with valid values for its fields.
 FORMS: dict[str, Opener] = {
+    "challenges.bring": _bring_challenge,
+    "challenges.note": _challenge_note,
     "survey.rate": _survey_rate,
     "survey.propose": _survey_propose,
     "agreements.propose": _agreements_propose,
