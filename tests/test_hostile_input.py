@@ -39,10 +39,10 @@ from bot.ports import FakeClock
 from bot.text import clean, is_clean
 from bot.ui import ActionId, Form
 from storage.agreements import AgreementProposal
-from storage.challenges import Challenge
 from storage.db import Database
 from storage.meetings import MeetingSeries
 from storage.models import Community, OutboxMessage
+from storage.reflections import CheckinCommitment, CheckinRound, RoundStatus
 from storage.survey import Survey
 from storage.voting import Poll, Topic, TopicIntake
 from tests.support import RecordingAdapter
@@ -127,7 +127,6 @@ VALID: dict[str, str | Callable[[Fixtures], str]] = {
     "topic": lambda f: str(f.topics[0]),
     "into": lambda f: str(f.topics[1]),
     "reason": "Covered already",
-    "role": "share",
     "schedule": "monthly on the first Tuesday at 18:30",
     "duration": "90",
     "link": "https://example.org/join",
@@ -172,7 +171,6 @@ VALID: dict[str, str | Callable[[Fixtures], str]] = {
     "days": "14",
     "top": "3",
     "score": "4",
-    "private": "yes",
 }
 
 #: Where one command's parameter takes other values than its namesakes: a meeting lasts
@@ -260,8 +258,6 @@ class Hostile:
             await self.command(channel, "checkins add Before we meet timing=before:5d open=3d")
             await self.command(channel, "checkins question 1 add What did you notice?")
             await self.command(channel, "checkins question 1 add One thing to try commitment=yes")
-        if group in ("", "challenge"):
-            await self.command(channel, "challenge add Biting at lunch", user="ben")
         if group in ("", "survey"):
             # An open interest survey of two areas, with a member's proposed area waiting.
             await self.command(channel, "survey areas add Relationships with families")
@@ -509,36 +505,51 @@ async def _survey_propose(bot: Hostile, fx: Fixtures) -> tuple[Form, dict[str, s
     return form, {"title": "Transitions"}
 
 
-async def _bring_challenge(bot: Hostile, fx: Fixtures) -> tuple[Form, dict[str, str]]:
-    form = await _open(bot, fx, f"challenge:bring:{fx.community}")
-    return form, {"text": "Biting at lunch", "visibility": "private"}
-
-
-async def _challenge_note(bot: Hostile, fx: Fixtures) -> tuple[Form, dict[str, str]]:
-    """ben's challenge, marked discussed; he presses "Tell how it went" on it."""
-    await bot.command(fx.channel, "challenge add Nap time private", user="ben")
+async def _open_round(bot: Hostile, fx: Fixtures) -> int:
+    """Check-in 1's round, opened by its job (which DMs ben its Answer button)."""
+    await bot.app.run_due()
     async with bot.db.session() as s:
-        challenge = (
-            (
-                await s.execute(
-                    select(Challenge)
-                    .where(Challenge.community_id == fx.community)
-                    .order_by(Challenge.id.desc())
+        return (
+            await s.execute(
+                select(CheckinRound.id).where(
+                    CheckinRound.community_id == fx.community,
+                    CheckinRound.status == RoundStatus.OPEN,
                 )
             )
-            .scalars()
-            .first()
+        ).scalar_one()
+
+
+async def _reflection(bot: Hostile, fx: Fixtures) -> tuple[Form, dict[str, str]]:
+    form = await _open(bot, fx, f"reflect:answer:{await _open_round(bot, fx)}")
+    return form, {"q1": "They noticed the rain", "p1": "private", "q2": "", "p2": "private"}
+
+
+async def _commitment_note(bot: Hostile, fx: Fixtures) -> tuple[Form, dict[str, str]]:
+    """ben says what he will try in the round, then presses "Tell how it went" on it."""
+    answer = await _open(bot, fx, f"reflect:answer:{await _open_round(bot, fx)}")
+    values = {"q1": "Puddles", "q2": "Name feelings at snack"}
+    reply, refused = await bot.handle(
+        FormSubmitted(
+            bot.actor("ben", False), bot.place(fx.channel), answer.form_id, values, answer.metadata
         )
-    assert challenge is not None
-    await bot.command(fx.channel, f"challenge done {challenge.number}")
-    form = await _open(bot, fx, f"challenge:tell:{challenge.id}")
-    return form, {"note": "We moved nap earlier", "share": "facilitators"}
+    )
+    assert not refused, _text(reply)
+    async with bot.db.session() as s:
+        commitment = (
+            await s.execute(
+                select(CheckinCommitment.id)
+                .where(CheckinCommitment.community_id == fx.community)
+                .order_by(CheckinCommitment.id.desc())
+            )
+        ).scalar()
+    form = await _open(bot, fx, f"commit:tell:{commitment}")
+    return form, {"how": "tried", "note": "The room was calmer", "privacy": "private"}
 
 
 #: How to open each registered form, with valid values for its fields.
 FORMS: dict[str, Opener] = {
-    "challenges.bring": _bring_challenge,
-    "challenges.note": _challenge_note,
+    "reflections.answer": _reflection,
+    "reflections.commitment_note": _commitment_note,
     "survey.rate": _survey_rate,
     "survey.propose": _survey_propose,
     "agreements.propose": _agreements_propose,

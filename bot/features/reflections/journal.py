@@ -22,6 +22,7 @@ from bot.events import Reply, Respond
 from bot.features.reflections.commitments import opened, questions_of
 from bot.features.reflections.member_prefs import member_zone
 from bot.sealed import SealBroken
+from bot.text import in_range
 from bot.ui import Context as Small
 from bot.ui import Message, Section, Time, plain
 from storage.models import Community
@@ -45,6 +46,8 @@ def parse_since(ctx: Context, raw: str | None, zone: ZoneInfo) -> datetime | Non
         day = date.fromisoformat(raw.strip())
     except ValueError:
         raise UserError(ctx.t("reflections.member.bad_since", since=raw[:40])) from None
+    if not in_range(day):  # 0001-01-01 or 9999-12-31: no answer was ever written then
+        raise UserError(ctx.t("reflections.member.bad_since", since=raw[:40]))
     return datetime.combine(day, time(0), tzinfo=zone)
 
 
