@@ -297,3 +297,32 @@ async def test_the_digest_shows_open_challenges_new_since_without_private_names(
         f"#2 “{PRIVATE}” (brought privately)",
     ]
     assert [b.label for b in actions.elements] == ["Bring a challenge"]
+
+
+async def test_erasing_my_data_takes_back_the_challenges_i_brought(db: Database) -> None:
+    lines = await transcript(
+        SETUP
+        + BRING
+        + """
+        :as ben
+        /cop challenge done 2
+        :as dan
+        :in dm
+        /cop my-data erase
+        :press Erase my data
+        :as ben
+        :in #cop
+        /cop challenge list
+        """,
+        db=db,
+        clock=ny(2026, 11, 2, 9, 0),
+        zone=NY,
+    )
+    assert not [line for line in lines if line.startswith("! ")]
+    listed = block_after(lines, "[private @ben] Open challenges for the next meeting (1):")
+    assert listed[1] == f"  #1 “{OPEN}” (cara)"
+    assert not any(PRIVATE in line for line in listed)
+    async with db.session() as session:
+        left = [c.text for c in (await session.execute(select(Challenge))).scalars()]
+        jobs = (await session.execute(select(Job.id).where(col(Job.id).like("challenges%")))).all()
+    assert left == [OPEN] and jobs == []

@@ -27,6 +27,7 @@ FEATURE = Feature(
         "meeting.end": meetings.on_meeting_end,
         "digest.sections": meetings.digest_section,
         "home.sections": meetings.home_section,
+        "member.erasing": meetings.on_member_erasing,
     },
     catalog="challenges",
 )

@@ -1,8 +1,8 @@
 """Where challenges meet meetings: under the agenda's "Problem-solving" segment (the
 ``agenda.sections`` hook, segment ``problem``), the facilitators' private list after the
 meeting ends (``meeting.end``), the member's private question a week after it was discussed
-(job ``challenges.checkin``), the digest (``digest.sections``: open challenges brought since)
-and the member's home ("Bring a challenge").
+(job ``challenges.checkin``), the digest (``digest.sections``: open challenges brought since),
+the member's home ("Bring a challenge") and an erase (``member.erasing``: theirs go).
 
 Nothing drawn here for the channel, the agenda or the digest names who brought a private
 challenge; logs name challenges by id only.
@@ -12,11 +12,20 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy import select
+from sqlmodel import col
+
 from bot.context import Context
 from bot.events import UserRef
 from bot.features.challenges import store
 from bot.features.challenges.render import bring_button, checkin_message, decision_message, line
-from bot.hooks import AgendaSections, DigestSections, HomeSections, MeetingEnded
+from bot.hooks import (
+    AgendaSections,
+    DigestSections,
+    HomeSections,
+    MeetingEnded,
+    MemberErasing,
+)
 from bot.i18n import translator
 from bot.ui import Block, Section
 from bot.ui import Context as Small
@@ -105,6 +114,20 @@ async def digest_section(ctx: Context, asked: DigestSections) -> list[Block]:
     t = translator(asked.language)
     lines = [t("challenges.digest_title", count=len(rows)), *(line(t, c, m) for c, m in rows)]
     return [Section.of("\n".join(lines)), bring_button(t, asked.community_id)]
+
+
+async def on_member_erasing(ctx: Context, erasing: MemberErasing) -> None:
+    """A member erasing their data takes back the challenges they brought (their words, and
+    for a private one, that it was theirs), with any question still to be asked."""
+    rows = await ctx.session.execute(
+        select(Challenge).where(
+            col(Challenge.community_id) == erasing.community_id,
+            col(Challenge.member_id) == erasing.member_id,
+        )
+    )
+    for c in rows.scalars():
+        await ctx.schedule.cancel(store.checkin_job_id(c.id))
+        await ctx.session.delete(c)
 
 
 async def home_section(ctx: Context, asked: HomeSections) -> list[Block]:
