@@ -57,7 +57,9 @@ async def test_facilitator_help_is_grouped_by_job() -> None:
     headings = [a for a in answer if a.startswith("  ") and not a.startswith("  •")]
     assert headings[:3] == ["  Community", "  Topics and voting", "  Meetings"]
     voting, meetings = answer.index("  Topics and voting"), answer.index("  Meetings")
-    assert all("/cop poll" in a or "/cop topics" in a for a in answer[voting + 1 : meetings])
+    voting_lines = answer[voting + 1 : meetings]
+    assert all(any(f"/cop {g}" in a for g in ("poll", "topics", "survey")) for a in voting_lines)
+    assert any("/cop survey schedule" in a for a in voting_lines)  # the yearly interest survey
     assert not any(a.startswith("      ") for a in answer)  # examples live in the detail
 
 
