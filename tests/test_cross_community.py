@@ -105,6 +105,7 @@ BUTTONS: dict[str, Callable[[Side], ActionId]] = {
     "rsvp:going": lambda s: ActionId("rsvp", "going", s.meeting),
     "rsvp:maybe": lambda s: ActionId("rsvp", "maybe", s.meeting),
     "rsvp:no": lambda s: ActionId("rsvp", "no", s.meeting),
+    "role:take": lambda s: ActionId("role", "take", s.meeting, "share"),
     "attend:mark": lambda s: ActionId("attend", "mark", s.ended),
     "series:end": lambda s: ActionId("series", "end", s.series, "now"),
     "agree:ack": lambda s: ActionId("agree", "ack", s.id, 1),
