@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 import storage.agreements  # noqa: F401
 import storage.challenges  # noqa: F401
 import storage.conversation  # noqa: F401
+import storage.digest  # noqa: F401
 import storage.meeting_roles  # noqa: F401
 import storage.meetings  # noqa: F401
 import storage.models  # noqa: F401

@@ -25,7 +25,7 @@ from bot.ports import FakeClock
 from bot.ui import Block, Message, Section
 from storage.db import Database
 from storage.digest import Digest
-from tests.support import job_ids
+from tests.support import job_ids, transcript
 
 NY = "America/New_York"
 SETUP = """
@@ -301,3 +301,62 @@ async def test_cop_digest_by_dm_for_each_community_privately(db: Database) -> No
     assert "(Going 1 · Maybe 0 · Can't go 0 · meeting 1)" in "\n".join(lines)
     assert not any(line.startswith("[#cop] What's new") for line in lines)
     assert await digests(db) == []  # asking does not use up the channel's digest
+
+
+CANARY = "canary-digest-5521 my private note"
+
+
+async def test_the_reflections_part_names_who_shared_and_counts_the_anonymous(
+    db: Database,
+) -> None:
+    """The whole bot: cara shares with her name, fay anonymously, dan with the facilitators
+    only, eve keeps hers private; the digest names cara, counts one anonymous answer, and
+    holds no answer's text (the thread has them)."""
+    lines = await transcript(
+        f"""
+        :as ana admin
+        :in #cop
+        /cop setup "Finger Lakes CoP" America/New_York
+        /cop facilitator add @ben
+        :as cara
+        /cop join
+        :as dan
+        /cop join
+        :as eve
+        /cop join
+        :as fay
+        /cop join
+        :as ben
+        /cop meeting series "monthly on the first Tuesday at 16:00" title="Monthly CoP"
+        /cop checkins default
+        :at 2026-11-05T17:01
+        :as cara
+        :in dm
+        :press Answer
+        :submit q1="The toddlers stayed with water play." privacy=named
+        :as eve
+        :press Answer
+        :submit q1="{CANARY}" privacy=private
+        :as fay
+        :press Answer
+        :submit q3="More planning time" privacy=anonymous
+        :as dan
+        :press Answer
+        :submit q3="{CANARY} for facilitators" privacy=facilitators
+        :at 2026-11-29T09:00
+        """,
+        db=db,
+        clock=ny(2026, 11, 2, 9, 0),
+        zone=NY,
+    )
+    [post] = posts(lines, "[#cop] What's new in")
+    assert post[:2] == [
+        "~ Sat 28 Nov 2026, 16:00 EST",
+        "[#cop] What's new in Finger Lakes CoP before Monthly CoP on Tue 1 Dec 2026, 16:00 EST:",
+    ]
+    body = "\n".join(post)
+    assert "Reflections shared with the group (read them in each check-in's thread):" in body
+    assert "• Individual reflection, round 1: shared by cara, and 1 anonymously." in body
+    assert "water play" not in body and "planning time" not in body
+    assert CANARY not in body and "eve" not in body and "dan" not in body
+    assert "  1) Going · 2) Maybe · 3) Can't go" in post

@@ -7,7 +7,7 @@ The member's own side (pause, opt out, nudges, commitments, journal, retention) 
 """
 
 from bot.feature import Action, Feature
-from bot.features.reflections import form, member, rounds
+from bot.features.reflections import digest, form, member, rounds
 from bot.features.reflections.commands import commands
 
 FEATURE = Feature(
@@ -22,7 +22,11 @@ FEATURE = Feature(
         rounds.PLAN_KIND: rounds.plan_job_run,
         **member.JOBS,
     },
-    hooks={"meeting.end": rounds.on_meeting_end, "member.erasing": member.on_member_erasing},
+    hooks={
+        "meeting.end": rounds.on_meeting_end,
+        "member.erasing": member.on_member_erasing,
+        "digest.sections": digest.digest_sections,
+    },
     reconcile=member.reconcile,
     catalog="reflections",
 )
