@@ -82,12 +82,19 @@ def registry() -> Registry:
     return Registry.of([communities.FEATURE, meetings.FEATURE, digest.FEATURE, newsdesk()])
 
 
-async def run(script: str, db: Database, clock: FakeClock) -> list[str]:
+async def run(
+    script: str, db: Database, clock: FakeClock, bot: Registry | None = None
+) -> list[str]:
     from adapters.console import run_script
 
     lines: list[str] = []
     await run_script(
-        script.strip().splitlines(), db, clock, zone=NY, write=lines.append, registry=registry()
+        script.strip().splitlines(),
+        db,
+        clock,
+        zone=NY,
+        write=lines.append,
+        registry=bot or registry(),
     )
     return lines
 
@@ -360,3 +367,38 @@ async def test_the_reflections_part_names_who_shared_and_counts_the_anonymous(
     assert "water play" not in body and "planning time" not in body
     assert CANARY not in body and "eve" not in body and "dan" not in body
     assert "  1) Going · 2) Maybe · 3) Can't go" in post
+
+
+async def test_a_restart_loses_nothing_and_a_second_run_of_the_job_posts_nothing(
+    db: Database,
+) -> None:
+    from bot.app import App
+    from bot.context import background
+    from bot.features.digest.plan import post
+    from tests.support import RecordingAdapter
+
+    bot = registry()  # the test feature's news lives in it, across the restart
+    first = await run(
+        SETUP + '/cop news "before the restart"\n/cop digest settings',
+        db,
+        ny(2026, 11, 10, 9, 0),
+        bot,
+    )
+    assert "  The next digest is due Sat 28 Nov 2026, 16:00 EST." in first
+    # The bot is down; it comes back a day after the digest was due (still before the meeting).
+    lines = await run(":as ben\n:in #cop\n:at 2026-11-30T09:00\n", db, ny(2026, 11, 29, 16, 0), bot)
+    [digest] = posts(lines, "[#cop] What's new in")
+    assert "  news: before the restart" in digest
+    # The job run again (a lost lease) finds the meeting's digest drawn and posts nothing.
+    clock = ny(2026, 11, 30, 10, 0)
+    adapter = RecordingAdapter()
+    app = App(db, clock, [adapter], manual=True, registry=bot)
+    await app.start()
+    try:
+        async with background(app.services) as ctx:
+            await post(ctx, 1)
+        await app.worker.drain()
+    finally:
+        await app.stop()
+    assert adapter.sent == []
+    assert sorted(await digests(db)) == [(1, "posted"), (2, "empty")]
