@@ -26,7 +26,6 @@ FEATURE = Feature(
         "agenda.sections": meetings.agenda_section,
         "meeting.end": meetings.on_meeting_end,
         "digest.sections": meetings.digest_section,
-        "home.sections": meetings.home_section,
         "member.erasing": meetings.on_member_erasing,
     },
     catalog="challenges",

@@ -2,7 +2,7 @@
 ``agenda.sections`` hook, segment ``problem``), the facilitators' private list after the
 meeting ends (``meeting.end``), the member's private question a week after it was discussed
 (job ``challenges.checkin``), the digest (``digest.sections``: open challenges brought since),
-the member's home ("Bring a challenge") and an erase (``member.erasing``: theirs go).
+and an erase (``member.erasing``: theirs go).
 
 Nothing drawn here for the channel, the agenda or the digest names who brought a private
 challenge; logs name challenges by id only.
@@ -22,7 +22,6 @@ from bot.features.challenges.render import bring_button, checkin_message, decisi
 from bot.hooks import (
     AgendaSections,
     DigestSections,
-    HomeSections,
     MeetingEnded,
     MemberErasing,
 )
@@ -128,16 +127,3 @@ async def on_member_erasing(ctx: Context, erasing: MemberErasing) -> None:
     for c in rows.scalars():
         await ctx.schedule.cancel(store.checkin_job_id(c.id))
         await ctx.session.delete(c)
-
-
-async def home_section(ctx: Context, asked: HomeSections) -> list[Block]:
-    """The member's home: how many challenges are open, and the button to bring one."""
-    community = await ctx.session.get(Community, asked.community_id)
-    if community is None:
-        return []
-    t = translator(community.language)
-    count = len(await store.open_ones(ctx, asked.community_id))
-    return [
-        Small(parts=[t("challenges.home", count=count, community=community.name)]),
-        bring_button(t, asked.community_id),
-    ]
