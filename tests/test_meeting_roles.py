@@ -265,3 +265,27 @@ async def test_naming_another_host_or_none_ends_the_first_ones_power(db: Databas
     assert lines.count("[private @cara] Only a facilitator can change the agenda.") == 1
     assert await _topic(db, 1) == "Cara's"
     assert await _roles(db) == []
+
+
+async def test_erasing_a_members_data_takes_their_roles_away(db: Database) -> None:
+    lines = await transcript(
+        SETUP
+        + f"""
+        {SERIES}
+        :as cara
+        /cop meeting role 1 share
+        :as dan
+        /cop meeting role 1 lead
+        :as cara
+        /cop my-data erase
+        :press Erase my data
+        /cop meeting agenda 1
+        """,
+        db=db,
+        clock=ny(2026, 11, 2, 9, 0),
+        zone=NY,
+    )
+    agenda = block_after(lines, f"[private @cara] {AGENDA_1}")
+    assert segment(agenda, "  2. Sharing", "  3. ") == []
+    assert segment(agenda, "  3. Topic discussion", "  4. ") == ["  Leading a breakout: @dan"]
+    assert await _roles(db) == [("dan", "lead", False)]

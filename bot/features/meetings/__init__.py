@@ -1,7 +1,6 @@
 """Meetings and reminders: series in the community's zone, agendas, RSVP, attendance, .ics."""
 
 from bot.commands import Role
-from bot.context import Context
 from bot.feature import Action, Feature
 from bot.features.meetings import digest, jobs, roles
 from bot.features.meetings.commands import commands
@@ -10,14 +9,6 @@ from bot.features.meetings.ending import end_pressed
 from bot.features.meetings.home import home_sections
 from bot.features.meetings.members import attend_button, rsvp
 from bot.features.meetings.roles import agenda_section, on_meeting_end, pressed
-from bot.hooks import DigestSections
-from bot.ui import Block
-
-
-async def digest_sections(ctx: Context, asked: DigestSections) -> list[Block]:
-    """The meetings' part of the digest: who is sharing, leading and hosting (roles)."""
-    return await roles.digest_section(ctx, asked)
-
 
 FEATURE = Feature(
     name="meetings",
@@ -40,6 +31,7 @@ FEATURE = Feature(
         "home.sections": home_sections,
         "agenda.sections": agenda_section,
         "meeting.end": on_meeting_end,
+        "member.erasing": roles.on_member_erasing,
         "digest.sections": digest.digest_sections,  # topic, RSVP buttons and roles
     },
     emits=("meeting.start", "meeting.end", "meeting.reminder", "agenda.sections"),

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlmodel import col
 
 from bot.commands import Role
@@ -35,7 +35,7 @@ from bot.features.meetings.find import (
     series_of_meeting,
 )
 from bot.features.meetings.render import ROLES
-from bot.hooks import AgendaSections, DigestSections, MeetingEnded
+from bot.hooks import AgendaSections, DigestSections, MeetingEnded, MemberErasing
 from bot.i18n import Translator, translator
 from bot.ui import Block, Inline, Mention, Message, Section
 from bot.ui import Context as Small
@@ -238,6 +238,18 @@ async def on_meeting_end(ctx: Context, ended: MeetingEnded) -> None:
     meeting = await ctx.session.get(Meeting, ended.meeting_id)
     if meeting is not None and meeting.community_id == ended.community_id:
         await host_ended(ctx, meeting, "ended")
+
+
+async def on_member_erasing(ctx: Context, erasing: MemberErasing) -> None:
+    """The ``member.erasing`` hook: the roles a member took go with their data (their member
+    row stays as a tombstone, so the foreign key's cascade alone would not take them)."""
+    await ctx.session.execute(
+        delete(MeetingRole).where(
+            col(MeetingRole.community_id) == erasing.community_id,
+            col(MeetingRole.member_id) == erasing.member_id,
+        )
+    )
+    log.info("community %s: roles of an erased member removed", erasing.community_id)
 
 
 # -- who is doing what: the agenda and the digest --------------------------------------------
