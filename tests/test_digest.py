@@ -10,7 +10,7 @@ name, a count of the anonymous ones, nothing of a private answer.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -388,6 +388,11 @@ async def test_a_restart_loses_nothing_and_a_second_run_of_the_job_posts_nothing
     # The bot is down; it comes back a day after the digest was due (still before the meeting).
     lines = await run(":as ben\n:in #cop\n:at 2026-11-30T09:00\n", db, ny(2026, 11, 29, 16, 0), bot)
     [digest] = posts(lines, "[#cop] What's new in")
+    assert digest[:2] == [
+        "~ Sun 29 Nov 2026, 16:00 EST",
+        "[#cop] What's new in Finger Lakes CoP before Monthly CoP on Tue 1 Dec 2026, 16:00 EST "
+        "(sent later than planned, because circlebot was offline or the meeting moved):",
+    ]
     assert "  news: before the restart" in digest
     # The job run again (a lost lease) finds the meeting's digest drawn and posts nothing.
     clock = ny(2026, 11, 30, 10, 0)
@@ -402,3 +407,22 @@ async def test_a_restart_loses_nothing_and_a_second_run_of_the_job_posts_nothing
         await app.stop()
     assert adapter.sent == []
     assert sorted(await digests(db)) == [(1, "posted"), (2, "empty")]
+
+
+def test_whole_days_before_keep_the_meetings_wall_clock_time_across_summer_time() -> None:
+    from bot.features.digest.plan import digest_time
+    from storage.meetings import Meeting
+
+    # Tue 3 Nov 2026 16:00 EST; summer time ended on Sunday 1 November.
+    meeting = Meeting(
+        community_id=1,
+        number=1,
+        series_id=1,
+        occurrence_start=datetime(2026, 11, 3, 21, 0, tzinfo=UTC),
+        starts_at=datetime(2026, 11, 3, 21, 0, tzinfo=UTC),
+    )
+    three_days = digest_time(meeting, NY, 3 * 1440)
+    assert three_days.astimezone(ZoneInfo(NY)) == datetime(2026, 10, 31, 16, 0, tzinfo=ZoneInfo(NY))
+    assert three_days == datetime(2026, 10, 31, 20, 0, tzinfo=UTC)  # 16:00 EDT
+    # Hours beyond whole days are elapsed time: 36h is a day (Mon 2 Nov, 16:00 EST), then 12 h.
+    assert digest_time(meeting, NY, 36 * 60) == datetime(2026, 11, 2, 9, 0, tzinfo=UTC)

@@ -19,7 +19,7 @@ from bot.commands import Command, Param, Role
 from bot.context import Context, UserError, find_member, require
 from bot.events import Reply, Respond
 from bot.features.digest.draw import digest_message, draw, since_for
-from bot.features.digest.plan import plan, settings_of
+from bot.features.digest.plan import make_sure_planned, plan, settings_of
 from bot.ui import Block, Message, Section, Time, plain
 from storage.digest import DigestSettings
 from storage.meetings import Meeting, MeetingSeries
@@ -110,7 +110,7 @@ async def _one(ctx: Context, community: Community) -> list[Block]:
         ctx, community, meeting.id if meeting else None, since, ctx.now, ctx.t.lang, member.id
     )
     if meeting is not None:
-        await plan(ctx, community.id)
+        await make_sure_planned(ctx, community.id)
     if not drawn.news:
         zone = series.tz if series is not None else community.timezone
         return [

@@ -88,13 +88,15 @@ def headline(
     community: Community,
     meeting: Meeting | None,
     series: MeetingSeries | None,
+    *,
+    late: bool = False,
 ) -> Section:
     if meeting is None or series is None:
         return Section.of(t("digest.headline_none", community=community.name))
     return Section.of(
         t("digest.headline", community=community.name, title=series.title),
         Time(at=meeting.starts_at, zone=series.tz),
-        t("digest.headline_tail"),
+        t("digest.headline_tail_late" if late else "digest.headline_tail"),
     )
 
 
@@ -105,9 +107,12 @@ def digest_message(
     since: datetime,
     meeting: Meeting | None,
     series: MeetingSeries | None,
+    *,
+    late: bool = False,
 ) -> Message:
-    """The digest post: headline, the frame's head, the news, since when, the frame's foot."""
-    head = headline(t, community, meeting, series)
+    """The digest post: headline, the frame's head, the news, since when, the frame's foot.
+    `late`: it goes out well after its planned time, and the headline says so."""
+    head = headline(t, community, meeting, series, late=late)
     zone = series.tz if series is not None else community.timezone
     since_note = Small(parts=[t("digest.since"), Time(at=since, zone=zone), "."])
     blocks: list[Block] = [head, *drawn.head, *drawn.news, since_note, *drawn.foot]

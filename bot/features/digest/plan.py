@@ -39,6 +39,7 @@ PLAN_KIND, POST_KIND = "digest.plan", "digest.post"
 PLAN_EVERY = timedelta(days=1)  # a moved meeting is found within a day at the latest
 PLAN_AHEAD = 3  # meetings planned ahead per community
 EARLY = timedelta(minutes=1)  # a post job this early is still on time
+LATE = timedelta(minutes=30)  # a digest posted this long after its time says so
 RECONCILE_BATCH = 200
 
 
@@ -179,7 +180,9 @@ async def post(ctx: Context, meeting_id: int) -> None:
         await ctx.outbox.enqueue(
             key=row.post_key,
             to=channel_of(community),
-            message=digest_message(t, community, drawn, since, meeting, series),
+            message=digest_message(
+                t, community, drawn, since, meeting, series, late=ctx.now - due > LATE
+            ),
             community_id=community.id,
         )
     ctx.session.add(row)
