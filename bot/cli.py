@@ -92,10 +92,11 @@ def _quiet_known_warnings() -> None:
 
 
 #: Libraries that log whole request and response bodies at DEBUG (slack_sdk's "Sending a
-#: request ... json_body", discord.http's "... with {data} has returned"): message text,
-#: shared reflections and exported data would reach the log. LOG_LEVEL=DEBUG is for
-#: circlebot's own loggers; these stay at INFO whatever it says.
-BODY_LOGGERS = ("slack_sdk", "slack_bolt", "discord", "aiohttp")
+#: request ... json_body", discord.http's "... with {data} has returned", aiosqlite's every
+#: statement with its parameters): message text, shared reflections, who brought a private
+#: challenge and exported data would reach the log. LOG_LEVEL=DEBUG is for circlebot's own
+#: loggers; these stay at INFO whatever it says.
+BODY_LOGGERS = ("slack_sdk", "slack_bolt", "discord", "aiohttp", "aiosqlite")
 
 
 def keep_platform_bodies_out_of_logs() -> None:
