@@ -211,6 +211,8 @@ async def test_a_host_runs_their_meeting_until_it_ends(db: Database) -> None:
         "its agenda, recap and check-in are the facilitators' again. Thank you for hosting!"
     )
     assert lines.count(ended) == 1
+    agenda = block_after(lines, "[private @dan] Agenda of meeting 1 updated.")
+    assert segment(agenda, "  1. Welcome and agreements", "  2. ")[0] == "  Host: @dan"
     assert await _topic(db, 1) == "Outdoor play"
     assert await _topic(db, 2) is None
     # One recap for meeting 1, the host's: the start of the meeting posted no second one.
