@@ -10,7 +10,8 @@ agenda under Problem-solving, fay's without her name; cara signs up to share her
 experience; ben makes dan the host, and dan edits the agenda; a check-in round is answered,
 cara sharing with her name and eve anonymously. ben chose the digest two days before each
 meeting: it appears once, on Sunday 29 November at 16:00, with exactly what the features
-gave it. Other CoP, with a meeting the same day and nothing happening, gets no digest.
+gave it (fay, asking with /cop digest in a DM ten days before, saw the same privately).
+Other CoP, with a meeting the same day and nothing happening, gets no digest.
 """
 
 from __future__ import annotations
@@ -89,6 +90,11 @@ SCRIPT = """
 :as fay
 :press Answer
 :submit q1="fay-private-8810 a hard week" privacy=private
+:in #cop
+# On 20 November fay asks for the digest by DM: what it would say so far, for her alone.
+:at 2026-11-20T09:00
+:in dm
+/cop digest
 :in #cop
 :at 2026-11-29T15:59
 :at 2026-12-01T15:00
@@ -213,6 +219,12 @@ async def test_a_month_between_two_meetings(db: Database) -> None:
     assert "fay-private-8810" not in "\n".join(
         line for line in lines if not line.startswith("fay> ")
     )
+
+    # fay's /cop digest in her DM, ten days earlier, was the same, privately, and did not use
+    # up the channel's digest.
+    asked = answer_to(lines, "fay> /cop digest")
+    assert asked[0] == "[private @fay]" + DIGEST[1].removeprefix("[#cop]")
+    assert asked[1:-1] == DIGEST[2:]
 
     # Other CoP, whose meeting is the same day, had nothing new: no digest.
     assert not any("What's new in Other CoP" in line for line in lines)
