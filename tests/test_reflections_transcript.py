@@ -397,8 +397,9 @@ async def test_a_check_in_from_the_meeting_to_erasing_ones_data(
 
 
 async def test_erasing_takes_back_what_was_shared_with_ones_name(db: Database) -> None:
-    """A member's answers and note shared with their name leave the thread when they erase
-    their data (each post now says it was withdrawn); an anonymous answer stays."""
+    """What a member shared with their name is withdrawn when they erase their data: cara's
+    answers and note in the thread, dan's answer in ben's DMs (each message now says it was
+    withdrawn); fay's anonymous answer stays."""
     note = "The children chose quickly and clean-up was calmer"
     lines: list[str] = []
     await run_script(
@@ -413,6 +414,8 @@ async def test_erasing_takes_back_what_was_shared_with_ones_name(db: Database) -
             /cop join
             :as fay
             /cop join
+            :as dan
+            /cop join
             :as ben
             /cop meeting series "monthly on the first Tuesday at 16:00" title="Monthly CoP"
             /cop checkins default
@@ -425,6 +428,12 @@ async def test_erasing_takes_back_what_was_shared_with_ones_name(db: Database) -
             :in dm
             :press Answer
             :submit q3="{FAY_NEED}" privacy=anonymous
+            :as dan
+            :in dm
+            :press Answer
+            :submit q3="{DAN_NEED}" privacy=facilitators
+            /cop my-data erase
+            :press Erase my data
             :at 2026-11-29T17:00
             :as cara
             :press Tell how it went
@@ -449,6 +458,17 @@ async def test_erasing_takes_back_what_was_shared_with_ones_name(db: Database) -
         f"  ↳ [#cop] cara on what they said they'd try — tried it: “{CARA_TRY}”. "
         f"How it went: {note}",
     ]
+    to_ben = block(lines, "[dm @ben] dan shared an answer with the facilitators")
+    assert to_ben[1] == f"  {DAN_NEED}"
+    dan_done = lines.index(
+        "[private @dan] Your data is erased: nothing of it is linked to you any more."
+    )
+    # ben's DM with dan's answer now says it was withdrawn; nothing else changed.
+    assert re.fullmatch(
+        r"\[dm @ben\] \(message \d+ updated\) \(This answer was withdrawn by its author\.\)",
+        lines[dan_done + 1],
+    )
+    assert lines[dan_done + 2] == "dan> :at 2026-11-29T17:00"
     done = lines.index(
         "[private @cara] Your data is erased: nothing of it is linked to you any more."
     )
@@ -459,9 +479,9 @@ async def test_erasing_takes_back_what_was_shared_with_ones_name(db: Database) -
         "(This note was withdrawn by its author.)",
     ]
     assert not any(FAY_NEED in line for line in lines[done + 1 :] if "updated)" in line)
+    # ben's status shows neither cara's nor dan's words any more; fay's stays.
     status = block(lines, "[private @ben] Check-in 1:", last=True)
-    assert status[1:] == [
-        "  Round 1: 2 of 4 answered (50%); closed Tue 10 Nov 2026, 17:00 EST",  # counts stay
+    assert status[2:] == [
         "  (Shared with the group anonymously:)",
         f"  (What do I need (support, resources, time)?: {FAY_NEED})",
     ]

@@ -17,7 +17,7 @@ import secrets
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlmodel import col
 
 from bot.context import Context, UserError, channel_of
@@ -346,7 +346,7 @@ async def share(
             **values,
         )
         message = Message(text=body, blocks=[Section.of(body)])
-        key = f"reflections:commitment:{c.id}:note"
+        key = note_key(c.id)
         named = await facilitators(ctx, community)
         others = [m for m in named if m.id != author.id]
         if others:
@@ -395,9 +395,15 @@ def named_note_key(commitment_id: int) -> str:
     return f"reflections:commitment:{commitment_id}:shared"
 
 
-async def withdraw_named_notes(ctx: Context, community: Community, member_id: int) -> int:
+def note_key(commitment_id: int) -> str:
+    """The outbox key a note shared with the facilitators is fanned out under."""
+    return f"reflections:commitment:{commitment_id}:note"
+
+
+async def withdraw_notes(ctx: Context, community: Community, member_id: int) -> int:
     """The member's notes shared with their name say they were withdrawn (for
-    `/cop my-data erase`, before the commitments are deleted); returns how many."""
+    `/cop my-data erase`, before the commitments are deleted): in the thread, and in the
+    facilitators' DMs. Returns how many messages."""
     notes = await ctx.session.execute(
         select(col(CheckinCommitment.id)).where(
             col(CheckinCommitment.community_id) == community.id,
@@ -405,18 +411,23 @@ async def withdraw_named_notes(ctx: Context, community: Community, member_id: in
             col(CheckinCommitment.note_sealed).is_not(None),
         )
     )
-    keys = [named_note_key(c_id) for c_id in notes.scalars()]
-    if not keys:
+    ids = list(notes.scalars())
+    if not ids:
         return 0
     posted = await ctx.session.execute(
-        select(col(OutboxMessage.key), col(OutboxMessage.thread_of)).where(
-            col(OutboxMessage.key).in_(keys)
+        select(col(OutboxMessage.key), col(OutboxMessage.thread_of), col(OutboxMessage.kind)).where(
+            col(OutboxMessage.community_id) == community.id,
+            col(OutboxMessage.kind).in_(("channel", "dm")),
+            or_(
+                *(col(OutboxMessage.key) == named_note_key(c_id) for c_id in ids),
+                *(col(OutboxMessage.key).like(f"{note_key(c_id)}:%") for c_id in ids),
+            ),
         )
     )
     note = translator(community.language)("reflections.member.note_withdrawn")
     message = Message(text=note, blocks=[Section.of(note)])
     withdrawn = 0
-    for key, thread in posted.all():
+    for key, thread, kind in posted.all():
         if ctx.capabilities.edit:
             await ctx.outbox.enqueue_edit(
                 edit_of=key,
@@ -425,7 +436,7 @@ async def withdraw_named_notes(ctx: Context, community: Community, member_id: in
                 message=message,
                 community_id=community.id,
             )
-        else:  # where messages cannot be edited, a note follows in the thread
+        elif kind == "channel":  # where posts cannot be edited, a note follows in the thread
             await ctx.outbox.enqueue(
                 key=f"{key}:withdrawn",
                 to=channel_of(community),
@@ -433,6 +444,8 @@ async def withdraw_named_notes(ctx: Context, community: Community, member_id: in
                 community_id=community.id,
                 thread_of=thread,
             )
+        else:
+            continue  # a DM that cannot be edited stays as it was read
         withdrawn += 1
     return withdrawn
 

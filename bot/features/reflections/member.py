@@ -61,16 +61,20 @@ reconcile = retention.reconcile
 
 
 async def on_member_erasing(ctx: Context, erasing: MemberErasing) -> None:
-    """The ``member.erasing`` hook: what the person shared with their name leaves the threads
-    (each post is edited to say it was withdrawn) before mydata deletes their answers and
-    commitments. Anonymous shares stay: nothing in them leads back to the person."""
+    """The ``member.erasing`` hook: what the person shared with their name is withdrawn (each
+    post in a thread, and each DM to the facilitators, is edited to say so) before mydata
+    deletes their answers and commitments. Anonymous shares stay: nothing in them leads
+    back to the person."""
     community = await ctx.session.get(Community, erasing.community_id)
     if community is None:
         return
-    answers = await share.withdraw_all_named(ctx, community, erasing.member_id)
-    notes = await commitments.withdraw_named_notes(ctx, community, erasing.member_id)
+    answers = await share.withdraw_all(ctx, community, erasing.member_id)
+    notes = await commitments.withdraw_notes(ctx, community, erasing.member_id)
     log.info(
-        "member %s erasing: %d answers and %d notes withdrawn", erasing.member_id, answers, notes
+        "member %s erasing: %d answers and %d note messages withdrawn",
+        erasing.member_id,
+        answers,
+        notes,
     )
 
 

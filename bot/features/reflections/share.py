@@ -23,7 +23,7 @@ from bot.i18n import Translator, translator
 from bot.sealed import SealBroken
 from bot.ui import Context as Small
 from bot.ui import Message, Section
-from storage.models import Community, Member, MemberRole
+from storage.models import Community, Member, MemberRole, OutboxMessage
 from storage.reflections import Checkin, CheckinAnswer, CheckinRound, Privacy
 
 log = logging.getLogger(__name__)
@@ -157,24 +157,53 @@ async def withdraw_named(
     log.info("round %s: answer %s withdrawn from the thread", rnd.id, answer.id)
 
 
-async def withdraw_all_named(ctx: Context, community: Community, member_id: int) -> int:
-    """Every answer of the member still shown with their name in a thread is withdrawn (for
-    `/cop my-data erase`, before their answers are deleted); returns how many."""
+async def withdraw_all(ctx: Context, community: Community, member_id: int) -> int:
+    """Everything the member shared with their name is withdrawn (for `/cop my-data erase`,
+    before their answers are deleted): named posts in the threads, and the DMs that took
+    their answers to the facilitators (every version). Returns how many answers."""
     rows = await ctx.session.execute(
         select(CheckinAnswer).where(
             col(CheckinAnswer.community_id) == community.id,
             col(CheckinAnswer.member_id) == member_id,
-            col(CheckinAnswer.privacy) == Privacy.NAMED,
-            col(CheckinAnswer.shared_at).is_not(None),
         )
     )
     withdrawn = 0
     for answer in rows.scalars():
         rnd = await ctx.session.get(CheckinRound, answer.round_id)
-        if rnd is not None:
+        named = answer.privacy == Privacy.NAMED and answer.shared_at is not None
+        if rnd is not None and named:
             await withdraw_named(ctx, community, rnd, answer, answer.sealed)
-            withdrawn += 1
+        sent = await _withdraw_dms(ctx, community, f"reflections:fac:{answer.id}:%")
+        withdrawn += int(named or sent > 0)
     return withdrawn
+
+
+async def _withdraw_dms(ctx: Context, community: Community, keys_like: str) -> int:
+    """Edit each DM whose outbox key matches `keys_like` to say it was withdrawn (where
+    messages can be edited; a DM already read cannot be unsent); returns how many."""
+    if not ctx.capabilities.edit:
+        return 0
+    keys = list(
+        (
+            await ctx.session.execute(
+                select(col(OutboxMessage.key)).where(
+                    col(OutboxMessage.community_id) == community.id,
+                    col(OutboxMessage.kind) == "dm",
+                    col(OutboxMessage.key).like(keys_like),
+                )
+            )
+        ).scalars()
+    )
+    note = translator(community.language)("reflections.share.withdrawn")
+    for key in keys:
+        await ctx.outbox.enqueue_edit(
+            edit_of=key,
+            platform=community.platform,
+            workspace_id=community.workspace_id,
+            message=Message(text=note, blocks=[Section.of(note)]),
+            community_id=community.id,
+        )
+    return len(keys)
 
 
 async def share_with_facilitators(
