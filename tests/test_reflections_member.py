@@ -625,7 +625,7 @@ async def test_the_journal_shows_only_ones_own_answers_newest_first(db_url) -> N
             "I couldn't read since=15/10/2026"
         )
         assert (await bot.cmd("ben", "journal")) == (
-            "Your journal is empty: you have not answered a check-in yet."
+            "Your journal is empty: there are no check-in answers of yours to show."
         )
         dans = await bot.cmd("dan", "journal")
         assert "DAN-PRIVATE-CANARY" in dans and "cara-" not in dans

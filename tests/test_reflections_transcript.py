@@ -362,7 +362,7 @@ async def test_a_check_in_from_the_meeting_to_erasing_ones_data(
     assert ask[1] == "  1) Erase my data · 2) Cancel"
     assert "[private @eve] Your data is erased: nothing of it is linked to you any more." in lines
     assert lines[lines.index("eve> /cop journal", lines.index(ask[0])) + 1] == (
-        "[private @eve] Your journal is empty: you have not answered a check-in yet."
+        "[private @eve] Your journal is empty: there are no check-in answers of yours to show."
     )
     assert statuses[2] == statuses[1]  # the same counts and shared answers
     assert statuses[2][1] == "  Round 1: 4 of 5 answered (80%); closed Tue 10 Nov 2026, 17:00 EST"
