@@ -278,6 +278,7 @@ async def test_a_check_in_from_the_meeting_to_erasing_ones_data(
     status = block(lines, "[private @ben] Check-in 1: Individual reflection")
     assert status[1:] == [
         "  Round 1: 4 of 5 answered so far (80%); open until Tue 10 Nov 2026, 17:00 EST",
+        "  (Answered: cara, dan, eve, fay.)",  # who, in name order; never what
         "  (Shared with the group, with names:)",
         f"  (cara — One strategy I'll try before we meet again: {CARA_TRY})",
         f"  (cara — What did I notice in my practice since we met?: {CARA_NOTICED})",
@@ -364,7 +365,10 @@ async def test_a_check_in_from_the_meeting_to_erasing_ones_data(
     assert lines[lines.index("eve> /cop journal", lines.index(ask[0])) + 1] == (
         "[private @eve] Your journal is empty: there are no check-in answers of yours to show."
     )
-    assert statuses[2] == statuses[1]  # the same counts and shared answers
+    # The same counts and shared answers; only eve's name is gone from who answered.
+    assert statuses[1][2] == "  (Answered: cara, dan, eve, fay.)"
+    assert statuses[2][2] == "  (Answered: cara, dan, fay.)"
+    assert statuses[2][:2] + statuses[2][3:] == statuses[1][:2] + statuses[1][3:]
     assert statuses[2][1] == "  Round 1: 4 of 5 answered (80%); closed Tue 10 Nov 2026, 17:00 EST"
     async with db.session() as session:
         eve = (
@@ -390,7 +394,9 @@ async def test_a_check_in_from_the_meeting_to_erasing_ones_data(
     for private in (EVE_NOTICED, EVE_TRY, EVE_NOTE):
         assert saw(seen, private) == {"eve"}
     assert saw(seen, FAY_NEED) == {"fay", "channel", "ben"}
-    assert not any("fay" in line for line in anonymous + statuses[1])
+    # The facilitator sees that fay answered (in name order), never next to any answer.
+    assert not any("fay" in line for line in anonymous)
+    assert [line for line in statuses[1] if "fay" in line] == ["  (Answered: cara, dan, eve, fay.)"]
     assert [line for line in seen["channel"] if "dan" in line] == [
         "[#cop] Welcome to Finger Lakes CoP, dan!"
     ]
@@ -416,6 +422,8 @@ async def test_erasing_takes_back_what_was_shared_with_ones_name(db: Database) -
             /cop join
             :as dan
             /cop join
+            :as eve
+            /cop join
             :as ben
             /cop meeting series "monthly on the first Tuesday at 16:00" title="Monthly CoP"
             /cop checkins default
@@ -428,6 +436,10 @@ async def test_erasing_takes_back_what_was_shared_with_ones_name(db: Database) -
             :in dm
             :press Answer
             :submit q3="{FAY_NEED}" privacy=anonymous
+            :as eve
+            :in dm
+            :press Answer
+            :submit q1="{EVE_NOTICED}" privacy=private
             :as dan
             :in dm
             :press Answer
@@ -482,6 +494,7 @@ async def test_erasing_takes_back_what_was_shared_with_ones_name(db: Database) -
     # ben's status shows neither cara's nor dan's words any more; fay's stays.
     status = block(lines, "[private @ben] Check-in 1:", last=True)
     assert status[2:] == [
+        "  (Answered: eve, fay.)",  # cara's name went with her data; the counts stay
         "  (Shared with the group anonymously:)",
         f"  (What do I need (support, resources, time)?: {FAY_NEED})",
     ]

@@ -51,6 +51,7 @@ from storage.models import Community, Member
 from storage.reflections import (
     Checkin,
     CheckinAnswer,
+    CheckinDelivery,
     CheckinRound,
     CheckinStatus,
     CheckinTiming,
@@ -64,6 +65,7 @@ DEFAULT_DAYS = 2
 DEFAULT_OPEN = "5d"
 MAX_TITLE = 120
 STATUS_ROUNDS = 5  # rounds shown per check-in, newest first
+RATE_ROUNDS = 12  # closed rounds in the response rate over time
 
 
 def _private(blocks: list[Section | Small]) -> Respond:
@@ -355,8 +357,57 @@ async def _round_blocks(
             Time(at=rnd.closed_at or rnd.closes_at, zone=zone),
         )
     ]
+    blocks.append(await _who_answered(ctx, rnd))
     blocks.extend(await _shared(ctx, rnd))
     return blocks
+
+
+async def _who_answered(ctx: Context, rnd: CheckinRound) -> Small:
+    """Who answered (never what), in name order: nothing about when, so the order of the
+    anonymous answers posted at close cannot be matched to anyone."""
+    names = sorted(
+        (
+            await ctx.session.execute(
+                select(col(Member.display_name))
+                .join(CheckinDelivery, col(CheckinDelivery.member_id) == col(Member.id))
+                .where(
+                    col(CheckinDelivery.round_id) == rnd.id,
+                    col(CheckinDelivery.community_id) == rnd.community_id,
+                    col(CheckinDelivery.answered_at).is_not(None),
+                )
+            )
+        ).scalars(),
+        key=str.casefold,
+    )
+    if not names:
+        return Small(parts=[ctx.t("reflections.status.nobody_yet")])
+    return Small(parts=[ctx.t("reflections.status.who", names=", ".join(names))])
+
+
+async def _rates(ctx: Context, checkin: Checkin) -> Small | None:
+    """The response rate of the closed rounds over time, oldest first (None for fewer than two)."""
+    rounds = list(
+        (
+            await ctx.session.execute(
+                select(CheckinRound)
+                .where(
+                    col(CheckinRound.checkin_id) == checkin.id,
+                    col(CheckinRound.community_id) == checkin.community_id,
+                    col(CheckinRound.status) == RoundStatus.CLOSED,
+                    col(CheckinRound.asked) > 0,
+                )
+                .order_by(col(CheckinRound.number).desc())
+                .limit(RATE_ROUNDS)
+            )
+        ).scalars()
+    )
+    if len(rounds) < 2:
+        return None
+    rates = " · ".join(
+        ctx.t("reflections.status.rate", round=r.number, rate=round(100 * r.answered / r.asked))
+        for r in reversed(rounds)
+    )
+    return Small(parts=[ctx.t("reflections.status.rates", rates=rates)])
 
 
 async def _shared(ctx: Context, rnd: CheckinRound) -> list[Section | Small]:
@@ -438,6 +489,8 @@ async def status(ctx: Context) -> Reply:
         )
         if not rounds:
             blocks.append(Small(parts=[ctx.t("reflections.status.no_rounds")]))
+        if (rates := await _rates(ctx, checkin)) is not None:
+            blocks.append(rates)
         for rnd in rounds:
             blocks.extend(await _round_blocks(ctx, community, rnd))
     return _private(blocks)

@@ -247,6 +247,36 @@ async def share_with_facilitators(
     log.info("round %s: answer %s shared with the facilitators", rnd.id, answer.id)
 
 
+#: The facilitators see who answered a round (never what). With fewer answerers than this,
+#: an anonymous answer could be told apart by elimination, so it is not posted at all.
+MIN_ANONYMOUS = 3
+
+
+async def _hold_anonymous(
+    ctx: Context, community: Community, rnd: CheckinRound, rows: list[CheckinAnswer]
+) -> None:
+    """Too few answered to keep an anonymous answer anonymous: each of its authors is told
+    privately that it stays theirs (in their journal), and nothing goes to the channel."""
+    checkin = await ctx.session.get(Checkin, rnd.checkin_id)
+    for member_id in sorted({a.member_id for a in rows}):
+        person = await ctx.session.get(Member, member_id)
+        if person is None:
+            continue
+        t = translator(community.language)
+        text = t(
+            "reflections.share.anonymous_held",
+            checkin=checkin.number if checkin else "",
+            minimum=MIN_ANONYMOUS,
+        )
+        await ctx.outbox.enqueue(
+            key=f"reflections:anon-held:{rnd.id}:member:{member_id}",
+            to=UserRef(community.platform, community.workspace_id, person.user_id),
+            message=Message(text=text, blocks=[Section.of(text)]),
+            community_id=community.id,
+        )
+    log.info("round %s: anonymous answers held back (too few answered)", rnd.id)
+
+
 async def post_anonymous(
     ctx: Context, community: Community, rnd: CheckinRound, questions: list[str]
 ) -> int:
@@ -265,6 +295,9 @@ async def post_anonymous(
             )
         ).scalars()
     )
+    if rows and rnd.answered < MIN_ANONYMOUS:
+        await _hold_anonymous(ctx, community, rnd, rows)
+        return 0
     t = translator(community.language)
     posted = 0
     for index, question in enumerate(questions):
