@@ -61,6 +61,10 @@ class Member(SQLModel, table=True):
     # member | facilitator | left (kept, so ballots and answers stay attached on rejoin)
     role: str = Field(default=MemberRole.MEMBER, max_length=20)
     timezone: str | None = Field(default=None, max_length=64)
+    # What the platform says of this person (Slack's users.info tz and locale; Discord says
+    # nothing): used when they have not set a zone of their own with /cop my timezone.
+    platform_timezone: str | None = Field(default=None, max_length=64)
+    platform_locale: str | None = Field(default=None, max_length=35)
     joined_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     # Set when a DM to this person failed because their DMs are closed; cleared once they
     # have been told how to open them (or a DM gets through).

@@ -2,8 +2,10 @@
 
 Read by the core before anyone is asked (`may_ask`) and by the nudges and commitment
 check-backs before anything is sent (`quiet_until`). Quiet hours are local wall-clock
-times in the member's own zone (`Member.timezone`, else the community's), so across a
-daylight-saving change "08:00" stays 08:00 where the member lives.
+times in the member's own zone (`Member.timezone`, else the zone their platform gives,
+`Member.platform_timezone`, else the community's), so across a daylight-saving change
+"08:00" stays 08:00 where the member lives. The invitation of a round waits for the end of
+them too (`invitation_time`).
 """
 
 from __future__ import annotations
@@ -96,8 +98,10 @@ def parse_hhmm(text: str) -> time | None:
 
 
 def member_zone(member: Member, community: Community) -> ZoneInfo:
-    """The member's own zone, else the community's (a zone no longer known falls back to UTC)."""
-    for name in (member.timezone, community.timezone):
+    """The zone the member set with ``/cop my timezone``, else the one their platform gives
+    (`Member.platform_timezone`, from Slack), else the community's (a zone no longer known
+    falls back to the next, and at last to UTC)."""
+    for name in (member.timezone, member.platform_timezone, community.timezone):
         if name:
             try:
                 return ZoneInfo(name)
@@ -139,3 +143,16 @@ def quiet_until(now: datetime, zone: ZoneInfo, start: time, end: time) -> dateti
     if t < end:  # small hours: quiet until this morning's end
         return _local(local, end, zone)
     return None
+
+
+def invitation_time(
+    now: datetime, closes_at: datetime, zone: ZoneInfo, pref: ReflectionPreference | None
+) -> datetime | None:
+    """When a round's invitation may reach a member: None for now, else the end of their
+    quiet hours. When those last until the round closes, None too: the invitation goes out
+    at the opening as before, since a round asked of no one in the night could not be
+    answered at all (the nudge, by contrast, is then left out)."""
+    until = quiet_until(now, zone, *quiet_hours(pref))
+    if until is None or until >= closes_at:
+        return None
+    return until

@@ -25,7 +25,8 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from bot.context import Context, channel_of
-from bot.features.reflections import member
+from bot.events import UserRef
+from bot.features.reflections.member_prefs import asks, invitation_time, member_zone, preference
 from bot.features.reflections.questions import (
     first_nudge,
     load,
@@ -269,7 +270,10 @@ def round_post(
     )
 
 
-def invitation(t: Translator, community: Community, checkin: Checkin, rnd: CheckinRound) -> Message:
+def invitation(
+    t: Translator, community: Community, checkin: Checkin, rnd: CheckinRound, zone: str
+) -> Message:
+    """The DM asking one member; the closing time is shown in `zone`, the member's own."""
     head = t(
         "reflections.round.dm",
         community=community.name,
@@ -285,7 +289,7 @@ def invitation(t: Translator, community: Community, checkin: Checkin, rnd: Check
             Section.of(head),
             *(Section.of(q) for q in questions),
             Section.of(how),
-            Small(parts=[closes, " ", Time(at=rnd.closes_at, zone=community.timezone)]),
+            Small(parts=[closes, " ", Time(at=rnd.closes_at, zone=zone)]),
             Actions(
                 elements=[
                     Button(
@@ -358,7 +362,11 @@ async def open_round(ctx: Context, round_id: int) -> None:
 async def _ask_members(
     ctx: Context, community: Community, checkin: Checkin, rnd: CheckinRound, t: Translator
 ) -> int:
-    """DM each member who may be asked, once; returns how many were asked in all."""
+    """DM each member who may be asked, once; returns how many were asked in all.
+
+    A member in their quiet hours (`member_prefs.invitation_time`) is asked all the same,
+    but their DM waits in the outbox (``not_before``) until the quiet hours end.
+    """
     assert community.id is not None
     members = (
         await ctx.session.execute(
@@ -376,14 +384,25 @@ async def _ask_members(
             )
         ).scalars()
     )
-    message = invitation(t, community, checkin, rnd)
     key = post_key(rnd)
+    waiting = 0
     for person in members:
-        if person.id in done or not await member.may_ask(
-            ctx.session, community.id, person.id, ctx.now, checkin_number=checkin.number
-        ):
+        if person.id in done:
             continue
-        await ctx.outbox.fan_out(key=key, community=community, members=[person], message=message)
+        pref = await preference(ctx.session, community.id, person.id)
+        if not asks(pref, ctx.now, checkin.number):
+            continue
+        zone = member_zone(person, community)
+        when = invitation_time(ctx.now, rnd.closes_at, zone, pref)
+        waiting += when is not None
+        # The same key as `Outbox.fan_out` gives (``<key>:member:<id>``), with a time of its own.
+        await ctx.outbox.enqueue(
+            key=f"{key}:member:{person.id}",
+            to=UserRef(community.platform, community.workspace_id, person.user_id),
+            message=invitation(t, community, checkin, rnd, zone.key),
+            community_id=community.id,
+            not_before=when,
+        )
         ctx.session.add(
             CheckinDelivery(
                 community_id=community.id,
@@ -394,6 +413,8 @@ async def _ask_members(
             )
         )
         done.add(person.id)
+    if waiting:
+        log.info("round %s: %d invitations wait for the end of quiet hours", rnd.id, waiting)
     return len(done)
 
 
