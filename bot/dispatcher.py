@@ -8,6 +8,8 @@ events are in the database at once (sized to the pool by the app), so a burst of
 clicks queues instead of failing. A transient database error (a lock, a pool wait, a
 unique-key race of two first clicks) is retried on a fresh transaction before anyone
 is told anything; if it persists the person is told plainly that nothing was saved.
+A `ProfileSeen` (what the platform says of a person: zone and locale) is not routed to a
+feature: it is kept on the person's member rows in that workspace (`_profile_seen`).
 A platform's retry or replay of a request already handled (its `delivery` key is marked in
 the same transaction as the effect, see `bot.replays`) does nothing and answers Ack.
 Anything unexpected is logged by event kind and ids only (never message or reflection
@@ -19,10 +21,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlmodel import col
 
 from bot import hosting, replays
@@ -36,6 +39,7 @@ from bot.events import (
     FormSubmitted,
     HomeOpened,
     MemberJoined,
+    ProfileSeen,
     Reply,
     Respond,
 )
@@ -45,6 +49,7 @@ from bot.jobs import Claimed, complete
 from bot.text import clean
 from bot.ui import ActionIdError, Message, Section
 from bot.ui import Context as Context_
+from bot.zones import ZoneRefused, canonical_zone
 from storage.db import is_transient
 from storage.models import Community, Member, MemberRole
 
@@ -53,6 +58,9 @@ log = logging.getLogger(__name__)
 #: Pauses before retrying a transaction that hit a transient database error.
 RETRY_PAUSES = (0.02, 0.1, 0.4)
 
+
+#: A locale as platforms give it (Slack's ``en-US``): a BCP 47 language tag, at most 35 long.
+_LOCALE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8}){0,4}")
 
 #: Job kinds of the core itself (no feature declares them).
 CORE_JOBS = {replays.SWEEP_KIND: replays.forget_expired}
@@ -72,6 +80,9 @@ class Dispatcher:
         self._sweep_checked: datetime | None = None
 
     async def handle(self, event: Event) -> Reply:
+        if isinstance(event, ProfileSeen):
+            await self._profile_seen(event)
+            return Ack()
         event = cleaned(event)
         kind = type(event).__name__
         user = event.actor.user.user_id
@@ -144,6 +155,47 @@ class Dispatcher:
         if ctx.scheduled:
             self.services.wake_jobs()
         self.services.wake_outbox()
+
+    async def _profile_seen(self, seen: ProfileSeen) -> None:
+        """Keep what the platform says of a person on each of their member rows in that
+        workspace (a zone circlebot would not accept, or a malformed locale, is kept as
+        none). Rows already holding the same values are not written. A failure is logged
+        and dropped: the adapter reports the profile again on a later day."""
+        user = seen.actor.user
+        zone = platform_zone(seen.zone)
+        locale = seen.locale if seen.locale and _LOCALE.fullmatch(seen.locale) else None
+        communities = select(col(Community.id)).where(
+            col(Community.platform) == user.platform,
+            col(Community.workspace_id) == user.workspace_id,
+        )
+        stmt = (
+            update(Member)
+            .where(
+                col(Member.community_id).in_(communities),
+                col(Member.user_id) == user.user_id,
+                or_(
+                    col(Member.platform_timezone).is_distinct_from(zone),
+                    col(Member.platform_locale).is_distinct_from(locale),
+                ),
+            )
+            .values(platform_timezone=zone, platform_locale=locale)
+            .execution_options(synchronize_session=False)
+        )
+        async with self._gate:
+            for attempt, pause in enumerate((*RETRY_PAUSES, None)):
+                try:
+                    async with self.services.db.session() as session:
+                        result = await session.execute(stmt)
+                    changed = getattr(result, "rowcount", 0) or 0
+                    log.info("profile of %s: %d member rows updated", user.user_id, changed)
+                    return
+                except Exception as exc:
+                    if is_transient(exc) and pause is not None:
+                        log.info("profile of %s: transient error, retry %d", user.user_id, attempt)
+                        await asyncio.sleep(pause)
+                        continue
+                    log.exception("profile of %s not kept", user.user_id)
+                    return
 
     async def _warm_audience(self, community_id: int) -> None:
         """Refresh the cached audience of a job's channel, between two transactions."""
@@ -303,6 +355,20 @@ class Dispatcher:
         if isinstance(event, HomeOpened) and self.registry.home is not None:
             return await self.registry.home(ctx)
         return Ack()
+
+
+def platform_zone(name: str | None) -> str | None:
+    """The zone a platform gave, as circlebot spells it; an old link name (US/Eastern) becomes
+    the place it stands for, anything else circlebot refuses becomes None."""
+    if not name:
+        return None
+    try:
+        return canonical_zone(name)
+    except ZoneRefused as refused:
+        if refused.key == "core.refuse.zone_legacy":
+            return refused.values.get("suggestion")
+        log.info("a platform gave a zone circlebot does not use; ignored")
+        return None
 
 
 def cleaned(event: Event) -> Event:

@@ -114,7 +114,21 @@ class HomeOpened(Delivered):
     place: Place
 
 
-Event = CommandInvoked | ActionClicked | FormSubmitted | MemberJoined | HomeOpened
+@dataclass(frozen=True)
+class ProfileSeen(Delivered):
+    """What the platform says of a person, handed in by the adapter after an interaction:
+    their IANA `zone` and `locale` (``en-US``), None where it says nothing. The core keeps
+    them on the person's member rows in that workspace (`Member.platform_timezone`,
+    `Member.platform_locale`); the core never asks a platform itself. `place` is where the
+    person was seen."""
+
+    actor: Actor
+    place: Place
+    zone: str | None = None
+    locale: str | None = None
+
+
+Event = CommandInvoked | ActionClicked | FormSubmitted | MemberJoined | HomeOpened | ProfileSeen
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,12 @@ with a ``trigger_id`` less than 3 seconds old. So the core's `handle()` is await
 budget (`ack_budget`, 2.5 s from receipt): a reply inside it is given natively (ephemeral ack,
 modal, form errors); a slower one is acknowledged empty and delivered afterwards through the
 ``response_url`` or the Web API, except a form, which it is then too late to open.
+
+What Slack says of a person (``users.info``: ``user.tz``, and ``user.locale`` with
+``include_locale=true``) comes with the lookup the adapter makes anyway for names and the
+admin flag; after the interaction is answered, the adapter hands it to the core as a
+``ProfileSeen`` in the background, at most once per person a day (`PROFILE_EVERY`, in this
+process's memory), so it never holds up an ack.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
@@ -67,6 +74,7 @@ from bot.events import (
     MessageRef,
     OpenForm,
     Place,
+    ProfileSeen,
     Reply,
     Respond,
     UserRef,
@@ -112,6 +120,12 @@ DEFAULT_ACK_BUDGET = 2.5
 # mean fewer Tier 4 calls), at most this many pages; a bigger channel is not counted.
 AUDIENCE_PAGE_SIZE = 1000
 AUDIENCE_PAGES = 10
+# A person's zone and locale go to the core at most this often (seconds; per process). Their
+# users.info call is the one made for names and the admin flag (Tier 4, 100+ a minute), so
+# telling the core costs no call of its own; a day is as stale as a traveller's zone gets.
+PROFILE_EVERY = 24 * 3600.0
+# The memory of who was reported is pruned of stale entries past this many people.
+PROFILE_MEMORY = 10_000
 
 # When the request reached circlebot (event-loop time). The ack budget runs from here, not
 # from when our listener starts: under load the two can be seconds apart, and bolt's own
@@ -258,6 +272,7 @@ class SlackAdapter:
         self._socket: AsyncSocketModeHandler | None = None
         self._runner: web.AppRunner | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._profiles: dict[tuple[str, str], float] = {}
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -441,6 +456,40 @@ class SlackAdapter:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    async def settled(self) -> None:
+        """Wait until the background work started so far (late replies, profile reports,
+        uploads) has finished; for tests and a clean stop."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    def _report_profile(self, who: Actor, where: Place, after: _Late | None = None) -> None:
+        """Hand the core what Slack said of `who` (see the module docstring), in the
+        background: after `after` (a late reply still running), so a first interaction that
+        made them a member finds their new row. Nothing when the lookup failed."""
+        team, user = who.user.workspace_id, who.user.user_id
+        info = self.users.cached(team, user)
+        if info is None or not info.found:
+            return
+        now = time.monotonic()
+        last = self._profiles.get((team, user))
+        if last is not None and now - last < PROFILE_EVERY:
+            return
+        if len(self._profiles) >= PROFILE_MEMORY:
+            self._profiles = {k: v for k, v in self._profiles.items() if now - v < PROFILE_EVERY}
+        self._profiles[(team, user)] = now
+        seen = ProfileSeen(who, where, zone=info.zone, locale=info.locale)
+        self._spawn(self._tell_profile(seen, after))
+
+    async def _tell_profile(self, seen: ProfileSeen, after: _Late | None) -> None:
+        if after is not None:
+            await asyncio.gather(after.task, return_exceptions=True)
+        if self.handle is None:
+            return
+        try:
+            await self.handle(seen)
+        except Exception:
+            log.exception("slack: profile of %s not handed over", seen.actor.user.user_id)
+
     def _remember(self, channel_id: str | None, team: str) -> None:
         if channel_id and team:
             self._channel_team[channel_id] = team
@@ -509,8 +558,10 @@ class SlackAdapter:
         if isinstance(reply, _Late):
             await ack()
             self._spawn(self._late_interaction(reply, event, body, client, respond))
+            self._report_profile(event.actor, event.place, reply)
             return
         await self._answer_command(reply, ack, body, client, respond, event)
+        self._report_profile(event.actor, event.place)
 
     async def _answer_command(
         self,
@@ -571,8 +622,10 @@ class SlackAdapter:
         reply = await self._core(event, deadline)
         if isinstance(reply, _Late):
             self._spawn(self._late_interaction(reply, event, body, client, respond))
+            self._report_profile(event.actor, event.place, reply)
             return
         await self._answer_interaction(reply, event, body, client, respond)
+        self._report_profile(event.actor, event.place)
 
     async def _answer_interaction(
         self,
@@ -730,6 +783,7 @@ class SlackAdapter:
         if isinstance(reply, _Late):
             await ack()
             self._spawn(self._late_view(reply, event, client))
+            self._report_profile(event.actor, event.place, reply)
             return
         if isinstance(reply, FormErrors):
             await ack(response_action="errors", errors=self._view_errors(view, reply.errors))
@@ -745,6 +799,7 @@ class SlackAdapter:
             await ack()
             if isinstance(reply, Respond):
                 await self._after_form(client, event.place, who, reply)
+        self._report_profile(event.actor, event.place)
 
     @staticmethod
     def _view_errors(view: dict[str, Any], errors: dict[str, str]) -> dict[str, str]:
@@ -846,6 +901,7 @@ class SlackAdapter:
         who = await self._actor(client, team, user, None, None)
         joined = replace(parse.joined_event(event, team, who), delivery=event_key(body))
         reply = await self._core(joined, None)
+        self._report_profile(who, joined.place)
         if isinstance(reply, Respond):
             if reply.private:
                 await self._say_privately(

@@ -281,17 +281,33 @@ class WorkspacePacer:
 
 @dataclass(frozen=True)
 class UserInfo:
+    """What ``users.info`` said of a person; `found` is False for the stand-in of a failed
+    call (then `zone` and `locale` are None because nothing is known, not because Slack said
+    so)."""
+
     name: str
     is_admin: bool
+    zone: str | None = None
+    locale: str | None = None
+    found: bool = False
+
+
+#: The scope ``users.info`` needs; a failure names it in the one warning it logs.
+USERS_SCOPE = "users:read"
 
 
 class UserDirectory:
-    """Names and workspace-admin flags from ``users.info``, cached per user for `ttl` seconds.
+    """Names, workspace-admin flags, zones and locales from ``users.info``, cached per user
+    for `ttl` seconds.
 
     Slack payloads do not say whether someone is a workspace admin (they need it for
-    ``/cop setup`` and ``/cop facilitator add``), and events carry no names. A failed lookup
-    counts as "not an admin" and is cached briefly, so one slow call cannot hold up every
-    interaction.
+    ``/cop setup`` and ``/cop facilitator add``), and events carry no names, zones or
+    locales (``include_locale=true`` adds ``user.locale``; ``user.tz`` is always there).
+    ``users.info`` is a Tier 4 method (100+ calls a minute per workspace): one call per
+    person per `ttl` stays far below it. A failed lookup counts as "not an admin" and is
+    cached briefly (`failure_ttl`), so one slow call cannot hold up every interaction and a
+    failing call is never retried in a loop; each kind of failure is logged as a warning
+    once per workspace (naming the ``users:read`` scope), later ones at info level.
     """
 
     def __init__(
@@ -304,6 +320,7 @@ class UserDirectory:
         self.failure_ttl = failure_ttl
         self._now = now
         self._cache: dict[tuple[str, str], tuple[float, UserInfo]] = {}
+        self._warned: set[tuple[str, str]] = set()
 
     async def lookup(
         self,
@@ -319,9 +336,10 @@ class UserDirectory:
             return cached[1]
         try:
             async with asyncio.timeout(max(timeout, 0.05)):
-                response = await client.users_info(user=user_id)
+                response = await client.users_info(user=user_id, include_locale=True)
             user = response["user"]
             profile = user.get("profile") or {}
+            zone, locale = user.get("tz"), user.get("locale")
             info = UserInfo(
                 name=profile.get("display_name")
                 or profile.get("real_name")
@@ -332,6 +350,9 @@ class UserDirectory:
                 is_admin=bool(
                     user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner")
                 ),
+                zone=zone if isinstance(zone, str) and zone else None,
+                locale=locale if isinstance(locale, str) and locale else None,
+                found=True,
             )
             self._cache[key] = (self._now() + self.ttl, info)
         except (
@@ -341,9 +362,29 @@ class UserDirectory:
             TimeoutError,
             KeyError,
         ) as err:
-            log.warning(
-                "users.info for %s failed (%s); treating as non-admin", user_id, type(err).__name__
-            )
+            self._failed(team, user_id, err)
             info = UserInfo(name=fallback_name or user_id, is_admin=False)
             self._cache[key] = (self._now() + self.failure_ttl, info)
         return info
+
+    def cached(self, team: str, user_id: str) -> UserInfo | None:
+        """The last lookup's answer for this person (even past its time), or None."""
+        found = self._cache.get((team, user_id))
+        return found[1] if found is not None else None
+
+    def _failed(self, team: str, user_id: str, err: Exception) -> None:
+        code = type(err).__name__
+        if isinstance(err, SlackApiError) and err.response is not None:
+            code = str(err.response.get("error") or code)
+        if (team, code) in self._warned:
+            log.info("users.info for %s failed (%s) again", user_id, code)
+            return
+        self._warned.add((team, code))
+        log.warning(
+            "users.info failed (%s) in workspace %s: treating people as non-admins, with no "
+            "name, time zone or locale from Slack; it needs the %s scope (and is rate "
+            "limited as Tier 4, 100+ calls a minute). Logged once.",
+            code,
+            team,
+            USERS_SCOPE,
+        )

@@ -976,8 +976,11 @@ class FakeSlackWebAPI:
         user_id = str(call.params.get("user") or "")
         if not user_id:
             return {"ok": False, "error": "user_not_found"}
-        user = self.users.get(user_id) or self._default_user(user_id)
-        return {"ok": True, "user": copy.deepcopy(user)}
+        user = copy.deepcopy(self.users.get(user_id) or self._default_user(user_id))
+        # Like Slack: ``user.locale`` only when asked for with include_locale=true.
+        if str(call.params.get("include_locale", "")).lower() not in ("1", "true"):
+            user.pop("locale", None)
+        return {"ok": True, "user": user}
 
     def _build_view(self, call: RecordedCall, view_id: str | None = None) -> dict[str, Any]:
         submitted = call.json_param("view") or {}

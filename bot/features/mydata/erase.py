@@ -167,9 +167,11 @@ async def erase_member(
             .values(proposed_by="", proposed_name=marker)
         )
     )
-    if member.display_name != name or member.timezone or member.dm_closed_at:
+    profile = member.platform_timezone or member.platform_locale
+    if member.display_name != name or member.timezone or member.dm_closed_at or profile:
         member.display_name = name
         member.timezone = None
+        member.platform_timezone = member.platform_locale = None
         member.dm_closed_at = None
         session.add(member)
         n += 1

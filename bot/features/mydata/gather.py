@@ -70,6 +70,15 @@ async def community_record(
             "role": member.role,
             "time_zone": member.timezone,
             "joined_at": iso(member.joined_at),
+            # What the platform said of them (Slack's zone and locale), when it said anything.
+            **(
+                {
+                    "platform_time_zone": member.platform_timezone,
+                    "platform_locale": member.platform_locale,
+                }
+                if member.platform_timezone or member.platform_locale
+                else {}
+            ),
         },
         "meetings": {
             "rsvps": await rsvps(session, member),
