@@ -936,9 +936,11 @@ class FakeSlackWebAPI:
             "deleted": False,
             "color": "9f69e7",
             "real_name": real_name,
-            "tz": "America/Los_Angeles",
-            "tz_label": "Pacific Standard Time",
-            "tz_offset": -28800,
+            # The zone of most test communities: a user's DMs keep their community's timing
+            # (quiet hours) unless a test gives them a zone of their own with add_user(tz=...).
+            "tz": "America/New_York",
+            "tz_label": "Eastern Standard Time",
+            "tz_offset": -18000,
             "profile": {
                 "title": "",
                 "phone": "",
