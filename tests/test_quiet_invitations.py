@@ -1,4 +1,4 @@
-"""A round's invitation never reaches a member in their quiet hours: it waits in the outbox
+"""A round's invitation (and its nudge) never reaches a member in their quiet hours: it waits in the outbox
 until they end, in the member's own zone (set with /cop my timezone, else the one their
 platform gives, else the community's), and goes out at the opening when the quiet hours
 last until the round closes."""
@@ -96,11 +96,15 @@ async def test_the_platforms_zone_counts_when_none_was_set(db: Database) -> None
         await session.execute(
             update(Member).where(col(Member.user_id) == "noa").values(timezone="America/New_York")
         )
+    nights = ":at 2026-11-07T19:31\n:at 2026-11-08T01:59\n:at 2026-11-08T02:01\n"
     lines = await transcript(
-        ":in #cop\n:as ben\n" + tail, db=db, clock=clock, zone="America/New_York"
+        ":in #cop\n:as ben\n" + tail + nights, db=db, clock=clock, zone="America/New_York"
     )
     assert _line_before(lines, "[dm @noa] ") == "~ Thu 5 Nov 2026, 19:30 EST"
     assert _line_before(lines, "[dm @eva] ").endswith(":at 2026-11-06T02:01")
+    # The one nudge, two days after the opening: noa's at once, eva's at 08:00 in Madrid.
+    assert _line_before(lines, "[dm @noa] A gentle reminder") == "~ Sat 7 Nov 2026, 19:30 EST"
+    assert _line_before(lines, "[dm @eva] A gentle reminder") == "~ Sun 8 Nov 2026, 02:00 EST"
 
 
 async def _ids(db: Database, *who: str) -> list[int]:
