@@ -171,6 +171,8 @@ VALID: dict[str, str | Callable[[Fixtures], str]] = {
     "days": "14",
     "top": "3",
     "score": "4",
+    "what": "settings",
+    "offset": "3d",
 }
 
 #: Where one command's parameter takes other values than its namesakes: a meeting lasts
