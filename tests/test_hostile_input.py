@@ -39,6 +39,7 @@ from bot.ports import FakeClock
 from bot.text import clean, is_clean
 from bot.ui import ActionId, Form
 from storage.agreements import AgreementProposal
+from storage.challenges import Challenge
 from storage.db import Database
 from storage.meetings import MeetingSeries
 from storage.models import Community, OutboxMessage
@@ -127,6 +128,7 @@ VALID: dict[str, str | Callable[[Fixtures], str]] = {
     "topic": lambda f: str(f.topics[0]),
     "into": lambda f: str(f.topics[1]),
     "reason": "Covered already",
+    "role": "share",
     "schedule": "monthly on the first Tuesday at 18:30",
     "duration": "90",
     "link": "https://example.org/join",
@@ -171,6 +173,7 @@ VALID: dict[str, str | Callable[[Fixtures], str]] = {
     "days": "14",
     "top": "3",
     "score": "4",
+    "private": "yes",
     "what": "settings",
     "offset": "3d",
 }
@@ -260,6 +263,8 @@ class Hostile:
             await self.command(channel, "checkins add Before we meet timing=before:5d open=3d")
             await self.command(channel, "checkins question 1 add What did you notice?")
             await self.command(channel, "checkins question 1 add One thing to try commitment=yes")
+        if group in ("", "challenge"):
+            await self.command(channel, "challenge add Biting at lunch", user="ben")
         if group in ("", "survey"):
             # An open interest survey of two areas, with a member's proposed area waiting.
             await self.command(channel, "survey areas add Relationships with families")
@@ -490,23 +495,6 @@ async def _agreements_propose(bot: Hostile, fx: Fixtures) -> tuple[Form, dict[st
     return form, {"kind": "add", "number": "", "text": "Phones away", "why": "We drift"}
 
 
-async def _survey_id(bot: Hostile, fx: Fixtures) -> int:
-    async with bot.db.session() as s:
-        return (
-            await s.execute(select(Survey.id).where(Survey.community_id == fx.community))
-        ).scalar_one()
-
-
-async def _survey_rate(bot: Hostile, fx: Fixtures) -> tuple[Form, dict[str, str]]:
-    form = await _open(bot, fx, f"survey:rate:{await _survey_id(bot, fx)}:1")
-    return form, {"a1": "4", "a2": "2"}
-
-
-async def _survey_propose(bot: Hostile, fx: Fixtures) -> tuple[Form, dict[str, str]]:
-    form = await _open(bot, fx, f"survey:propose:{await _survey_id(bot, fx)}")
-    return form, {"title": "Transitions"}
-
-
 async def _open_round(bot: Hostile, fx: Fixtures) -> int:
     """Check-in 1's round, opened by its job (which DMs ben its Answer button)."""
     await bot.app.run_due()
@@ -548,12 +536,57 @@ async def _commitment_note(bot: Hostile, fx: Fixtures) -> tuple[Form, dict[str, 
     return form, {"how": "tried", "note": "The room was calmer", "privacy": "private"}
 
 
+async def _survey_id(bot: Hostile, fx: Fixtures) -> int:
+    async with bot.db.session() as s:
+        return (
+            await s.execute(select(Survey.id).where(Survey.community_id == fx.community))
+        ).scalar_one()
+
+
+async def _survey_rate(bot: Hostile, fx: Fixtures) -> tuple[Form, dict[str, str]]:
+    form = await _open(bot, fx, f"survey:rate:{await _survey_id(bot, fx)}:1")
+    return form, {"a1": "4", "a2": "2"}
+
+
+async def _survey_propose(bot: Hostile, fx: Fixtures) -> tuple[Form, dict[str, str]]:
+    form = await _open(bot, fx, f"survey:propose:{await _survey_id(bot, fx)}")
+    return form, {"title": "Transitions"}
+
+
+async def _bring_challenge(bot: Hostile, fx: Fixtures) -> tuple[Form, dict[str, str]]:
+    form = await _open(bot, fx, f"challenge:bring:{fx.community}")
+    return form, {"text": "Biting at lunch", "visibility": "private"}
+
+
+async def _challenge_note(bot: Hostile, fx: Fixtures) -> tuple[Form, dict[str, str]]:
+    """ben's challenge, marked discussed; he presses "Tell how it went" on it."""
+    await bot.command(fx.channel, "challenge add Nap time private", user="ben")
+    async with bot.db.session() as s:
+        challenge = (
+            (
+                await s.execute(
+                    select(Challenge)
+                    .where(Challenge.community_id == fx.community)
+                    .order_by(Challenge.id.desc())
+                )
+            )
+            .scalars()
+            .first()
+        )
+    assert challenge is not None
+    await bot.command(fx.channel, f"challenge done {challenge.number}")
+    form = await _open(bot, fx, f"challenge:tell:{challenge.id}")
+    return form, {"note": "We moved nap earlier", "share": "facilitators"}
+
+
 #: How to open each registered form, with valid values for its fields.
 FORMS: dict[str, Opener] = {
-    "reflections.answer": _reflection,
-    "reflections.commitment_note": _commitment_note,
+    "challenges.bring": _bring_challenge,
+    "challenges.note": _challenge_note,
     "survey.rate": _survey_rate,
     "survey.propose": _survey_propose,
+    "reflections.answer": _reflection,
+    "reflections.commitment_note": _commitment_note,
     "agreements.propose": _agreements_propose,
     "agreements.reason": _consent_reason,
     "vote.ranked": _ballot("ranked", "1 2"),
