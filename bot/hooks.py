@@ -89,6 +89,14 @@ class MemberErasing:
 
 
 @dataclass(frozen=True)
+class MeetingsChanged:
+    """A community's meetings were planned anew by a person: a series made or edited, a
+    meeting moved. Subscribers that time things by the meetings re-plan (idempotently)."""
+
+    community_id: int
+
+
+@dataclass(frozen=True)
 class DigestSections:
     """The digest before a meeting is being drawn: each subscriber returns the blocks of what
     is new in its job since `since` (up to `until`), in `language`, or ``[]`` when it has
@@ -126,4 +134,5 @@ HOOKS: dict[str, type] = {
     "home.sections": HomeSections,
     "member.erasing": MemberErasing,
     "digest.sections": DigestSections,
+    "meetings.changed": MeetingsChanged,
 }

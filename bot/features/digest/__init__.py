@@ -14,6 +14,7 @@ FEATURE = Feature(
     commands=commands(),
     jobs={plan.PLAN_KIND: plan.plan_job_run, plan.POST_KIND: plan.post},
     hooks={
+        "meetings.changed": plan.on_meetings_changed,
         "meeting.reminder": plan.on_reminder,
         "meeting.start": plan.on_start,
         "meeting.end": plan.on_end,

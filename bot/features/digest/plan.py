@@ -27,11 +27,17 @@ from sqlmodel import col
 
 from bot.context import Context, Services, background, channel_of
 from bot.features.digest.draw import digest_message, draw, since_for
-from bot.hooks import MeetingEnded, MeetingReminded, MeetingStarted, TopicChosen
+from bot.hooks import (
+    MeetingEnded,
+    MeetingReminded,
+    MeetingsChanged,
+    MeetingStarted,
+    TopicChosen,
+)
 from bot.i18n import translator
 from storage.digest import DEFAULT_OFFSET_MINUTES, Digest, DigestSettings
 from storage.meetings import Meeting, MeetingSeries
-from storage.models import Community
+from storage.models import Community, Job, JobStatus
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +93,18 @@ async def _upcoming(ctx: Context, community_id: int) -> list[tuple[Meeting, Meet
     return [(m, s) for m, s in rows.all()]
 
 
+async def _post_jobs(ctx: Context, community_id: int) -> set[str]:
+    """The community's waiting digest post jobs."""
+    rows = await ctx.session.execute(
+        select(col(Job.id)).where(
+            col(Job.community_id) == community_id,
+            col(Job.kind) == POST_KIND,
+            col(Job.status) == JobStatus.PENDING,
+        )
+    )
+    return set(rows.scalars())
+
+
 async def _drawn(ctx: Context, community_id: int, meeting_ids: list[int]) -> set[int]:
     if not meeting_ids:
         return set()
@@ -104,6 +122,12 @@ async def plan(ctx: Context, community_id: int) -> datetime | None:
     settings = await settings_of(ctx, community_id)
     upcoming = await _upcoming(ctx, community_id)
     drawn = await _drawn(ctx, community_id, [m.id for m, _ in upcoming])
+    # A meeting cancelled, deleted with its series or moved out of reach keeps no digest job.
+    wanted = {post_job(m.id) for m, _ in upcoming}
+    for stale in await _post_jobs(ctx, community_id) - wanted:
+        await ctx.schedule.cancel(stale)
+    if not upcoming:
+        await ctx.schedule.cancel(plan_job(community_id))
     first: datetime | None = None
     for meeting, series in upcoming:
         job = post_job(meeting.id)
@@ -190,6 +214,11 @@ async def post(ctx: Context, meeting_id: int) -> None:
 
 
 # -- what starts the plan -----------------------------------------------------------------------
+
+
+async def on_meetings_changed(ctx: Context, changed: MeetingsChanged) -> None:
+    """A series made or edited, a meeting moved: the digests follow at once."""
+    await plan(ctx, changed.community_id)
 
 
 async def on_reminder(ctx: Context, reminded: MeetingReminded) -> None:

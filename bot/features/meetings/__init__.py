@@ -34,7 +34,13 @@ FEATURE = Feature(
         "member.erasing": roles.on_member_erasing,
         "digest.sections": digest.digest_sections,  # topic, RSVP buttons and roles
     },
-    emits=("meeting.start", "meeting.end", "meeting.reminder", "agenda.sections"),
+    emits=(
+        "meeting.start",
+        "meeting.end",
+        "meeting.reminder",
+        "agenda.sections",
+        "meetings.changed",
+    ),
     reconcile=jobs.reconcile,
     catalog="meetings",
 )

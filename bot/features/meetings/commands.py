@@ -70,6 +70,7 @@ from bot.features.meetings.find import (
 )
 from bot.features.meetings.members import attendance, attended, ics
 from bot.features.meetings.render import agenda_sections, card, rsvp_buttons, when
+from bot.hooks import MeetingsChanged
 from bot.schedule import Schedule, parse_schedule
 from bot.ui import Block, Inline, Message, Section, Time, plain
 from storage.meetings import Meeting, MeetingAttendance, MeetingSeries
@@ -206,6 +207,7 @@ async def series_create(ctx: Context) -> Reply:
     first.card_key, first.card_kind = key, "announce"
     ctx.session.add(first)
     log.info("series %s created in community %s", series.id, community.id)
+    await ctx.emit("meetings.changed", MeetingsChanged(community.id))
     return respond(
         [
             _series_summary(ctx, "meetings.series_created", series, schedule),
@@ -342,6 +344,7 @@ async def series_edit(ctx: Context) -> Reply:
             community_id=community.id,
         )
     log.info("series %s edited (%s)", series.id, ",".join(sorted(values)))
+    await ctx.emit("meetings.changed", MeetingsChanged(series.community_id))
     return respond(
         [
             _series_summary(ctx, "meetings.series_edited", series, shown),
@@ -475,6 +478,7 @@ async def move(ctx: Context) -> Reply:
     asked = await reset_answers(ctx.session, meeting.id)
     told = await _tell_moved(ctx, meeting, series, old_start, reason=reason, asked_again=asked)
     log.info("meeting %s moved, %d answers reset", meeting.id, len(asked))
+    await ctx.emit("meetings.changed", MeetingsChanged(meeting.community_id))
     text = ctx.t("meetings.moved_done", id=meeting.number, title=series.title, count=told)
     return Respond(Message(text=text))
 

@@ -33,6 +33,7 @@ from bot.features.meetings.core import (
     series_meetings,
 )
 from bot.features.meetings.find import find_series, friendly, refresh_card
+from bot.hooks import MeetingsChanged
 from bot.ui import ActionId, Actions, Button, Message, Section
 from storage.meetings import Meeting, MeetingSeries
 from storage.models import Member
@@ -161,6 +162,7 @@ async def end_pressed(ctx: Context) -> Reply:
     await ctx.outbox.fan_out(
         key=outbox_key, community=community, members=told.values(), message=message
     )
+    await ctx.emit("meetings.changed", MeetingsChanged(community.id or 0))
     log.info(
         "series %s ended (%s), meetings %s cancelled",
         series.id,
