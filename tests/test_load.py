@@ -270,7 +270,10 @@ async def _reminders_due_together(db: Database, n: int) -> None:
     assert await _count(db, OutboxMessage, OutboxMessage.status == "sent") == n
     assert await _count(db, Job, Job.status == JobStatus.FAILED) == 0
     assert await _count(db, Job, Job.id.like("meeting-ahead:%")) == n  # left for later
-    assert Counter(ran.ids) == {f"reminder:{m}:PT1H": 1 for m in meeting_ids}  # each ran once
+    # Each reminder ran once (the digest's jobs for these meetings run too, and post nothing:
+    # nothing is new in a community that only has a meeting).
+    reminders = Counter(i for i in ran.ids if i.startswith("reminder:"))
+    assert reminders == {f"reminder:{m}:PT1H": 1 for m in meeting_ids}
     assert len(adapter.sent) == n
     assert all(s.kind == "send" and s.message.text.startswith("Reminder: ") for s in adapter.sent)
     assert sorted(s.target for s in adapter.sent) == [f"C{i:05d}" for i in range(n)]
