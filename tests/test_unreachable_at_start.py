@@ -98,7 +98,22 @@ async def test_a_token_slack_refuses_ends_the_process_in_one_line(tmp_path: Path
         seen: list[str] = []
         code = await asyncio.wait_for(_stop_when_ended(proc, seen), WAIT)
     assert code == 1
+    # A very first start also says, once, where it created the reflection key; nothing else.
+    key = tmp_path / "circlebot.key"
     assert seen == [
+        f"circlebot: created the reflection key {key}; back it up: without it, stored "
+        "reflections cannot be read (or set REFLECTION_KEY instead)",
+        "circlebot: Slack refused SLACK_BOT_TOKEN (invalid_auth); copy the bot token again",
+    ]
+    assert key.exists()
+    async with FakeSlackWebAPI(valid_tokens={"xoxb-some-other-token"}) as fake:
+        env = slack_http_env(fake.base_url, f"sqlite:///{tmp_path / 'c.db'}", free_port())
+        env["LOG_LEVEL"] = "WARNING"
+        proc = await _start(env, tmp_path)
+        again: list[str] = []
+        code = await asyncio.wait_for(_stop_when_ended(proc, again), WAIT)
+    assert code == 1
+    assert again == [  # the key is there now: the refusal alone, in one line
         "circlebot: Slack refused SLACK_BOT_TOKEN (invalid_auth); copy the bot token again"
     ]
 
