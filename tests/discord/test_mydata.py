@@ -90,7 +90,9 @@ async def test_erase_button_erases_for_its_owner_only(fake_discord: FakeDiscord,
     async with running_bot(fake, db, clock) as (app, _adapter):
         await _secret_ballot(fake, app, bob)
         ask = await fake.interact(fake.slash_command_interaction("cop my-data erase", {}, user=bob))
-        erase = custom_ids(ask.json["data"]["components"])[0]
+        erase, keep = custom_ids(ask.json["data"]["components"])
+        # The my-data feature's own buttons, as DynamicItem custom ids that survive a restart.
+        assert "mydata:erase:" in erase and "mydata:keep:" in keep
         refused = await fake.interact(fake.button_interaction(erase, user=dan))
         done = await fake.interact(fake.button_interaction(erase, user=bob))
         again = await fake.interact(fake.button_interaction(erase, user=bob))

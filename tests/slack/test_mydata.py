@@ -106,6 +106,9 @@ async def test_erase_asks_then_the_owners_press_erases_and_anothers_is_refused(
         )
         ask = json.loads(body)
         erase = buttons(ask["blocks"])["Erase my data"]
+        # The my-data feature's own buttons: Confirm names the person and when it was asked.
+        assert erase.startswith("mydata:erase:")
+        assert buttons(ask["blocks"])["Cancel"].startswith("mydata:keep:")
         await bot.post(block_actions_payload(erase, "", user_id=OTHER, fake=slack_api))
         await slack_api.wait_for("@response_url", count=2)
         await bot.post(block_actions_payload(erase, "", user_id=MEMBER, fake=slack_api))
