@@ -95,3 +95,14 @@ async def running_bot(
         await app.stop()
         if db is None:
             await database.dispose()
+
+
+def buttons(blocks: list[dict[str, Any]]) -> dict[str, str]:
+    """The buttons of a Block Kit message, label -> action_id."""
+    return {
+        e["text"]["text"]: e["action_id"]
+        for b in blocks
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["type"] == "button"
+    }

@@ -7,7 +7,6 @@ the fake Web API."""
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from sqlalchemy import select
 
@@ -17,21 +16,11 @@ from tests.fakes.slack_fake import (
     slash_command_payload,
     view_submission_payload,
 )
-from tests.slack.helpers import SlackBot, running_bot
+from tests.slack.helpers import SlackBot, buttons, running_bot
 
 ADMIN = "U0ADMIN001"
 MEMBER = "U0MEMBER01"
 TEXT = "A parent questions our nap routine every day"
-
-
-def buttons(blocks: list[dict[str, Any]]) -> dict[str, str]:
-    return {
-        e["text"]["text"]: e["action_id"]
-        for b in blocks
-        if b["type"] == "actions"
-        for e in b["elements"]
-        if e["type"] == "button"
-    }
 
 
 async def _community(bot: SlackBot) -> None:

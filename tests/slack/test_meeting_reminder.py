@@ -10,20 +10,10 @@ from tests.fakes.slack_fake import (
     dm_channel_for,
     slash_command_payload,
 )
-from tests.slack.helpers import running_bot
+from tests.slack.helpers import buttons, running_bot
 
 ADMIN = "U0ADMIN001"
 MEMBERS = ["U0MEMBER01", "U0MEMBER02"]
-
-
-def buttons(blocks: list[dict]) -> dict[str, str]:
-    return {
-        e["text"]["text"]: e["action_id"]
-        for b in blocks
-        if b["type"] == "actions"
-        for e in b["elements"]
-        if e["type"] == "button"
-    }
 
 
 async def test_reminder_goes_to_the_channel_and_by_dm_to_those_who_answered(slack_api):

@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Any
 
 from tests.fakes.slack_fake import (
     CHANNEL_ID,
@@ -17,22 +16,12 @@ from tests.fakes.slack_fake import (
     dm_channel_for,
     slash_command_payload,
 )
-from tests.slack.helpers import SlackBot, running_bot
+from tests.slack.helpers import SlackBot, buttons, running_bot
 
 ADMIN = "U0ADMIN001"
 MEMBER = "U0MEMBER01"
 OTHER = "U0OTHER001"
 BOM = b"\xef\xbb\xbf"
-
-
-def buttons(blocks: list[dict[str, Any]]) -> dict[str, str]:
-    return {
-        e["text"]["text"]: e["action_id"]
-        for b in blocks
-        if b["type"] == "actions"
-        for e in b["elements"]
-        if e["type"] == "button"
-    }
 
 
 async def _community_with_a_secret_ballot(bot: SlackBot) -> None:

@@ -32,23 +32,13 @@ from tests.fakes.slack_fake import (
     slash_command_payload,
     view_submission_payload,
 )
-from tests.slack.helpers import START, SlackBot, running_bot
+from tests.slack.helpers import START, SlackBot, buttons, running_bot
 
 ADMIN = "U0ADMIN001"
 MEMBER = "U0MEMBER01"
 FACILITATOR = "U0FACIL001"
 TRIED = "Offer two choices at clean-up time"
 NOTE = "They chose quickly; the room was calmer"
-
-
-def buttons(blocks: list[dict[str, Any]]) -> dict[str, str]:
-    return {
-        e["text"]["text"]: e["action_id"]
-        for b in blocks
-        if b["type"] == "actions"
-        for e in b["elements"]
-        if e["type"] == "button"
-    }
 
 
 def select_value(label: str, value: str) -> dict[str, Any]:

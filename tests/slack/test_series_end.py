@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from typing import Any
 
 from tests.fakes.slack_fake import (
     CHANNEL_ID,
@@ -13,20 +12,10 @@ from tests.fakes.slack_fake import (
     dm_channel_for,
     slash_command_payload,
 )
-from tests.slack.helpers import SlackBot, running_bot
+from tests.slack.helpers import SlackBot, buttons, running_bot
 
 ADMIN = "U0ADMIN001"
 MEMBER = "U0MEMBER01"
-
-
-def buttons(blocks: list[dict[str, Any]]) -> dict[str, str]:
-    return {
-        e["text"]["text"]: e["action_id"]
-        for b in blocks
-        if b["type"] == "actions"
-        for e in b["elements"]
-        if e["type"] == "button"
-    }
 
 
 async def _series_with_an_answer(bot: SlackBot) -> None:

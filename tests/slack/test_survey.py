@@ -16,7 +16,7 @@ from tests.fakes.slack_fake import (
     slash_command_payload,
     view_submission_payload,
 )
-from tests.slack.helpers import running_bot
+from tests.slack.helpers import buttons, running_bot
 
 ADMIN = "U0ADMIN001"
 MEMBER = "U0MEMBER01"
@@ -28,16 +28,6 @@ AREAS = (
     "Professionalism",
     "Observation and assessment",
 )
-
-
-def buttons(blocks: list[dict]) -> dict[str, str]:
-    return {
-        e["text"]["text"]: e["action_id"]
-        for b in blocks
-        if b["type"] == "actions"
-        for e in b["elements"]
-        if e["type"] == "button"
-    }
 
 
 def picked(value: str) -> dict:
