@@ -1,0 +1,19 @@
+"""reserved for per-member language
+
+Revision ID: 0021
+Revises: 0020
+Create Date: 2026-12-07 22:10:00
+"""
+
+revision = "0021"
+down_revision = "0020"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
