@@ -55,5 +55,5 @@ class Feature:
     reconcile: Reconciler | None = None
     # Draws the member's home (Slack's App Home); one feature at most declares it.
     home: ActionHandler | None = None
-    # The catalog file (bot/locale/<lang>/<catalog>.toml) holding this feature's sentences.
+    # The key prefix of this feature's sentences in the catalogs (``voting.`` for "voting").
     catalog: str | None = None

@@ -29,7 +29,8 @@ log = logging.getLogger(__name__)
 MAX_AGREEMENTS = 30  # a list a group can still read aloud at the start of a meeting
 MAX_TEXT = 300  # one agreement: a sentence or two a group can say aloud
 REMIND_AFTER = timedelta(days=3)  # the one private reminder to those who have not agreed
-# Starter agreements and recap questions, in catalog order (bot/locale/<lang>/agreements.toml).
+# Starter agreements and recap questions: agreements.starter.s01... and
+# agreements.questions.q01... in the catalogs.
 STARTER = tuple(f"s{i:02d}" for i in range(1, 13))
 QUESTIONS = tuple(f"q{i:02d}" for i in range(1, 9))
 

@@ -49,7 +49,7 @@ MIN_MINUTES, MAX_MINUTES = 10, 480
 
 
 class InputError(ValueError):
-    """Bad input; `key` and `values` name the one-sentence refusal in meetings.toml."""
+    """Bad input; `key` and `values` name the one-sentence refusal under ``meetings.`` in the catalogs."""
 
     def __init__(self, key: str, **values: object) -> None:
         super().__init__(key)
