@@ -10,6 +10,7 @@ import storage.meeting_roles  # noqa: F401
 import storage.meetings  # noqa: F401
 import storage.models  # noqa: F401
 import storage.reflections  # noqa: F401
+import storage.reports  # noqa: F401
 import storage.resources  # noqa: F401
 import storage.survey  # noqa: F401
 import storage.voting  # noqa: F401
