@@ -9,6 +9,7 @@ import storage.digest  # noqa: F401
 import storage.meeting_roles  # noqa: F401
 import storage.meetings  # noqa: F401
 import storage.models  # noqa: F401
+import storage.networks  # noqa: F401
 import storage.reflections  # noqa: F401
 import storage.reports  # noqa: F401
 import storage.resources  # noqa: F401
