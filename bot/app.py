@@ -8,6 +8,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from bot.audience import Audiences
 from bot.commands import Registry
@@ -15,8 +16,9 @@ from bot.context import Services
 from bot.dispatcher import Dispatcher
 from bot.features import build_registry
 from bot.jobs import Claimed, JobRunner
+from bot.metrics import Metrics
 from bot.outbox import DeliveryWorker, Outbox
-from bot.ports import ChatAdapter, Clock, FakeClock
+from bot.ports import ChatAdapter, Clock, FakeClock, Monitored
 from bot.sealed import Sealer
 from storage.db import Database
 
@@ -73,6 +75,11 @@ class App:
         self.limits = limits or Limits.for_database(db)
         # Without a key (tests, a throwaway console) private text is sealed with a fresh one.
         sealer = sealer or Sealer.generate()
+        # What /metrics shows (`bot.metrics`): one registry per app, never a global one.
+        self.metrics = Metrics()
+        for adapter in self.adapters:
+            if isinstance(adapter, Monitored):
+                adapter.on_rate_limited = partial(self.metrics.rate_limit, adapter.platform)
         self.outbox = Outbox(clock, sealer)
         self.worker = DeliveryWorker(
             db,
@@ -80,6 +87,7 @@ class App:
             clock,
             db_slots=self.limits.delivery,
             sealer=sealer,
+            metrics=self.metrics,
         )
         self.services = Services(
             db=db,
@@ -91,17 +99,24 @@ class App:
             capabilities={a.platform: a.capabilities for a in self.adapters},
             audiences=Audiences({a.platform: a for a in self.adapters}),
             sealer=sealer,
+            metrics=self.metrics,
         )
         self.dispatcher = Dispatcher(self.services, concurrency=self.limits.interactions)
         # Manual runs go one job at a time, so scripts and tests see a fixed order.
         self.jobs = JobRunner(
-            db, clock, self.dispatcher.run_job, concurrency=1 if manual else self.limits.jobs
+            db,
+            clock,
+            self.dispatcher.run_job,
+            concurrency=1 if manual else self.limits.jobs,
+            metrics=self.metrics,
         )
         self.services.wake_jobs = self.jobs.wake
         self.jobs.observers.append(self._after_job)
         self.after_job = after_job
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        # The two loops /healthz watches (`bot.ops`), by name, once started.
+        self.loops: dict[str, asyncio.Task[None]] = {}
         self.reconciled = asyncio.Event()
 
     async def _after_job(self, job: Claimed) -> None:
@@ -133,13 +148,15 @@ class App:
         if self.manual:
             await self.reconcile()
         else:
-            self._tasks.append(asyncio.create_task(self.jobs.run_forever(self._stop)))
+            self.loops["jobs"] = asyncio.create_task(self.jobs.run_forever(self._stop))
+            self._tasks.append(self.loops["jobs"])
         for adapter in self.adapters:
             await adapter.start(self.dispatcher.handle)
         if not self.manual:
             # Delivery waits for the adapters: an API still out of reach (bot.reach) keeps
             # messages pending in the outbox instead of spending their attempts.
-            self._tasks.append(asyncio.create_task(self.worker.run_forever(self._stop)))
+            self.loops["outbox"] = asyncio.create_task(self.worker.run_forever(self._stop))
+            self._tasks.append(self.loops["outbox"])
             self._tasks.append(asyncio.create_task(self.reconcile()))
 
     async def stop(self) -> None:

@@ -1,4 +1,4 @@
-"""The `circlebot` command: run the bot, try it in a console, migrate the database."""
+"""The `circlebot` command: run the bot, try it in a console, migrate, check, back up."""
 
 from __future__ import annotations
 
@@ -15,12 +15,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from bot import jobs
+from bot import backup, doctor, jobs, logs
 from bot.app import App
 from bot.commands import Registry
 from bot.config import Settings, SettingsError, StartupError, load_settings
 from bot.features import build_registry
 from bot.i18n import translator
+from bot.ops import OpsServer
 from bot.ports import ChatAdapter, FakeClock, SystemClock
 from bot.zones import ZoneRefused, canonical_zone
 from storage.db import Database, is_memory_sqlite
@@ -57,6 +58,15 @@ def _parser() -> argparse.ArgumentParser:
     jobs_cmd.add_argument("ids", nargs="*", help="job ids to retry (see `circlebot jobs`)")
     jobs_cmd.add_argument("--all", action="store_true", help="retry every failed job")
     jobs_cmd.add_argument("--db", help="database URL (default DATABASE_URL)")
+    sub.add_parser(
+        "doctor", help="check settings, database, migrations, platform tokens and the key"
+    )
+    backup_cmd = sub.add_parser("backup", help="copy the SQLite database to PATH (while running)")
+    backup_cmd.add_argument("path", help="the file to write (replaced atomically)")
+    restore_cmd = sub.add_parser(
+        "restore", help="replace the SQLite database with the backup in PATH (stop circlebot first)"
+    )
+    restore_cmd.add_argument("path", help="a file written by `circlebot backup`")
     return parser
 
 
@@ -128,17 +138,16 @@ async def _opened(url: str) -> Database:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "doctor":
+        return asyncio.run(_doctor())
     try:
         settings = load_settings()
     except SettingsError as err:
         print(f"circlebot: {err}", file=sys.stderr)
         return 2
     interactive_console = args.command == "console" and not args.script
-    logging.basicConfig(
-        level="WARNING" if args.command in ("console", "jobs") else settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    quiet = args.command in ("console", "jobs", "backup", "restore")
+    logs.configure("WARNING" if quiet else settings.log_level, settings.log_format)
     _quiet_known_warnings()
     keep_platform_bodies_out_of_logs()
     try:
@@ -146,6 +155,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_upgrade(args.db or settings.database_url))
         if args.command == "jobs":
             return asyncio.run(_jobs(args, args.db or settings.database_url))
+        if args.command in ("backup", "restore"):
+            return _backup(args.command, settings.database_url, Path(args.path))
         if args.command == "console":
             return asyncio.run(_console(args, settings, interactive_console))
         return asyncio.run(_run(settings))
@@ -189,6 +200,46 @@ async def _jobs(args: argparse.Namespace, url: str) -> int:
         print(f"  {job.id}  {job.kind}  {job.attempts} attempts, last at {when}: {job.last_error}")
     if failed:
         print("retry with: circlebot jobs retry ID ... (or --all)")
+    return 0
+
+
+async def _doctor() -> int:
+    """`circlebot doctor`: one line per check (✓ or ✗, and what to do); 1 when any fails."""
+    from adapters.discord.credentials import check_discord
+    from adapters.slack.credentials import check_slack
+
+    settings: Settings | None = None
+    problem: str | None = None
+    try:
+        settings = load_settings()
+    except SettingsError as err:
+        problem = str(err)
+    platforms = (
+        []
+        if settings is None
+        else [(settings.slack_enabled, check_slack), (settings.discord_enabled, check_discord)]
+    )
+    findings = await doctor.diagnose(settings, problem, platforms)
+    for finding in findings:
+        print(finding.line())
+    failed = sum(not f.ok for f in findings)
+    print("circlebot: all checks passed" if not failed else f"circlebot: {failed} check(s) failed")
+    return 1 if failed else 0
+
+
+def _backup(command: str, url: str, path: Path) -> int:
+    """`circlebot backup PATH` / `circlebot restore PATH` (SQLite; see `bot.backup`)."""
+    try:
+        if command == "backup":
+            size = backup.backup(url, path)
+            print(f"circlebot: database backed up to {path} ({size:,} bytes)")
+            print("circlebot: the reflection key is not in it; keep a copy of the key as well")
+        else:
+            backup.restore(url, path)
+            print(f"circlebot: database restored from {path}; start circlebot again")
+    except backup.BackupRefused as refused:
+        print(f"circlebot: {refused}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -240,10 +291,24 @@ async def _run(settings: Settings) -> int:
         registry=registry,
         sealer=settings.sealer(announce=_announce),
     )
+    ops: OpsServer | None = None
+    if settings.ops_http_port is not None:
+        # Up before the adapters: /healthz says 503 while they connect, not "refused".
+        ops = OpsServer(app, settings.ops_http_host, settings.ops_http_port)
+        try:
+            await ops.start()
+        except OSError as err:
+            await db.dispose()
+            raise StartupError(
+                f"cannot serve /healthz on {settings.ops_http_host}:{settings.ops_http_port}: "
+                f"{err.strerror or err}; change OPS_HTTP_PORT"
+            ) from None
     try:
         await app.start()
     except StartupError:
         await app.stop()
+        if ops is not None:
+            await ops.stop()
         await db.dispose()
         raise
     log.info("circlebot running on %s", ", ".join(a.platform for a in adapters))
@@ -251,6 +316,8 @@ async def _run(settings: Settings) -> int:
         await asyncio.Event().wait()
     finally:
         await app.stop()
+        if ops is not None:
+            await ops.stop()
         await db.dispose()
     return 0
 

@@ -23,6 +23,10 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///./circlebot.db"
     log_level: str = "INFO"
+    log_format: str = "text"  # text | json (one object per line)
+    # /healthz and /metrics (`bot.ops`): off unless a port is given (0: any free port).
+    ops_http_host: str = "127.0.0.1"
+    ops_http_port: int | None = Field(default=None, ge=0, le=65535)
     default_timezone: str = "UTC"
 
     slack_bot_token: SecretStr | None = None
@@ -94,6 +98,18 @@ class Settings(BaseSettings):
         if value.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
         return value.upper()
+
+    @field_validator("ops_http_port", mode="before")
+    @classmethod
+    def _ops_port(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        if value.lower() not in ("text", "json"):
+            raise ValueError("must be text or json")
+        return value.lower()
 
     @field_validator("default_timezone")
     @classmethod

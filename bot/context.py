@@ -36,6 +36,8 @@ from bot.events import (
 from bot.hooks import HOOKS
 from bot.i18n import Translator, translator
 from bot.jobs import Claimed, Schedule
+from bot.languages import community_language, member_language
+from bot.metrics import Metrics
 from bot.outbox import BoundOutbox, Outbox
 from bot.ports import Capabilities, Clock
 from bot.sealed import Sealer
@@ -68,6 +70,8 @@ class Services:
     audiences: Audiences = field(default_factory=Audiences)
     # Seals and opens reflection text (`bot.sealed`); one key per deployment.
     sealer: Sealer = field(default_factory=Sealer.generate)
+    # What the dispatcher, jobs and outbox count for /metrics (`bot.metrics`); one per app.
+    metrics: Metrics = field(default_factory=Metrics)
 
 
 @dataclass
@@ -81,7 +85,10 @@ class Context:
     community: Community | None = None
     member: Member | None = None
     params: dict[str, str] = field(default_factory=dict)
+    # The actor's language (`bot.languages`): private answers, forms, their own DMs. In a job,
+    # the community's. Channel posts use `t_channel`, the community's language.
     t: Translator = field(default_factory=Translator)
+    t_channel: Translator = field(default_factory=Translator)
     just_joined: bool = False
     # Set by the dispatcher from the action's declaration: may this press make a member?
     may_join: bool = False
@@ -183,7 +190,8 @@ class Context:
         community = await self.session.get(Community, community_id)
         if community is None:
             raise UserError(self.t("core.refuse.gone"))
-        self.t = translator(community.language)
+        self.t_channel = translator(community_language(community))
+        self.t = translator(member_language(None, community, self.actor.locale))
         if community.platform != self.actor.user.platform or (
             community.workspace_id != self.actor.user.workspace_id
         ):
@@ -201,6 +209,7 @@ class Context:
             raise UserError(self.t(elsewhere, community=community.name))
         member = await find_member(self.session, community.id, self.actor.user.user_id)
         self.community, self.member = community, member
+        self.speak_to_actor()
         if member is not None and member.role == MemberRole.LEFT and not self._rejoins():
             self.community, self.member = None, None
             raise UserError(self.t("core.refuse.left"))
@@ -235,6 +244,12 @@ class Context:
         self.member.joined_at = self.now
         self.session.add(self.member)
         self.just_joined = True
+
+    def speak_to_actor(self) -> None:
+        """Set `t` to the actor's language and `t_channel` to the community's."""
+        live = self.event.actor.locale if self.event is not None else None
+        self.t_channel = translator(community_language(self.community))
+        self.t = translator(member_language(self.member, self.community, live))
 
     def _rejoins(self) -> bool:
         """Whether this event brings back a member who left: `/cop join`, or entering the channel."""

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from dataclasses import replace
 from datetime import datetime
 
@@ -46,6 +47,7 @@ from bot.events import (
 from bot.hooks import MemberJoined as MemberJoinedHook
 from bot.i18n import Translator, load_catalog, translator
 from bot.jobs import Claimed, complete
+from bot.languages import community_language
 from bot.text import clean
 from bot.ui import ActionIdError, Message, Section
 from bot.ui import Context as Context_
@@ -80,14 +82,17 @@ class Dispatcher:
         self._sweep_checked: datetime | None = None
 
     async def handle(self, event: Event) -> Reply:
+        started = time.monotonic()
         if isinstance(event, ProfileSeen):
             await self._profile_seen(event)
+            self.services.metrics.event_handled("ProfileSeen", "ok", started)
             return Ack()
         event = cleaned(event)
         kind = type(event).__name__
         user = event.actor.user.user_id
         t = Translator()
         reply: Reply
+        result = "ok"  # for /metrics: ok, duplicate, refused, not_saved or error
         if not event.place.is_dm:
             # Before the transaction: a platform call never runs inside one (bot.audience).
             await self.services.audiences.warm(event.place.conversation)
@@ -98,6 +103,7 @@ class Dispatcher:
                         ctx = Context(self.services, session, event=event, t=t)
                         if await self._already_handled(ctx):
                             reply = Ack()
+                            result = "duplicate"
                         else:
                             await self._resolve(ctx)
                             t = ctx.t
@@ -110,6 +116,7 @@ class Dispatcher:
                 except (UserError, ParseError) as refusal:
                     log.info("%s refused for %s", kind, user)
                     reply = Respond(Message(text=str(refusal)), private=True)
+                    result = "refused"
                     break
                 except Exception as exc:
                     if is_transient(exc) and pause is not None:
@@ -124,11 +131,14 @@ class Dispatcher:
                     if is_transient(exc):
                         log.error("%s from %s not saved: the database stayed busy", kind, user)
                         reply = Respond(Message(text=t("core.error.not_saved")), private=True)
+                        result = "not_saved"
                     else:
                         log.exception("%s from %s failed", kind, user)
                         reply = Respond(Message(text=t("core.error.unexpected")), private=True)
+                        result = "error"
                     break
         self.services.wake_outbox()
+        self.services.metrics.event_handled(kind, result, started)
         return reply
 
     async def run_job(self, job: Claimed) -> None:
@@ -148,7 +158,7 @@ class Dispatcher:
                 community = await session.get(Community, job.community_id)
                 if community is not None:
                     ctx.community = community
-                    ctx.t = translator(community.language)
+                    ctx.t = ctx.t_channel = translator(community_language(community))
             log.info("job %s running", job.id)
             await handler(ctx, *job.args)
             await complete(session, job)
@@ -259,9 +269,10 @@ class Dispatcher:
             community = found[0] if len(found) == 1 else None
         if community is not None:
             ctx.community = community
-            ctx.t = translator(community.language)
             assert community.id is not None
             ctx.member = await find_member(session, community.id, ctx.actor.user.user_id)
+        # Private answers and forms in the actor's language, channel posts in the community's.
+        ctx.speak_to_actor()
 
     def _with_dm_hint(self, ctx: Context, reply: Reply) -> Reply:
         """Tell someone whose DMs failed, once and privately, how to open them.

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -35,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import col
 
+from bot.metrics import Metrics
 from bot.ports import Clock
 from storage.db import Database, is_transient
 from storage.models import Job, JobStatus
@@ -252,6 +254,7 @@ class JobRunner:
         batch: int = 50,
         lease: timedelta = LEASE,
         backoff: Sequence[timedelta] = BACKOFF,
+        metrics: Metrics | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -262,6 +265,9 @@ class JobRunner:
         self.backoff = tuple(backoff)
         self.timer = JobTimer()
         self.observers: list[Callable[[Claimed], Awaitable[None]]] = []
+        self.metrics = metrics or Metrics()
+        # `time.monotonic()` of the last round of `run_forever` or claim (/healthz reads it).
+        self.beat = time.monotonic()
 
     @property
     def max_attempts(self) -> int:
@@ -276,6 +282,7 @@ class JobRunner:
     async def claim(self, limit: int) -> list[Claimed]:
         """Take up to `limit` due jobs (and jobs whose runner's lease ran out), oldest first."""
         now = self.clock.now()
+        self.beat = time.monotonic()
         async with self.db.session() as session:
             query = (
                 select(Job)
@@ -292,6 +299,7 @@ class JobRunner:
                 row.lease_until = now + self.lease
                 row.attempts += 1
                 row.updated_at = now
+                self.metrics.job_claimed(row.due_at, now)
                 claimed.append(
                     Claimed(
                         row.id,
@@ -323,12 +331,14 @@ class JobRunner:
             except Exception as exc:
                 await self._failed(job, exc)
                 return
+            self.metrics.job_done("ok")
             for observer in self.observers:
                 await observer(job)
 
     async def _failed(self, job: Claimed, exc: BaseException) -> None:
         reason = failure_reason(exc)
         now = self.clock.now()
+        self.metrics.job_done("retry" if job.attempt < self.max_attempts else "failed")
         if job.attempt < self.max_attempts:
             retry_at = now + self.backoff[job.attempt - 1]
             values = {"status": JobStatus.PENDING, "due_at": retry_at}
@@ -388,6 +398,7 @@ class JobRunner:
         self.timer.start()
         failures = 0
         while not stop.is_set():
+            self.beat = time.monotonic()
             try:
                 await self.run_due()
                 following = await self.next_due()

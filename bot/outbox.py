@@ -36,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
@@ -51,6 +52,7 @@ from sqlmodel import col
 
 from bot.events import ConversationRef, MessageRef, UserRef
 from bot.i18n import translator
+from bot.metrics import Metrics
 from bot.ports import (
     ChatAdapter,
     Clock,
@@ -336,8 +338,13 @@ class DeliveryWorker:
         concurrency: int = 8,
         db_slots: int | None = None,
         sealer: Sealer | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.db = db
+        # Counts deliveries (`bot.metrics`); `beat` is the loop's last round
+        # (`time.monotonic()`), which /healthz reads.
+        self.metrics = metrics or Metrics()
+        self.beat = time.monotonic()
         # Opens sealed payloads at delivery (the app's `Services.sealer`).
         self.sealer = sealer
         # Sends run `concurrency` destinations at once, but their short claim and record
@@ -475,6 +482,7 @@ class DeliveryWorker:
 
         try:
             while not stop.is_set():
+                self.beat = time.monotonic()
                 free = self.concurrency * 2 - len(self._in_flight)
                 claimed: list[Claimed] = []
                 if free > 0:
@@ -783,6 +791,7 @@ class DeliveryWorker:
         *,
         error: str | None = None,
     ) -> None:
+        self.metrics.delivered(row.platform, "sent")
         self._last_sent[_destination(row)] = self.clock.now()
         if len(self._last_sent) > 10_000:
             self._last_sent.clear()
@@ -872,6 +881,7 @@ class DeliveryWorker:
         """
         doubt = {} if in_doubt is None else {"in_doubt": in_doubt}
         if err.transient and item.attempts < self.max_attempts:
+            self.metrics.delivered(row.platform, "retry")
             backoff = min(self.max_backoff, self.base_backoff * 2 ** (item.attempts - 1))
             delay = max(backoff, err.retry_after or 0.0)
             log.warning(
@@ -903,6 +913,7 @@ class DeliveryWorker:
             await self._record_sent(item, row, ref, error=row.error)
             return
         log.warning("outbox %s: permanent failure: %s", row.key, reason)
+        self.metrics.delivered(row.platform, "failed")
         async with self._session() as session:
             await session.execute(
                 update(OutboxMessage)

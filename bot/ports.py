@@ -214,3 +214,18 @@ class AudienceSource(Protocol):
     async def audience(self, conversation: ConversationRef) -> Audience | None:
         """The count, or None when the platform does not say (missing scope or intent)."""
         ...
+
+
+@runtime_checkable
+class Monitored(Protocol):
+    """Optional adapter ability: what `/healthz` and `/metrics` ask of a platform connection.
+
+    `connected()` says whether the adapter can take and send messages now (a gateway that is
+    READY, a listening HTTP server, an open Socket Mode session). The app sets
+    `on_rate_limited`, which the adapter calls once for every rate-limit answer (HTTP 429) it
+    receives, including those its platform library then waits out by itself.
+    """
+
+    on_rate_limited: Callable[[], None] | None
+
+    def connected(self) -> bool: ...

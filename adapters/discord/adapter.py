@@ -72,7 +72,7 @@ DEFAULT_GATEWAY_URL = "wss://gateway.discord.gg/"
 # Discord: an interaction must be answered (or deferred) within 3 seconds.
 ACK_BUDGET = 2.5
 # Discord: 50 requests per second per bot across all routes (interaction answers excluded).
-GLOBAL_RATE = 45
+GLOBAL_RATE = 50
 # Discord: a guild may have at most 100 scheduled events that have not ended.
 MAX_UPCOMING_EVENTS = 100
 MAX_EVENT_NAME = 100  # scheduled event name: 1-100 characters
@@ -296,6 +296,8 @@ class DiscordAdapter:
         self._handle: Handler | None = None
         self._task: asyncio.Task[None] | None = None
         self._saved_urls: list[tuple[Any, str, Any]] = []
+        # Called for every 429 Discord answers (`bot.ports.Monitored`; the app counts them).
+        self.on_rate_limited: Callable[[], None] | None = None
 
     def __repr__(self) -> str:  # never show the token
         return f"<DiscordAdapter dev_guild={self.dev_guild_id}>"
@@ -329,6 +331,7 @@ class DiscordAdapter:
             # Nothing the bot posts pings anyone unless a Mention names them (see render).
             allowed_mentions=discord.AllowedMentions.none(),
             guild_ready_timeout=self.guild_ready_timeout,
+            http_trace=self._rate_limit_trace(),
         )
         self.tree = app_commands.CommandTree(self.client)
         cop = build_cop_group(self.registry, self._on_command, self.t, on_text=self._on_text)
@@ -367,6 +370,30 @@ class DiscordAdapter:
             await self.client.connect(reconnect=True)
         except Exception:
             log.exception("discord gateway connection ended")
+
+    def connected(self) -> bool:
+        """Whether the gateway session is READY (`bot.ports.Monitored`, for /healthz)."""
+        client = self.client
+        return (
+            client is not None
+            and client.is_ready()
+            and not client.is_closed()
+            and self._task is not None
+            and not self._task.done()
+        )
+
+    def _rate_limit_trace(self) -> aiohttp.TraceConfig:
+        """Sees every REST answer, so each 429 is counted, also those discord.py waits out."""
+
+        async def on_end(
+            _session: aiohttp.ClientSession, _ctx: Any, params: aiohttp.TraceRequestEndParams
+        ) -> None:
+            if params.response.status == 429 and self.on_rate_limited is not None:
+                self.on_rate_limited()
+
+        trace = aiohttp.TraceConfig()
+        trace.on_request_end.append(on_end)
+        return trace
 
     async def wait_until_ready(self, timeout: float = 10.0) -> None:
         """Wait for the gateway's READY (tests, and callers that need the guild cache)."""

@@ -55,6 +55,7 @@ from adapters.slack.delivery import (
     retry_handlers,
     web_client,
 )
+from adapters.slack.ratelimits import CountRateLimits
 from adapters.slack.render import (
     escape,
     form_metadata,
@@ -246,7 +247,12 @@ class SlackAdapter:
         self.ack_budget = ack_budget
         self._engine = engine
         self._own_engine = False
-        self._handlers = retry_handlers(max_rate_limit_wait=max_rate_limit_wait)
+        # Called for every 429 Slack answers (`bot.ports.Monitored`; the app counts them).
+        self.on_rate_limited: Callable[[], None] | None = None
+        self._handlers = [
+            CountRateLimits(self._rate_limited),
+            *retry_handlers(max_rate_limit_wait=max_rate_limit_wait),
+        ]
         self.request_timeout = request_timeout
         self.client = web_client(
             config.bot_token, config.api_url, self._handlers, timeout=request_timeout
@@ -310,6 +316,19 @@ class SlackAdapter:
             )
             # Listening first: Slack's requests are acked while its API is still out of reach.
             await self._until_reachable()
+
+    def _rate_limited(self) -> None:
+        if self.on_rate_limited is not None:
+            self.on_rate_limited()
+
+    def connected(self) -> bool:
+        """Listening for Slack's requests (HTTP mode), or a live Socket Mode session
+        (`bot.ports.Monitored`, for /healthz)."""
+        if self.mode != "socket":
+            return self._runner is not None
+        client = self._socket.client if self._socket is not None else None
+        session = getattr(client, "current_session", None)
+        return session is not None and not session.closed and not getattr(client, "stale", False)
 
     async def _until_reachable(self) -> None:
         if self.config.oauth:  # no bot token until a workspace installs the app
