@@ -27,8 +27,8 @@ async def _tables(database: Database) -> set[str]:
         return await conn.run_sync(lambda c: set(c.dialect.get_table_names(c)))
 
 
-async def test_migration_0012_up_down_up_keeps_the_recaps(db_url: str) -> None:
-    database = Database(db_url)
+async def test_migration_0012_up_down_up_keeps_the_recaps(empty_db_url: str) -> None:
+    database = Database(empty_db_url)
     try:
         await database.upgrade()
         assert "agreement_settings" in await _tables(database)

@@ -73,7 +73,7 @@ async def test_refusals_are_one_private_sentence() -> None:
     assert replies == [
         '[private @ana] "Europe/Mars" is not a time zone I know; use an IANA name such as '
         "America/New_York.",
-        '[private @ana] I can speak en so far, not "klingon".',
+        '[private @ana] I can speak en, es so far, not "klingon".',
         "[private @ana] Please give name; the form is: /cop setup NAME [timezone=] [language=]",
         '[private @ana] "/cop facilitator" needs one of: add, remove.',
         '[private @ana] I don\'t know the command "frobnicate"; try /cop help.',

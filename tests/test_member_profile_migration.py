@@ -17,8 +17,8 @@ async def _columns(database: Database) -> set[str]:
         )
 
 
-async def test_migration_0020_up_down_up_keeps_the_members(db_url: str) -> None:
-    database = Database(db_url)
+async def test_migration_0020_up_down_up_keeps_the_members(empty_db_url: str) -> None:
+    database = Database(empty_db_url)
     try:
         await database.upgrade()
         assert {"platform_timezone", "platform_locale"} <= await _columns(database)

@@ -37,8 +37,8 @@ async def _tables(database: Database) -> set[str]:
         return await conn.run_sync(lambda c: set(c.dialect.get_table_names(c)))
 
 
-async def test_migration_0013_up_down_up(db_url: str) -> None:
-    database = Database(db_url)
+async def test_migration_0013_up_down_up(empty_db_url: str) -> None:
+    database = Database(empty_db_url)
     try:
         await database.upgrade()
         assert TABLES <= await _tables(database)
