@@ -22,6 +22,7 @@ from tests.fakes.slack_fake import (
     encode_for_http,
     post_signed,
 )
+from tests.support import migrated_memory_db
 
 EVENTS_PATH = "/slack/events"
 START = datetime(2026, 11, 2, 14, 0, tzinfo=UTC)
@@ -75,7 +76,7 @@ async def running_bot(
     The scheduler and the outbox are manual: tests call ``bot.app.worker.drain()`` and
     ``bot.app.advance(...)``.
     """
-    database = db or Database("sqlite:///:memory:")
+    database = db or await migrated_memory_db()
     clock = FakeClock(START)
     adapter_kwargs.setdefault("workspace_interval", 0.0)
     registry = registry or build_registry()
