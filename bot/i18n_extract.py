@@ -11,7 +11,9 @@ one bogus id ``"ab"``. This method walks the module's syntax tree instead and yi
   msgid and msgid_plural, hence the keyword spec ``n:1,2``);
 * every other string constant of the module that is a key of the English catalog (keys
   held in variables and tables);
-* every English key an f-string template of the module matches (key families).
+* every English key an f-string template of the module matches (key families) where each
+  placeholder stands for a string constant of the code or a number (so
+  ``f"meetings.{err.key}"`` reaches the error keys the code names, not every meetings key).
 
 Each entry carries its English text as an extracted comment (``#. English: ...``), which
 ``pybabel update`` copies into every language's catalog for its translators. So the
@@ -68,8 +70,8 @@ def template_pattern(node: ast.JoinedStr) -> re.Pattern[str] | None:
         if isinstance(value, ast.Constant) and isinstance(value.value, str):
             parts.append(re.escape(value.value))
         else:
-            parts.append(r"[a-z0-9_-]+")
-    if not parts or parts[0] == r"[a-z0-9_-]+":
+            parts.append(r"([a-z0-9_-]+)")
+    if not parts or parts[0] == r"([a-z0-9_-]+)":
         return None
     pattern = "".join(parts)
     if not re.match(r"[a-z_]+\\\.", pattern):
@@ -95,8 +97,46 @@ def _constants(node: ast.expr) -> list[str]:
     return []
 
 
-def keys_in_source(source: str, english: Mapping[str, English]) -> Iterator[Extracted]:
-    """(line, keyword, message, comments) for every key `source` refers to."""
+# Key families whose placeholder the code fills with a value that is not a string constant
+# anywhere (a generated table, an enum's name, a catalog directory). Keep this short: a
+# new family belongs here only when its values cannot be spelled as constants.
+DYNAMIC_FAMILIES = (
+    re.compile(r"agreements\.starter\.s\d\d"),  # versions.STARTER: s01..s12, generated
+    re.compile(r"agreements\.questions\.q\d\d"),  # versions.QUESTIONS: q01..q08, generated
+    re.compile(r"core\.help\.who_[a-z]+"),  # commands.Role member names, lower-cased
+    re.compile(r"mydata\.language\.name\.[a-z]+"),  # one per catalog in bot/locale
+)
+
+
+def dynamic_family_keys(english: Collection[str]) -> list[str]:
+    """The English keys a documented dynamic family produces."""
+    return [k for k in english if any(f.fullmatch(k) for f in DYNAMIC_FAMILIES)]
+
+
+@cache
+def code_constants() -> frozenset[str]:
+    """Every string constant of circlebot's code (bot/, adapters/, storage/): the values a
+    key family's placeholder can take."""
+    root = Path(__file__).parent.parent
+    found: set[str] = set()
+    for folder in ("bot", "adapters", "storage"):
+        for path in (root / folder).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                    found.add(node.value)
+    return frozenset(found)
+
+
+def _reachable(match: re.Match[str], values: Collection[str]) -> bool:
+    """Whether each placeholder of a key family takes a value the code has (or a number)."""
+    return all(part.isdigit() or part in values for part in match.groups())
+
+
+def keys_in_source(
+    source: str, english: Mapping[str, English], values: Collection[str] = frozenset()
+) -> Iterator[Extracted]:
+    """(line, keyword, message, comments) for every key `source` refers to: a key family
+    (an f-string) reaches the English keys whose placeholders take one of `values`."""
     tree = ast.parse(source)
     seen: set[str] = set()
 
@@ -125,7 +165,8 @@ def keys_in_source(source: str, english: Mapping[str, English]) -> Iterator[Extr
             if pattern is None:
                 continue
             for key in english:
-                if key not in seen and pattern.fullmatch(key):
+                match = pattern.fullmatch(key)
+                if key not in seen and match and _reachable(match, values):
                     yield emit(node.lineno, key, False)
 
 
@@ -135,6 +176,11 @@ def extract_keys(
     comment_tags: Collection[str],
     options: Mapping[str, Any],
 ) -> Iterator[Extracted]:
-    """Babel extraction method: see the module docstring."""
+    """Babel extraction method: see the module docstring. The documented dynamic families
+    are yielded with the module that defines DYNAMIC_FAMILIES (this one)."""
     source = fileobj.read().decode(options.get("encoding", "utf-8"))
-    yield from keys_in_source(source, english_keys())
+    english = english_keys()
+    yield from keys_in_source(source, english, code_constants())
+    if "DYNAMIC_FAMILIES = (" in source:
+        for key in dynamic_family_keys(english):
+            yield (1, "n" if english[key].plural else "t", key, [f"English: {english[key].text}"])
