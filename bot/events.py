@@ -37,11 +37,17 @@ class MessageRef:
 
 @dataclass(frozen=True)
 class Actor:
-    """Who did something; `is_admin` is the platform's own admin flag (Slack admin, Manage Guild)."""
+    """Who did something; `is_admin` is the platform's own admin flag (Slack admin, Manage Guild).
+
+    `locale` is the language the person's app is in, when the platform sends it with every
+    interaction (Discord's ``interaction.locale``, ``es-ES``); the answer to that interaction
+    uses it at once (`bot.languages`), before any ``ProfileSeen`` has kept it.
+    """
 
     user: UserRef
     name: str
     is_admin: bool = False
+    locale: str | None = None
 
 
 @dataclass(frozen=True)

@@ -61,10 +61,15 @@ class Member(SQLModel, table=True):
     # member | facilitator | left (kept, so ballots and answers stay attached on rejoin)
     role: str = Field(default=MemberRole.MEMBER, max_length=20)
     timezone: str | None = Field(default=None, max_length=64)
-    # What the platform says of this person (Slack's users.info tz and locale; Discord says
-    # nothing): used when they have not set a zone of their own with /cop my timezone.
+    # What the platform says of this person (Slack's users.info tz and locale, Discord's
+    # interaction locale): used when they have not set their own with /cop my timezone or
+    # /cop my language.
     platform_timezone: str | None = Field(default=None, max_length=64)
     platform_locale: str | None = Field(default=None, max_length=35)
+    # The language they chose for what is theirs alone (DMs, private answers, forms), by
+    # /cop my language; None: their platform's locale if circlebot speaks it, else the
+    # community's language (`bot.languages`).
+    language: str | None = Field(default=None, max_length=8)
     joined_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     # Set when a DM to this person failed because their DMs are closed; cleared once they
     # have been told how to open them (or a DM gets through).

@@ -14,7 +14,7 @@ from sqlmodel import col
 from bot.commands import Command, Param, Role
 from bot.context import Context, UserError, check_zone, find_member
 from bot.events import Reply, Respond
-from bot.i18n import available_languages, load_catalog, translator
+from bot.i18n import available_languages, load_catalog
 from bot.ui import Mention, Message, Section
 from storage.models import Community, Member, MemberRole
 
@@ -57,7 +57,9 @@ async def setup(ctx: Context) -> Reply:
     assert community.id is not None
     await ctx.enter(community.id, join=True)
     log.info("community %s set up on %s", community.id, conv.platform)
-    text = ctx.t("communities.setup_done", name=community.name, timezone=zone, language=language)
+    text = ctx.t_channel(
+        "communities.setup_done", name=community.name, timezone=zone, language=language
+    )
     return Respond(Message(text=text), private=False)
 
 
@@ -84,7 +86,7 @@ async def settings(ctx: Context) -> Reply:
     community.timezone = wanted["timezone"]
     community.language = wanted["language"]
     ctx.session.add(community)
-    ctx.t = translator(community.language)
+    ctx.speak_to_actor()
     return Respond(Message(text=ctx.t("communities.settings_done", **wanted)))
 
 
@@ -129,7 +131,7 @@ async def join(ctx: Context) -> Reply:
     community = ctx.require_community()
     if not ctx.just_joined:
         raise UserError(ctx.t("communities.already_member", name=community.name))
-    text = ctx.t("communities.joined", name=community.name, member=ctx.actor.name)
+    text = ctx.t_channel("communities.joined", name=community.name, member=ctx.actor.name)
     return Respond(Message(text=text), private=False)
 
 
@@ -200,7 +202,9 @@ async def facilitator_add(ctx: Context) -> Reply:
     ctx.session.add(member)
     await ctx.session.flush()
     log.info("member %s made facilitator of community %s", member.id, community.id)
-    text = ctx.t("communities.facilitator_added", member=member.display_name, name=community.name)
+    text = ctx.t_channel(
+        "communities.facilitator_added", member=member.display_name, name=community.name
+    )
     return Respond(Message(text=text), private=False)
 
 
@@ -212,7 +216,9 @@ async def facilitator_remove(ctx: Context) -> Reply:
         raise UserError(ctx.t("communities.facilitator_not", member=name, name=community.name))
     member.role = MemberRole.MEMBER
     ctx.session.add(member)
-    text = ctx.t("communities.facilitator_removed", member=member.display_name, name=community.name)
+    text = ctx.t_channel(
+        "communities.facilitator_removed", member=member.display_name, name=community.name
+    )
     return Respond(Message(text=text), private=False)
 
 

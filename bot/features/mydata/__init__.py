@@ -1,5 +1,5 @@
-"""A member's own data: their time zone, an export of everything circlebot holds about
-them, and erasing it. These commands work anywhere (a channel or a DM) and span every
+"""A member's own data: their time zone and language, an export of everything circlebot
+holds about them, and erasing it. These commands work anywhere (a channel or a DM) and span every
 community the person belongs to on this workspace, so they need no community of their own.
 """
 

@@ -1,9 +1,10 @@
-"""The commands of the member's own data: ``/cop my timezone``, ``/cop my-data export|erase``."""
+"""The commands of the member's own data: ``/cop my timezone|language``,
+``/cop my-data export|erase``."""
 
 from __future__ import annotations
 
 from bot.commands import Command, Param, Role
-from bot.features.mydata import erase, export, zone
+from bot.features.mydata import erase, export, language, zone
 
 
 def commands() -> tuple[Command, ...]:
@@ -15,6 +16,15 @@ def commands() -> tuple[Command, ...]:
             Role.ANYONE,
             (Param("zone", "mydata.param.zone", kind="zone", required=False, max_length=64),),
             "mydata.example.timezone",
+            needs_community=False,
+        ),
+        Command(
+            ("my", "language"),
+            "mydata.help.language",
+            language.my_language,
+            Role.ANYONE,
+            (Param("language", "mydata.param.language", required=False, max_length=35),),
+            "mydata.example.language",
             needs_community=False,
         ),
         Command(

@@ -167,10 +167,10 @@ async def erase_member(
             .values(proposed_by="", proposed_name=marker)
         )
     )
-    profile = member.platform_timezone or member.platform_locale
+    profile = member.platform_timezone or member.platform_locale or member.language
     if member.display_name != name or member.timezone or member.dm_closed_at or profile:
         member.display_name = name
-        member.timezone = None
+        member.timezone = member.language = None
         member.platform_timezone = member.platform_locale = None
         member.dm_closed_at = None
         session.add(member)

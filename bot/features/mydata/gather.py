@@ -70,6 +70,8 @@ async def community_record(
             "role": member.role,
             "time_zone": member.timezone,
             "joined_at": iso(member.joined_at),
+            # The language they chose with /cop my language, when they chose one.
+            **({"language": member.language} if member.language else {}),
             # What the platform said of them (Slack's zone and locale), when it said anything.
             **(
                 {

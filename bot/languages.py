@@ -1,0 +1,96 @@
+"""Which language a person reads: their own choice, else their platform's, else the community's.
+
+Channel posts are the community's (`Community.language`); everything that is one person's
+alone (a DM, a private answer, a form) is in that person's language, resolved here once for
+every feature: the language they chose with ``/cop my language`` (`Member.language`), else
+the locale their platform gives (Slack's ``users.info`` locale, Discord's interaction
+locale: `Member.platform_locale`, or the live one of the interaction being answered) when
+circlebot has a catalog for it (``es-ES`` and ``es-419`` are ``es``), else the
+community's language.
+
+`fan_out_each` is ``ctx.outbox.fan_out`` for a message composed per recipient's language:
+the members are grouped by language, so a fan-out to 200 members composes the message once
+per language, not once per member.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+from bot.i18n import DEFAULT_LANGUAGE, Translator, available_languages, translator
+from bot.ui import Message
+from storage.models import Community, Member
+
+if TYPE_CHECKING:
+    from bot.context import Context
+
+log = logging.getLogger(__name__)
+
+#: Typed instead of a language, clears the member's own choice.
+AUTO = "auto"
+
+
+def catalog_language(locale: str | None) -> str | None:
+    """The catalog language of a platform locale (``es-ES``, ``es_419``, ``EN``), or None
+    when circlebot has no catalog for it."""
+    if not locale:
+        return None
+    lang = locale.replace("_", "-").split("-", 1)[0].lower()
+    return lang if lang in available_languages() else None
+
+
+def member_language(
+    member: Member | None, community: Community | None, live_locale: str | None = None
+) -> str:
+    """The language of what `member` reads alone. `live_locale` is the locale the platform
+    gave with the interaction being answered (Discord's), fresher than the stored one."""
+    if member is not None and member.language and member.language in available_languages():
+        return member.language
+    for locale in (live_locale, member.platform_locale if member is not None else None):
+        lang = catalog_language(locale)
+        if lang is not None:
+            return lang
+    return community_language(community)
+
+
+def community_language(community: Community | None) -> str:
+    """The language of a community's channel posts."""
+    if community is None or community.language not in available_languages():
+        return DEFAULT_LANGUAGE
+    return community.language
+
+
+def member_t(member: Member | None, community: Community | None) -> Translator:
+    """A translator for a message to `member` alone (a DM); see `member_language`."""
+    return translator(member_language(member, community))
+
+
+async def fan_out_each(
+    ctx: Context,
+    *,
+    key: str,
+    community: Community,
+    members: Iterable[Member],
+    compose: Callable[[Translator], Message],
+    sealed: bool = False,
+) -> int:
+    """DM each member once, in their own language: `compose` is called once per language.
+
+    Keys are the same as ``ctx.outbox.fan_out``'s (``<key>:member:<id>``), so a retried job
+    queues nothing twice whatever language a member reads.
+    """
+    groups: dict[str, list[Member]] = {}
+    for member in members:
+        groups.setdefault(member_language(member, community), []).append(member)
+    queued = 0
+    for lang, group in groups.items():
+        queued += await ctx.outbox.fan_out(
+            key=key,
+            community=community,
+            members=group,
+            message=compose(translator(lang)),
+            sealed=sealed,
+        )
+    return queued
