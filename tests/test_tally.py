@@ -611,3 +611,52 @@ def test_format_bars_have_fixed_width(totals, width):
         share = Fraction(count, whole) if whole else Fraction(0)
         assert percent == f"({math.floor(100 * share + Fraction(1, 2))}%)"
         assert bar.count("█") == math.floor(width * share + Fraction(1, 2))
+
+
+def _reference_irv_rounds(options, ballots):
+    """The rules of the module docstring, recounting every ballot from scratch each round:
+    slow and obviously right, to hold the incremental count to."""
+    position = {o: i for i, o in enumerate(dict.fromkeys(options))}
+    prefs = [[o for o in b if o in position] for b in ballots]
+    continuing = list(position)
+    rounds = []
+    while True:
+        top = [next((o for o in p if o in continuing), None) for p in prefs]
+        counts = {o: sum(1 for c in top if c == o) for o in continuing}
+        active = sum(counts.values())
+        leader = max(continuing, key=counts.__getitem__) if continuing else None
+        if (
+            active == 0
+            or 2 * counts[leader] > active
+            or (len(continuing) == 2 and 2 * counts[leader] == active)
+        ):
+            rounds.append((counts, [], {}))
+            return rounds
+        fewest = min(counts.values())
+        tied = [o for o in continuing if counts[o] == fewest]
+        if fewest == 0:
+            out = tied
+        else:
+            for earlier, _, _ in reversed(rounds):
+                low = min(earlier[o] for o in tied)
+                tied = [o for o in tied if earlier[o] == low]
+            out = [max(tied, key=position.__getitem__)] if len(tied) > 1 else tied
+        continuing = [o for o in continuing if o not in out]
+        after = [next((o for o in p if o in continuing), None) for p in prefs]
+        moved = dict.fromkeys(continuing, 0)
+        moved[EXHAUSTED] = 0
+        for old, new in zip(top, after, strict=True):
+            if old in out:
+                moved[EXHAUSTED if new is None else new] += 1
+        rounds.append((counts, out, moved))
+
+
+@settings(max_examples=300, deadline=None)
+@given(profile=ranked_profile())
+def test_irv_rounds_match_a_count_from_scratch_every_round(profile):
+    """The count moves only eliminated options' ballots; it must agree round by round
+    with recounting every ballot each round."""
+    options, ballots = profile
+    result = count_irv(options, ballots)
+    expected = _reference_irv_rounds(options, ballots)
+    assert [(r.counts, r.eliminated, r.transfers) for r in result.rounds] == expected
