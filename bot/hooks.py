@@ -124,6 +124,28 @@ class DigestFrame:
     foot: list[Any]
 
 
+@dataclass(frozen=True)
+class SurveyWanted:
+    """A network asks one of its communities to run its interest survey now (``/cop network
+    survey start``). The subscriber opens one with the community's own focus areas (open for
+    `days`, or the community's plan) unless one is open already, and returns a
+    `SurveyStarted`."""
+
+    community_id: int
+    opened_by: str
+    days: int | None = None
+
+
+@dataclass(frozen=True)
+class SurveyStarted:
+    """What a ``survey.wanted`` subscriber returns: the survey that answers the network (the
+    one it opened, or the one already open; None when the community has no focus areas) and
+    `outcome`: ``opened``, ``already_open`` or ``no_areas``."""
+
+    survey_id: int | None
+    outcome: str
+
+
 HOOKS: dict[str, type] = {
     "meeting.start": MeetingStarted,
     "meeting.end": MeetingEnded,
@@ -135,4 +157,5 @@ HOOKS: dict[str, type] = {
     "member.erasing": MemberErasing,
     "digest.sections": DigestSections,
     "meetings.changed": MeetingsChanged,
+    "survey.wanted": SurveyWanted,
 }

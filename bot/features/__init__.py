@@ -13,7 +13,9 @@ from bot.features import (
     home,
     meetings,
     mydata,
+    networks,
     reflections,
+    reports,
     resources,
     voting,
 )
@@ -31,6 +33,8 @@ FEATURES: tuple[Feature, ...] = (
     resources.FEATURE,
     home.FEATURE,
     mydata.FEATURE,
+    reports.FEATURE,
+    networks.FEATURE,
 )
 
 

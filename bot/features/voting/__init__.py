@@ -48,6 +48,7 @@ FEATURE = Feature(
         "home.sections": home_sections,
         "digest.sections": survey.digest_section,
         "member.erasing": survey.on_member_erasing,
+        "survey.wanted": survey.on_survey_wanted,
     },
     emits=("topic.chosen",),
     reconcile=_reconcile,

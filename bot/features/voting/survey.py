@@ -28,7 +28,7 @@ from bot.commands import Command, Param, Role
 from bot.context import Context, Services, UserError, background, channel_of, require
 from bot.events import FormErrors, FormSubmitted, OpenForm, Reply, Respond, UserRef
 from bot.features.voting.tally import Method, count_totals
-from bot.hooks import DigestSections, MemberErasing
+from bot.hooks import DigestSections, MemberErasing, SurveyStarted, SurveyWanted
 from bot.i18n import Translator, translator
 from bot.schedule import ScheduleError, parse_schedule
 from bot.text import clean, parse_id
@@ -1193,6 +1193,25 @@ async def digest_section(ctx: Context, payload: DigestSections) -> list[Block]:
         blocks.append(Section.of(t("survey.digest_mine", rated=rated or 0, count=len(items))))
     blocks.append(rate_buttons(t, survey, len(items)))
     return blocks
+
+
+async def on_survey_wanted(ctx: Context, payload: SurveyWanted) -> SurveyStarted:
+    """The ``survey.wanted`` hook (a network survey): open this community's survey of its own
+    areas now, as ``/cop survey open`` would, or name the one already open."""
+    community = await ctx.session.get(Community, payload.community_id)
+    if community is None:
+        return SurveyStarted(None, "no_areas")
+    running = await open_survey(ctx.session, community.id)
+    if running is not None:
+        return SurveyStarted(running.id, "already_open")
+    plan = await plan_of(ctx.session, community.id)
+    days = payload.days or (plan.open_days if plan else 14)
+    survey = await start_survey(
+        ctx, community, opened_by=payload.opened_by, days=days, top=plan.top if plan else 3
+    )
+    if survey is None:
+        return SurveyStarted(None, "no_areas")
+    return SurveyStarted(survey.id, "opened")
 
 
 async def on_member_erasing(ctx: Context, payload: MemberErasing) -> None:
