@@ -2,6 +2,12 @@
 
 Recurrences are expanded on the circle's local wall-clock time (a monthly 18:30 meeting stays
 18:30 local across DST changes) and returned as UTC instants. Pure: no I/O, no clock reads.
+
+Spanish is read too, whatever the community's language ("mensual el primer martes a las
+18:30", "cada 2 semanas el miércoles a las 19:00", "el último jueves de cada mes a las
+12:00"): `bot.time_words` rewrites it into this grammar's English words first, so both
+languages give the same schedules and the same refusals. `Schedule.describe` says a
+schedule back in the reader's language, from the catalog.
 """
 
 from __future__ import annotations
@@ -12,11 +18,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel.dates import format_date, get_day_names
+from babel.lists import format_list
 from dateutil.rrule import rrule as RRule
 from dateutil.rrule import rrulestr
 
 from bot.i18n import Translator
 from bot.text import in_range
+from bot.time_words import ENGLISH_MONTHS, schedule_words
 
 __all__ = ["Schedule", "ScheduleError", "parse_schedule"]
 
@@ -79,10 +88,19 @@ _RRULE_PARTS = {
 }
 
 _TIME_RE = re.compile(r"\bat\s+(?P<t>\S+?(?:\s*[ap]\.?\s*m\.?)?)(?=\s|$)")
-_STRICT_TIME_RE = re.compile(r"(?P<h>\d{1,2})(?::(?P<m>\d{2}))?(?:\s*(?P<ap>[ap])\.?\s*m\.?)?")
+# 18:30, 6:30pm, 6:30 p. m., 18h30, 18.30, 18h (the "h" says it is a 24-hour time).
+_STRICT_TIME_RE = re.compile(
+    r"(?P<h>\d{1,2})(?:[:h.](?P<m>\d{2})|(?P<hh>h))?(?:\s*(?P<ap>[ap])\.?\s*m\.?)?"
+)
 _STARTING_RE = re.compile(r"\bstarting(?:\s+on|\s+from)?\s+(?P<d>\S+)")
 _UNTIL_RE = re.compile(r"\buntil\s+(?P<d>\S+)")
 _ISO_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# "8 december 2026", "december 8th, 2026" (Spanish "8 de diciembre de 2026" arrives so).
+_MONTH = "|".join(sorted(ENGLISH_MONTHS, key=len, reverse=True))
+_TEXT_DATE_RE = re.compile(
+    rf"\b(?:(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<m1>{_MONTH})|(?P<m2>{_MONTH})\s+(?P<d2>\d{{1,2}})"
+    r"(?:st|nd|rd|th)?)\b(?:,?\s+(?P<y>\d{4})\b)?"
+)
 
 _MONTHLY_RE = re.compile(
     r"(?:(?P<pre>monthly|every\s+month)\s+)?(?:on\s+)?(?:the\s+)?(?P<ord>\w+)\s+(?P<day>\w+)"
@@ -182,6 +200,53 @@ class Schedule:
         assert self.rrule is not None
         return _build_rule(self.rrule, self.local_time, self.starts_on, self.until)
 
+    def describe(self, t: Translator) -> str:
+        """The schedule in words in `t`'s language, from the catalog ("mensual el primer martes
+        a las 18:30 (America/New_York)"); it reads back through `parse_schedule` once the zone
+        in brackets is left off. ``text`` is the same in English, for storage and logs."""
+        lang = t.lang
+        at = f"{self.local_time:%H:%M}"
+        days = get_day_names("wide", locale=lang)
+        if self.rrule is None:
+            assert self.once_on is not None  # a schedule without a rule happens once
+            when = format_date(self.once_on, "long", locale=lang)
+            return t(
+                "schedule.describe.zone",
+                schedule=t("schedule.describe.once", date=when, time=at),
+                zone=self.tz,
+            )
+        if m := _MONTHLY_RULE_RE.fullmatch(self.rrule):
+            ordinal = _ORDINAL_WORDS[int(m["n"])]
+            said = t(
+                f"schedule.describe.monthly_{ordinal}", day=days[_RFC_DAYS.index(m["day"])], time=at
+            )
+        elif m := _WEEKLY_RULE_RE.fullmatch(self.rrule):
+            names = format_list(
+                [days[_RFC_DAYS.index(d)] for d in m["days"].split(",")], locale=lang
+            )
+            interval = int(m["n"] or 1)
+            if interval == 1:
+                said = t("schedule.describe.weekly", days=names, time=at)
+            else:
+                said = t.n("schedule.describe.every_weeks", interval, days=names, time=at)
+        else:
+            said = t("schedule.describe.rrule", rule=self.rrule, time=at)
+        start = format_date(self.starts_on, "long", locale=lang) if self.starts_on else None
+        end = format_date(self.until, "long", locale=lang) if self.until else None
+        if start and end:
+            said = t("schedule.describe.between", schedule=said, start=start, end=end)
+        elif start:
+            said = t("schedule.describe.starting", schedule=said, start=start)
+        elif end:
+            said = t("schedule.describe.until", schedule=said, end=end)
+        return t("schedule.describe.zone", schedule=said, zone=self.tz)
+
+
+_MONTHLY_RULE_RE = re.compile(r"FREQ=MONTHLY;BYDAY=(?P<n>[+-]\d)(?P<day>MO|TU|WE|TH|FR|SA|SU)")
+_WEEKLY_RULE_RE = re.compile(
+    r"FREQ=WEEKLY(?:;INTERVAL=(?P<n>\d+))?;BYDAY=(?P<days>(?:MO|TU|WE|TH|FR|SA|SU)(?:,(?:MO|TU|WE|TH|FR|SA|SU))*)"
+)
+
 
 def parse_schedule(text: str, tz: str) -> Schedule:
     """Parse a schedule such as "monthly on the first Tuesday at 18:30" for the IANA zone ``tz``.
@@ -192,7 +257,7 @@ def parse_schedule(text: str, tz: str) -> Schedule:
     s = " ".join((text or "").split()).strip().rstrip(".").strip()
     if not s:
         raise ScheduleError("empty")
-    lowered = s.lower()
+    lowered = _iso_dates(schedule_words(s))
 
     lowered, starts_on = _take_date_clause(lowered, _STARTING_RE)
     lowered, until = _take_date_clause(lowered, _UNTIL_RE)
@@ -312,6 +377,21 @@ def _take_date_clause(s: str, pattern: re.Pattern[str]) -> tuple[str, date | Non
     return s[: m.start()] + s[m.end() :], _parse_date(m["d"])
 
 
+def _iso_dates(s: str) -> str:
+    """Dates written with a month name, as ISO dates: "8 december 2026" -> "2026-12-08".
+
+    A schedule has no clock to complete a date without its year, so that is refused."""
+
+    def iso(m: re.Match[str]) -> str:
+        month = ENGLISH_MONTHS[m["m1"] or m["m2"]]
+        day = int(m["d1"] or m["d2"])
+        if not m["y"]:
+            raise ScheduleError("date_needs_year")
+        return f"{m['y']}-{month:02d}-{day:02d}"
+
+    return _TEXT_DATE_RE.sub(iso, s)
+
+
 def _parse_date(raw: str) -> date:
     if not _ISO_DATE_RE.fullmatch(raw):
         raise ScheduleError("bad_date", raw=raw)
@@ -338,11 +418,11 @@ def _take_time(s: str) -> tuple[str, time | None]:
 def _parse_time(raw: str) -> time:
     bad = ScheduleError("no_such_time", raw=raw)
     m = _STRICT_TIME_RE.fullmatch(raw)
-    if not m or (m["m"] is None and m["ap"] is None):
+    if not m or (m["m"] is None and m["ap"] is None and m["hh"] is None):
         raise bad
     hour, minute = int(m["h"]), int(m["m"] or 0)
     if m["ap"]:
-        if not 1 <= hour <= 12:
+        if m["hh"] or not 1 <= hour <= 12:
             raise bad
         hour = hour % 12 + (12 if m["ap"] == "p" else 0)
     if hour > 23 or minute > 59:
