@@ -100,6 +100,7 @@ async def figures(
             func.count(),
             func.coalesce(func.sum(col(MeetingAttendance.minutes)), 0),
         )
+        .select_from(MeetingAttendance)
         .join(Meeting, col(Meeting.id) == col(MeetingAttendance.meeting_id))
         .where(*held)
         .group_by(col(Meeting.community_id))
@@ -117,6 +118,7 @@ async def figures(
         out[cid].polls = count
     for cid, count in await ctx.session.execute(
         select(col(Poll.community_id), func.count())
+        .select_from(Ballot)
         .join(Poll, col(Poll.id) == col(Ballot.poll_id))
         .where(*opened)
         .group_by(col(Poll.community_id))
