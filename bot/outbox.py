@@ -360,6 +360,12 @@ class DeliveryWorker:
         self.batch = batch
         self.concurrency = concurrency
         self._last_sent: dict[tuple[str, str, str], datetime] = {}
+        # A destination the platform rate-limited waits until then (its own Retry-After),
+        # while the other destinations go on.
+        self._paused: dict[tuple[str, str, str], datetime] = {}
+        # The soonest time a row this worker put back becomes due: the loop wakes for it
+        # instead of waiting out a whole poll.
+        self._soonest: datetime | None = None
         self._in_flight: dict[int, Claimed] = {}
         self._wake = asyncio.Event()
 
@@ -504,7 +510,9 @@ class DeliveryWorker:
                     asyncio.ensure_future(stop.wait()),
                 ]
                 _, pending = await asyncio.wait(
-                    waiters, timeout=poll_seconds, return_when=asyncio.FIRST_COMPLETED
+                    waiters,
+                    timeout=self._poll_timeout(poll_seconds),
+                    return_when=asyncio.FIRST_COMPLETED,
                 )
                 for task in pending:
                     task.cancel()
@@ -514,6 +522,20 @@ class DeliveryWorker:
                 await asyncio.gather(*lanes.values(), return_exceptions=True)
             heartbeat.cancel()
             await asyncio.gather(heartbeat, return_exceptions=True)
+
+    def _poll_timeout(self, poll_seconds: float) -> float:
+        """Wait a poll, or less when a row put back (paced, rate-limited) is due sooner."""
+        if self._soonest is None:
+            return poll_seconds
+        left = (self._soonest - self.clock.now()).total_seconds()
+        if left <= 0:  # due already, and this round claimed what it could
+            self._soonest = None
+            return poll_seconds
+        return min(poll_seconds, left + 0.01)
+
+    def _due_at(self, when: datetime) -> None:
+        if self._soonest is None or when < self._soonest:
+            self._soonest = when
 
     async def _keep_leases(self, stop: asyncio.Event) -> None:
         """Extend the lease of every row being sent, a third of a lease before it runs out."""
@@ -552,8 +574,9 @@ class DeliveryWorker:
         pace = timedelta(seconds=adapter.capabilities.pace_seconds if row.kind != "event" else 0)
         dest = _destination(row)
         last = self._last_sent.get(dest)
-        if pace and last is not None and now - last < pace:
-            await self._release(item, last + pace, count_attempt=False)
+        ready = max(last + pace if pace and last is not None else now, self._paused.get(dest, now))
+        if ready > now:
+            await self._release(item, ready, count_attempt=False)
             return
         message: Message | None = None
         thread: MessageRef | None = None
@@ -763,7 +786,7 @@ class DeliveryWorker:
 
     async def _upload_failed(self, item: Claimed, row: OutboxMessage, err: DeliveryError) -> None:
         """Retry only the upload; after its last attempt a note replaces the files."""
-        if err.transient and item.attempts < self.max_attempts:
+        if err.reason == RATE_LIMITED or (err.transient and item.attempts < self.max_attempts):
             await self._failed(item, row, err, in_doubt=err.ambiguous)
             return
         reason = err.reason if not err.transient else f"gave_up:{err.reason}"
@@ -855,6 +878,7 @@ class DeliveryWorker:
         return MessageRef(row.platform, row.target, event_id) if event_id else None
 
     async def _release(self, item: Claimed, not_before: datetime, *, count_attempt: bool) -> None:
+        self._due_at(not_before)
         async with self._session() as session:
             await session.execute(
                 update(OutboxMessage)
@@ -880,6 +904,9 @@ class DeliveryWorker:
         `in_doubt` (keyed rows): whether the next attempt must look for this one first.
         """
         doubt = {} if in_doubt is None else {"in_doubt": in_doubt}
+        if err.reason == RATE_LIMITED:
+            await self._rate_limited(item, row, err, doubt)
+            return
         if err.transient and item.attempts < self.max_attempts:
             self.metrics.delivered(row.platform, "retry")
             backoff = min(self.max_backoff, self.base_backoff * 2 ** (item.attempts - 1))
@@ -922,6 +949,34 @@ class DeliveryWorker:
             )
             if row.kind == "dm" and err.reason == DM_CLOSED:
                 await _mark_dm_closed(session, row, self.clock.now())
+
+    async def _rate_limited(
+        self, item: Claimed, row: OutboxMessage, err: DeliveryError, doubt: dict[str, bool]
+    ) -> None:
+        """A 429 is a wait, never a failure: the row waits the platform's Retry-After without
+        spending an attempt, and so does its destination (other destinations go on). The
+        adapter's own pacing slows down on a 429, so waits do not repeat into a storm."""
+        wait = max(err.retry_after if err.retry_after is not None else 1.0, 0.0)
+        until = self.clock.now() + timedelta(seconds=wait)
+        dest = _destination(row)
+        self._paused[dest] = max(self._paused.get(dest, until), until)
+        if len(self._paused) > 10_000:
+            self._paused.clear()
+        self._due_at(until)
+        log.info("outbox %s: rate limited by %s, waiting %.1fs", row.key, row.platform, wait)
+        async with self._session() as session:
+            await session.execute(
+                update(OutboxMessage)
+                .where(_held(item))
+                .values(
+                    status="pending",
+                    claimed_at=None,
+                    attempts=item.attempts - 1,
+                    error=err.reason,
+                    not_before=until,
+                    **doubt,
+                )
+            )
 
 
 def _log_unexpected(row: OutboxMessage, what: str) -> None:
@@ -978,6 +1033,10 @@ def _held(item: Claimed, *, sending: bool = False) -> ColumnElement[bool]:
 
 DM_CLOSED = "dm_closed"
 """The `DeliveryError` reason adapters give when a person's DMs are closed."""
+
+RATE_LIMITED = "ratelimited"
+"""The `DeliveryError` reason adapters give for a rate-limit answer (HTTP 429): a wait of
+`DeliveryError.retry_after`, never a failure and never an attempt."""
 
 
 async def _mark_dm_closed(session: AsyncSession, row: OutboxMessage, when: datetime | None) -> None:

@@ -51,14 +51,15 @@ async def test_transient_failure_waits_for_retry_after_then_succeeds(db, clock) 
     worker = DeliveryWorker(db, {"fake": fake}, clock, base_backoff=2)
     await worker.drain()
     [row] = await _rows(db)
-    assert (row.status, row.attempts, row.error) == ("pending", 1, "ratelimited")
+    # A 429 is a wait: no attempt spent.
+    assert (row.status, row.attempts, row.error) == ("pending", 0, "ratelimited")
     assert row.not_before == clock.now() + timedelta(seconds=30)
     clock.advance(timedelta(seconds=29))
     assert await worker.drain() == 0  # Retry-After honoured, not the shorter backoff
     clock.advance(timedelta(seconds=1))
     assert await worker.drain() == 1
     [row] = await _rows(db)
-    assert (row.status, row.attempts) == ("sent", 2)
+    assert (row.status, row.attempts) == ("sent", 1)
     assert [(x.kind, x.target) for x in fake.sent] == [("dm", "U9")]
 
 

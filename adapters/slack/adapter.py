@@ -47,7 +47,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.slack import parse
 from adapters.slack.dedupe import SeenSet, action_key, command_key, event_key, view_key
 from adapters.slack.delivery import (
+    CHANNEL_PACE_SECONDS,
     DEFAULT_MESSAGES_PER_MINUTE,
+    RATE_LIMITED,
     REQUEST_TIMEOUT,
     UserDirectory,
     WorkspacePacer,
@@ -222,7 +224,7 @@ class SlackAdapter:
         ephemeral=True,
         files=True,
         max_action_id=100,
-        pace_seconds=1.0,  # chat.postMessage: about one message a second per channel
+        pace_seconds=CHANNEL_PACE_SECONDS,
         separate_uploads=True,  # files_upload_v2 runs after the message, in calls of its own
         threads=True,  # chat.postMessage with thread_ts = the parent message's ts
     )
@@ -253,9 +255,19 @@ class SlackAdapter:
             CountRateLimits(self._rate_limited),
             *retry_handlers(max_rate_limit_wait=max_rate_limit_wait),
         ]
+        # The outbox's requests: a 429 comes back to the outbox at once (it waits Retry-After
+        # with the message unclaimed and paces the workspace slower), instead of slack-sdk
+        # sleeping it out inside the call and repeating it past the pacer.
+        self._outbox_handlers = [
+            CountRateLimits(self._rate_limited),
+            *retry_handlers(max_rate_limit_wait=max_rate_limit_wait, rate_limits=False),
+        ]
         self.request_timeout = request_timeout
         self.client = web_client(
             config.bot_token, config.api_url, self._handlers, timeout=request_timeout
+        )
+        self._outbox_client = web_client(
+            config.bot_token, config.api_url, self._outbox_handlers, timeout=request_timeout
         )
         self.registry = registry
         self.handle: Handler | None = None
@@ -273,7 +285,7 @@ class SlackAdapter:
         self._identities: dict[str, tuple[str, str]] = {}
         self._dms: dict[tuple[str, str], str] = {}
         self._channel_team: dict[str, str] = {}
-        self._team_clients: dict[str, AsyncWebClient] = {}
+        self._team_clients: dict[tuple[str, bool], AsyncWebClient] = {}
         self._default_team: str | None = None
         self._socket: AsyncSocketModeHandler | None = None
         self._runner: web.AppRunner | None = None
@@ -936,22 +948,24 @@ class SlackAdapter:
 
     # -- outgoing (the outbox) -----------------------------------------------------------------------
 
-    async def _client_for(self, team: str | None) -> AsyncWebClient:
+    async def _client_for(self, team: str | None, *, outbox: bool = False) -> AsyncWebClient:
+        """The workspace's client; with `outbox`, the one whose 429s go back to the outbox."""
         if not self.config.oauth:
-            return self.client
+            return self._outbox_client if outbox else self.client
         if not team:
             raise DeliveryError("unknown_workspace", transient=False)
-        cached = self._team_clients.get(team)
+        cached = self._team_clients.get((team, outbox))
         if cached is not None:
             return cached
         assert self.installation_store is not None
         bot = await self.installation_store.async_find_bot(enterprise_id=None, team_id=team)
         if bot is None or not bot.bot_token:
             raise DeliveryError("not_installed", transient=False)
+        handlers = self._outbox_handlers if outbox else self._handlers
         client = web_client(
-            bot.bot_token, self.config.api_url, self._handlers, timeout=self.request_timeout
+            bot.bot_token, self.config.api_url, handlers, timeout=self.request_timeout
         )
-        self._team_clients[team] = client
+        self._team_clients[(team, outbox)] = client
         return client
 
     async def _dm_channel(self, client: AsyncWebClient, team: str, user: str) -> str:
@@ -1005,7 +1019,7 @@ class SlackAdapter:
     ) -> MessageRef:
         """chat.postMessage without its files; `key` travels as message metadata; with
         `thread_ts` the message is a reply in the thread under that message."""
-        client = await self._client_for(team)
+        client = await self._client_for(team, outbox=True)
         rendered = render_message(msg)
         extra: dict[str, Any] = {}
         if key is not None:
@@ -1013,29 +1027,35 @@ class SlackAdapter:
         if thread_ts is not None:
             extra["thread_ts"] = thread_ts
         await self.pacer.wait(team)
-        response = await call(
-            "chat.postMessage",
-            client.chat_postMessage(
-                channel=channel,
-                unfurl_links=False,
-                unfurl_media=False,
-                **extra,
-                **rendered.kwargs(),
-            ),
-            writes=True,
-        )
+        try:
+            response = await call(
+                "chat.postMessage",
+                client.chat_postMessage(
+                    channel=channel,
+                    unfurl_links=False,
+                    unfurl_media=False,
+                    **extra,
+                    **rendered.kwargs(),
+                ),
+                writes=True,
+            )
+        except DeliveryError as err:
+            if err.reason == RATE_LIMITED:
+                self.pacer.slow_down(team)
+            raise
+        self.pacer.went_through(team)
         posted = str(response["channel"])
         self._remember(posted, team)
         return MessageRef(self.platform, posted, str(response["ts"]), team)
 
     async def send(self, to: ConversationRef, msg: Message) -> MessageRef:
         ref = await self._post(to.workspace_id, to.channel_id, msg)
-        client = await self._client_for(to.workspace_id)
+        client = await self._client_for(to.workspace_id, outbox=True)
         await self._upload(client, ref.channel_id, render_message(msg).files)
         return ref
 
     async def send_dm(self, user: UserRef, msg: Message) -> MessageRef:
-        client = await self._client_for(user.workspace_id)
+        client = await self._client_for(user.workspace_id, outbox=True)
         channel = await self._dm_channel(client, user.workspace_id, user.user_id)
         return await self.send(ConversationRef(self.platform, user.workspace_id, channel), msg)
 
@@ -1053,7 +1073,7 @@ class SlackAdapter:
 
         A reply (`out.thread`) is posted with ``thread_ts`` = its parent's ts.
         """
-        client = await self._client_for(out.to.workspace_id)
+        client = await self._client_for(out.to.workspace_id, outbox=True)
         channel = await call("conversations.open", self._conversation(client, out))
         thread_ts = out.thread.message_id if out.thread else None
         return await self._post(out.to.workspace_id, channel, out.message, out.key, thread_ts)
@@ -1187,7 +1207,7 @@ class SlackAdapter:
         team = (
             ref.workspace_id or self._channel_team.get(ref.channel_id) or self._default_team or ""
         )
-        client = await self._client_for(team)
+        client = await self._client_for(team, outbox=True)
         # chat.update cannot attach files: File blocks show their name only.
         rendered = render_message(msg, files_allowed=False)
         await self.pacer.wait(team)

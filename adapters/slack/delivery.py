@@ -221,17 +221,19 @@ class ShortRateLimitRetry(AsyncRateLimitErrorRetryHandler):
 
 
 def retry_handlers(
-    *, max_rate_limit_wait: float = 5.0, server_error_retries: int = 2
+    *, max_rate_limit_wait: float = 5.0, server_error_retries: int = 2, rate_limits: bool = True
 ) -> list[AsyncRetryHandler]:
     """Connection errors, 429 (short waits) and 500/503 are retried inside the client.
 
     Writes are retried only where nothing can have been written (429, a refused connection).
+    Without `rate_limits` a 429 is not retried here: the outbox's client leaves it to the
+    outbox, which waits Retry-After with the message unclaimed and slows the workspace's pace.
     """
-    return [
-        SafeConnectionErrorRetry(max_retry_count=2),
-        ShortRateLimitRetry(max_retry_count=2, max_wait=max_rate_limit_wait),
-        SafeServerErrorRetry(max_retry_count=server_error_retries),
-    ]
+    handlers: list[AsyncRetryHandler] = [SafeConnectionErrorRetry(max_retry_count=2)]
+    if rate_limits:
+        handlers.append(ShortRateLimitRetry(max_retry_count=2, max_wait=max_rate_limit_wait))
+    handlers.append(SafeServerErrorRetry(max_retry_count=server_error_retries))
+    return handlers
 
 
 def web_client(
@@ -248,23 +250,45 @@ def web_client(
     )
 
 
-#: Slack's workspace-wide allowance for chat.postMessage is "several hundred a minute".
+#: Slack: chat.postMessage "will generally allow an app to post 1 message per second to a
+#: specific channel, with short bursts above this allowed". The outbox keeps this pace per
+#: channel (`Capabilities.pace_seconds`), and a channel that got a 429 waits its Retry-After.
+CHANNEL_PACE_SECONDS = 1.0
+
+#: Slack's workspace-wide allowance for chat.postMessage is "several hundred a minute" (the
+#: figure is not published): circlebot's default cap, `SLACK_MESSAGES_PER_MINUTE` to change.
 DEFAULT_MESSAGES_PER_MINUTE = 600
+
+#: The `DeliveryError` reason of a 429 (`bot.outbox.RATE_LIMITED`).
+RATE_LIMITED = "ratelimited"
+
+#: On a 429 the workspace's interval grows by this factor, up to `MAX_SLOWDOWN` times the
+#: configured one; each post that goes through takes back `RECOVERY` of it. A workspace whose
+#: real cap is lower than configured settles near its real cap instead of drawing 429s.
+SLOWDOWN = 1.5
+MAX_SLOWDOWN = 8.0
+RECOVERY = 0.99
 
 
 class WorkspacePacer:
-    """At most one outgoing post per `interval` seconds per workspace.
+    """At most one outgoing post per `interval` seconds per workspace, slower after a 429.
 
     Slack rate-limits chat.postMessage to about one message a second per channel (the outbox
     paces per destination through `Capabilities.pace_seconds`) and to a few hundred a minute
     per workspace; this keeps fan-outs (a reminder DM to every member) under the latter. The
     outbox sends to different channels at once, so the workspace cap is the real bound.
+    Posts are spaced evenly (no burst), so a fan-out at the configured cap draws no 429s.
     """
 
     def __init__(self, interval: float = 0.2) -> None:
         self.interval = interval
         self._next: dict[str, float] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        self._slower: dict[str, float] = {}
+
+    def current(self, workspace: str) -> float:
+        """The workspace's interval now (the configured one unless 429s slowed it)."""
+        return self._slower.get(workspace, self.interval)
 
     async def wait(self, workspace: str) -> None:
         if self.interval <= 0:
@@ -276,7 +300,26 @@ class WorkspacePacer:
             at = self._next.get(workspace, now)
             if at > now:
                 await asyncio.sleep(at - now)
-            self._next[workspace] = max(now, at) + self.interval
+            self._next[workspace] = max(now, at) + self.current(workspace)
+
+    def slow_down(self, workspace: str) -> None:
+        """Slack answered 429: space this workspace's posts further apart."""
+        if self.interval <= 0:
+            return
+        slower = min(self.current(workspace) * SLOWDOWN, self.interval * MAX_SLOWDOWN)
+        self._slower[workspace] = slower
+        log.info("slack: workspace %s rate limited; one post every %.2fs", workspace, slower)
+
+    def went_through(self, workspace: str) -> None:
+        """A post was accepted: come back towards the configured pace."""
+        slower = self._slower.get(workspace)
+        if slower is None:
+            return
+        slower *= RECOVERY
+        if slower <= self.interval:
+            del self._slower[workspace]
+        else:
+            self._slower[workspace] = slower
 
 
 @dataclass(frozen=True)

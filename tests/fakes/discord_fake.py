@@ -109,11 +109,13 @@ from aiohttp import web
 __all__ = [
     "API_VERSION",
     "DISCORD_EPOCH_MS",
+    "DiscordRateLimits",
     "FakeDiscord",
     "GatewayConnection",
     "InteractionType",
     "RecordedCall",
     "RecordedFile",
+    "RouteLimit",
     "button_interaction",
     "dm_channel_payload",
     "interaction_payload",
@@ -663,6 +665,55 @@ class _Reply:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class RouteLimit:
+    """A per-route bucket: `limit` requests per `per` seconds for each value of the route's
+    major parameter (the first group of `path_regex`, e.g. the channel id), as Discord keys
+    its buckets."""
+
+    method: str
+    path_regex: str
+    limit: int
+    per: float
+    bucket: str
+
+
+@dataclass(frozen=True)
+class DiscordRateLimits:
+    """Discord's published limits, which the fake enforces when given (``rate_limits=``).
+
+    Discord: "All bots can make up to 50 requests per second to our API" (the global limit;
+    interaction endpoints are not bound by it), and every route has buckets of its own,
+    announced on each answer by ``X-RateLimit-Limit``, ``-Remaining``, ``-Reset``,
+    ``-Reset-After`` and ``-Bucket``; creating messages in a channel is 5 per 5 seconds per
+    channel. Windows here are fixed: they open at a bucket's first request and last `per`
+    seconds (the global one `global_window`). A request over either is answered 429 with
+    ``{"message", "retry_after", "global", "code"}``, ``Retry-After`` and
+    ``X-RateLimit-Scope`` (and ``X-RateLimit-Global`` for the global limit), and it does not
+    count.
+    """
+
+    global_per_second: int | None = 50
+    routes: tuple[RouteLimit, ...] = (
+        RouteLimit("POST", r"/channels/(\d+)/messages", 5, 5.0, "fake-create-message"),
+    )
+    #: The global window's length (Discord: one second; longer in tests of the fake itself).
+    global_window: float = 1.0
+
+    def bound(self, requests: int) -> float:
+        """The least time, in seconds, the global limit allows for `requests` requests sent at
+        once (fixed windows: the last one opens ``ceil(n/limit) - 1`` windows in)."""
+        if not self.global_per_second or requests <= 0:
+            return 0.0
+        return (math.ceil(requests / self.global_per_second) - 1) * self.global_window
+
+
+@dataclass
+class _Window:
+    opened: float
+    count: int = 0
+
+
 @dataclass
 class _Override:
     method: str
@@ -784,8 +835,14 @@ class FakeDiscord:
         install: bool = True,
         block_network: bool = True,
         port: int = 0,
+        rate_limits: DiscordRateLimits | None = None,
     ) -> None:
         self.token = token
+        self.rate_limits = rate_limits
+        """Enforced limits (:class:`DiscordRateLimits`); None: unlimited."""
+        self.rate_limited: dict[str, int] = {"global": 0, "route": 0}
+        """How many requests the limits refused, by which limit."""
+        self._windows: dict[tuple[str, ...], _Window] = {}
         self.requested_port = port
         """The port to serve on (0: one the OS picks), e.g. one a process already tries."""
         self.ack_deadline = ack_deadline
@@ -1565,7 +1622,66 @@ class FakeDiscord:
                 if real is not None and rule.status < 300:
                     return real
                 return _Reply(rule.status, rule.body, dict(rule.headers))
-        return await self._route(call)
+        if self.rate_limits is None:
+            return await self._route(call)
+        limited, headers = self._limit(call, self.rate_limits)
+        if limited is not None:
+            return limited
+        reply = await self._route(call)
+        reply.headers.update(headers)
+        return reply
+
+    def _window(self, key: tuple[str, ...], per: float, now: float) -> _Window:
+        window = self._windows.get(key)
+        if window is None or now >= window.opened + per:
+            window = self._windows[key] = _Window(now)
+        return window
+
+    def _limit(
+        self, call: RecordedCall, limits: DiscordRateLimits
+    ) -> tuple[_Reply | None, dict[str, str]]:
+        """A 429 when `call` is over a limit (else None), and the bucket headers to answer with."""
+        now = time.monotonic()
+        checks: list[tuple[str, _Window, int, float, str]] = []
+        for route in limits.routes:
+            if call.method != route.method:
+                continue
+            match = re.fullmatch(route.path_regex, call.path)
+            if match is None:
+                continue
+            major = match.group(1) if match.groups() else ""
+            window = self._window(("r", route.bucket, major), route.per, now)
+            checks.append(("route", window, route.limit, route.per, route.bucket))
+        exempt = call.path.startswith(("/interactions/", "/webhooks/"))
+        if limits.global_per_second and not exempt:
+            window = self._window(("g",), limits.global_window, now)
+            checks.append(("global", window, limits.global_per_second, limits.global_window, ""))
+        for scope, window, limit, per, bucket in checks:
+            if window.count >= limit:
+                self.rate_limited[scope] += 1
+                retry_after = round(max(window.opened + per - now, 0.001), 3)
+                is_global = scope == "global"
+                answer = {
+                    "Retry-After": str(max(1, math.ceil(retry_after))),
+                    "X-RateLimit-Scope": "global" if is_global else "user",
+                }
+                if is_global:
+                    answer["X-RateLimit-Global"] = "true"
+                else:
+                    answer.update(_bucket_headers(window, limit, per, bucket, now))
+                body = {
+                    "message": "You are being rate limited.",
+                    "retry_after": retry_after,
+                    "global": is_global,
+                    "code": 0,
+                }
+                return _Reply(429, body, answer), {}
+        headers: dict[str, str] = {}
+        for scope, window, limit, per, bucket in checks:
+            window.count += 1
+            if scope == "route":
+                headers = _bucket_headers(window, limit, per, bucket, now)
+        return None, headers
 
     async def _route(self, call: RecordedCall) -> _Reply:
         refused = _refused_body(call)
@@ -2015,6 +2131,20 @@ class FakeDiscord:
             return _error(404, 10008, "Unknown Message")
         del self.messages[int(message["id"])]
         return _Reply(status=204)
+
+
+def _bucket_headers(
+    window: _Window, limit: int, per: float, bucket: str, now: float
+) -> dict[str, str]:
+    """Discord's ``X-RateLimit-*`` headers for a route bucket."""
+    reset_after = max(window.opened + per - now, 0.0)
+    return {
+        "X-RateLimit-Limit": str(limit),
+        "X-RateLimit-Remaining": str(max(0, limit - window.count)),
+        "X-RateLimit-Reset": f"{time.time() + reset_after:.3f}",
+        "X-RateLimit-Reset-After": f"{reset_after:.3f}",
+        "X-RateLimit-Bucket": bucket,
+    }
 
 
 def _error(status: int, code: int, message: str) -> _Reply:

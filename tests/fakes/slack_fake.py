@@ -73,6 +73,7 @@ import hmac
 import inspect
 import itertools
 import json
+import math
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -238,6 +239,60 @@ ResponderResult = dict[str, Any] | FakeResponse
 Responder = ResponderResult | Callable[[RecordedCall], ResponderResult | Awaitable[ResponderResult]]
 
 
+@dataclass(frozen=True)
+class SlackRateLimits:
+    """Slack's published limits on ``chat.postMessage``, which the fake enforces when given.
+
+    Slack: "chat.postMessage ... will generally allow an app to post 1 message per second to
+    a specific channel, with short bursts above this allowed", and a workspace-wide limit of
+    "several hundred messages per minute" (the exact figure is not published: configurable
+    here). Both are token buckets: a channel's refills `per_channel_per_second` and holds
+    `channel_burst`; a workspace's (one per bot token) refills `workspace_per_minute` / 60
+    a second and holds `workspace_burst`. A post over either is answered as Slack does:
+    HTTP 429, ``{"ok": false, "error": "ratelimited"}`` and ``Retry-After`` in whole seconds
+    (at least 1), and it does not count. ``None`` switches a limit off.
+    """
+
+    per_channel_per_second: float | None = 1.0
+    channel_burst: int = 3
+    workspace_per_minute: float | None = 600.0
+    workspace_burst: int = 10
+
+    def bound(self, per_channel: Mapping[str, int]) -> float:
+        """The least time, in seconds, these limits allow for posting ``per_channel[c]``
+        messages to each channel ``c`` of one workspace, all queued at once."""
+        total = sum(per_channel.values())
+        bound = 0.0
+        if self.workspace_per_minute:
+            bound = max(0, total - self.workspace_burst) / (self.workspace_per_minute / 60)
+        if self.per_channel_per_second:
+            most = max(per_channel.values(), default=0)
+            bound = max(bound, max(0, most - self.channel_burst) / self.per_channel_per_second)
+        return bound
+
+
+class TokenBucket:
+    """`burst` tokens, refilled at `rate` a second; `take` spends one or says how long until one."""
+
+    def __init__(self, rate: float, burst: int, now: float) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.tokens = float(burst)
+        self.at = now
+
+    def _refill(self, now: float) -> None:
+        self.tokens = min(float(self.burst), self.tokens + (now - self.at) * self.rate)
+        self.at = now
+
+    def wait(self, now: float) -> float:
+        """Seconds until a token is there (0 when one is there now)."""
+        self._refill(now)
+        return 0.0 if self.tokens >= 1.0 else (1.0 - self.tokens) / self.rate
+
+    def take(self) -> None:
+        self.tokens -= 1.0
+
+
 class FakeSlackWebAPI:
     """A loopback Slack Web API for ``AsyncWebClient(base_url=fake.base_url)``.
 
@@ -251,7 +306,8 @@ class FakeSlackWebAPI:
 
     How an answer is chosen, first match wins:
 
-    1. a queued failure for the method or for ``"*"`` (:meth:`fail_next`);
+    1. a queued failure for the method or for ``"*"`` (:meth:`fail_next`), then, with
+       ``rate_limits``, a 429 for a ``chat.postMessage`` over them (:class:`SlackRateLimits`);
     2. ``not_authed`` when no token was sent, ``not_allowed_token_type`` for an ``xapp-`` token
        outside ``apps.connections.open``, and ``invalid_auth`` when ``valid_tokens`` is given and
        the token is not in it;
@@ -274,7 +330,13 @@ class FakeSlackWebAPI:
         port: int = 0,
         ts_base: int = 1_700_000_000,
         ts_clock: Callable[[], float] | None = None,
+        rate_limits: SlackRateLimits | None = None,
     ) -> None:
+        #: Enforced ``chat.postMessage`` limits (:class:`SlackRateLimits`); None: unlimited.
+        self.rate_limits = rate_limits
+        #: How many posts the limits refused, by which limit ("channel" or "workspace").
+        self.rate_limited: dict[str, int] = {"channel": 0, "workspace": 0}
+        self._buckets: dict[tuple[str, ...], TokenBucket] = {}
         #: Unix seconds of the first message ``ts``; pass the time the test's clock says when
         #: ``conversations.history`` (``oldest``) must find what was posted "now".
         self.ts_base = ts_base
@@ -537,7 +599,9 @@ class FakeSlackWebAPI:
 
     async def _handle_api(self, request: web.Request) -> web.StreamResponse:
         call = await self._read_call(request, request.match_info["method"])
-        response = self._pop_failure(call.method) or await self._answer(call)
+        response = (
+            self._pop_failure(call.method) or self._over_limit(call) or await self._answer(call)
+        )
         slow = self._pop_slow(call.method)
         if slow:
             response.delay = max(response.delay, slow)
@@ -618,6 +682,51 @@ class FakeSlackWebAPI:
                     queue.pop(0)
             return response
         return None
+
+    def _bucket(self, key: tuple[str, ...], rate: float, burst: int, now: float) -> TokenBucket:
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = self._buckets[key] = TokenBucket(rate, burst, now)
+        return bucket
+
+    def _over_limit(self, call: RecordedCall) -> FakeResponse | None:
+        """A 429 for a ``chat.postMessage`` over :attr:`rate_limits`, else None (and counted)."""
+        limits = self.rate_limits
+        if limits is None or call.method != "chat.postMessage" or self._auth_error(call):
+            return None
+        now = time.monotonic()
+        token = call.token or ""
+        channel, _ = self._post_target(call)
+        checks: list[tuple[str, TokenBucket]] = []
+        if limits.per_channel_per_second:
+            rate, burst = limits.per_channel_per_second, limits.channel_burst
+            checks.append(("channel", self._bucket(("c", token, channel), rate, burst, now)))
+        if limits.workspace_per_minute:
+            rate, burst = limits.workspace_per_minute / 60, limits.workspace_burst
+            checks.append(("workspace", self._bucket(("w", token), rate, burst, now)))
+        for which, bucket in checks:
+            wait = bucket.wait(now)
+            if wait > 0:
+                self.rate_limited[which] += 1
+                return FakeResponse(
+                    body={"ok": False, "error": "ratelimited"},
+                    status=429,
+                    headers={"Retry-After": str(max(1, math.ceil(wait)))},
+                )
+        for _which, bucket in checks:
+            bucket.take()
+        return None
+
+    def arrivals(self) -> dict[str, int]:
+        """How many messages arrived per outbox key (the key circlebot puts in the metadata)."""
+        counts: dict[str, int] = {}
+        for messages in self.messages.values():
+            for message in messages:
+                payload = (message.get("metadata") or {}).get("event_payload") or {}
+                key = payload.get("key")
+                if key:
+                    counts[key] = counts.get(key, 0) + 1
+        return counts
 
     async def _answer(self, call: RecordedCall) -> FakeResponse:
         auth_error = self._auth_error(call)
