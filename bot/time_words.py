@@ -246,6 +246,8 @@ _SCHEDULE_RULES = _rules(
     # "el lunes y el jueves": the first article means "on", the others go.
     (r"(,|\band)\s+(?:el|los)\s+", r"\1 "),
     (rf"\b(?:el|los)\s+(?=\d|{_DAY_EN}\b|first|second|third|fourth|fifth|last)", "on "),
+    # "semanal lunes y jueves", without an article.
+    (rf"\b(weekly|weeks|every other week)\s+(?={_DAY_EN}\b)", r"\1 on "),
 )
 
 
