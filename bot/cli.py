@@ -8,6 +8,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -163,11 +164,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except SettingsError as err:
-        print(f"circlebot: {err}", file=sys.stderr)
+        _say(settings, f"circlebot: {err}", logging.ERROR)
         return 2
     except StartupError as err:
-        print(f"circlebot: {err}", file=sys.stderr)
+        _say(settings, f"circlebot: {err}", logging.ERROR)
         return 1
+
+
+def _say(settings: Settings, line: str, level: int = logging.WARNING) -> None:
+    """A line for the person who started circlebot: on stderr as it is, or, with
+    LOG_FORMAT=json, as a log record, so that every line a collector reads is JSON."""
+    if settings.log_format == "json":
+        log.log(level, "%s", line)
+    else:
+        print(line, file=sys.stderr)
 
 
 async def _jobs(args: argparse.Namespace, url: str) -> int:
@@ -289,7 +299,7 @@ async def _run(settings: Settings) -> int:
         adapters,
         default_timezone=settings.default_timezone,
         registry=registry,
-        sealer=settings.sealer(announce=_announce),
+        sealer=settings.sealer(announce=partial(_say, settings)),
     )
     ops: OpsServer | None = None
     if settings.ops_http_port is not None:

@@ -58,7 +58,7 @@ class Metrics:
         )
         self.deliveries = Counter(
             "circlebot_deliveries",
-            "Outbox delivery attempts, by platform and result (sent, retry, failed).",
+            "Outbox delivery attempts, by platform and result (sent, retry, rate_limited, failed).",
             ["platform", "result"],
             registry=r,
         )

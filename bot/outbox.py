@@ -963,6 +963,7 @@ class DeliveryWorker:
         if len(self._paused) > 10_000:
             self._paused.clear()
         self._due_at(until)
+        self.metrics.delivered(row.platform, "rate_limited")
         log.info("outbox %s: rate limited by %s, waiting %.1fs", row.key, row.platform, wait)
         async with self._session() as session:
             await session.execute(

@@ -92,7 +92,7 @@ async def test_metrics_move_when_a_reminder_is_delivered_after_a_429(slack_api):
             assert sample(waiting, "circlebot_outbox_depth") == 1
             assert sample(waiting, "circlebot_outbox_oldest_age_seconds") == 0  # fake clock
             assert sample(waiting, "circlebot_rate_limited_total", platform="slack") == 1
-            assert sample(waiting, "circlebot_deliveries_total", result="retry") == 1
+            assert sample(waiting, "circlebot_deliveries_total", result="rate_limited") == 1
             assert sample(waiting, "circlebot_job_lag_seconds_count") >= 1
             assert sample(waiting, "circlebot_jobs_run_total", result="ok") >= 1
 
