@@ -21,8 +21,8 @@ from babel.numbers import format_decimal, format_percent
 from sqlalchemy import select
 from sqlmodel import col
 
-from bot.commands import Command, Param, Role
-from bot.context import Context, UserError
+from bot.commands import Command, Param, Role, normalise_user
+from bot.context import Context, UserError, find_member
 from bot.events import Reply, Respond
 from bot.features.reports.codes import new_code, normalise, shown
 from bot.features.reports.files import report_files
@@ -31,7 +31,9 @@ from bot.features.reports.pdf import CertificateLine, CertificateText, certifica
 from bot.features.reports.period import Period, PeriodError, parse_period
 from bot.hooks import MemberErasing
 from bot.i18n import Translator
+from bot.text import parse_id
 from bot.ui import File, Message, Section
+from storage.meetings import Meeting, MeetingAttendance
 from storage.models import Community, Member
 from storage.reports import Certificate, CertificateRule, ReportSettings
 
@@ -41,6 +43,12 @@ log = logging.getLogger(__name__)
 def fmt_hours(t: Translator, minutes: int) -> str:
     """90 minutes -> ``1.5`` (English) / ``1,5`` (Spanish); at most two decimals."""
     return format_decimal(minutes / 60, format="#,##0.##", locale=t.lang)
+
+
+def hours_count(minutes: int) -> int:
+    """The number that picks the plural of "hours": one for exactly one hour, else many
+    (1.5 hours, 0.75 hours; ngettext takes whole numbers)."""
+    return 1 if minutes == 60 else 2
 
 
 def fmt_date(t: Translator, day: date) -> str:
@@ -198,6 +206,66 @@ async def settings(ctx: Context) -> Reply:
     return Respond(Message(text=ctx.t(f"reports.settings.done.{chosen}")))
 
 
+async def partial(ctx: Context) -> Reply:
+    """Record that someone attended part of a meeting: their attended minutes (1 to its
+    length), replacing a full mark. Hours in reports and certificates use these minutes."""
+    community = ctx.require_community()
+    number = parse_id(ctx.params["meeting"].lstrip("#"))
+    meeting = None
+    if number is not None:
+        meeting = (
+            await ctx.session.execute(
+                select(Meeting).where(
+                    col(Meeting.community_id) == community.id, col(Meeting.number) == number
+                )
+            )
+        ).scalar_one_or_none()
+    if meeting is None:
+        raise UserError(ctx.t("reports.partial.no_meeting", value=ctx.params["meeting"][:20]))
+    if meeting.status == "cancelled":
+        raise UserError(ctx.t("reports.partial.cancelled", id=meeting.number))
+    if ctx.now < meeting.starts_at:
+        raise UserError(ctx.t("reports.partial.not_started", id=meeting.number))
+    minutes = int(ctx.params["minutes"])
+    if not 1 <= minutes <= meeting.duration_minutes:
+        raise UserError(
+            ctx.t("reports.partial.minutes", most=meeting.duration_minutes, id=meeting.number)
+        )
+    typed = ctx.params["user"]
+    member = await find_member(ctx.session, community.id, normalise_user(typed))
+    if member is None:
+        raise UserError(ctx.t("reports.partial.no_member", member=typed[:40]))
+    row = (
+        await ctx.session.execute(
+            select(MeetingAttendance).where(
+                col(MeetingAttendance.meeting_id) == meeting.id,
+                col(MeetingAttendance.user_id) == member.user_id,
+            )
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        row = MeetingAttendance(
+            community_id=community.id,
+            meeting_id=meeting.id,
+            member_id=member.id,
+            user_id=member.user_id,
+            display_name=member.display_name,
+            minutes=minutes,
+            marked_by=ctx.actor.user.user_id,
+        )
+    row.minutes, row.marked_by, row.marked_at = minutes, ctx.actor.user.user_id, ctx.now
+    ctx.session.add(row)
+    log.info("meeting %s: partial attendance of %s recorded", meeting.id, member.id)
+    text = ctx.t(
+        "reports.partial.done",
+        name=member.display_name,
+        id=meeting.number,
+        minutes=minutes,
+        length=meeting.duration_minutes,
+    )
+    return Respond(Message(text=text))
+
+
 # -- a member's statement and certificate -----------------------------------------------------
 
 
@@ -306,6 +374,7 @@ async def my_hours(ctx: Context) -> Reply:
                 start=start,
                 end=end,
                 hours=fmt_hours(t, cert.minutes),
+                count=hours_count(cert.minutes),
                 code=code,
                 issued=fmt_date(t, cert.issued_at.astimezone(zone).date()),
                 lines=[
@@ -353,8 +422,9 @@ async def verify(ctx: Context) -> Reply:
         raise UserError(ctx.t("reports.verify.unknown", code=shown(code)))
     t = ctx.t
     log.info("certificate %s verified", cert.id)
-    text = t(
+    text = t.n(
         "reports.verify.ok",
+        hours_count(cert.minutes),
         code=shown(code),
         name=cert.member_name,
         community=cert.community_name,
@@ -406,6 +476,18 @@ def commands() -> tuple[Command, ...]:
                 ),
             ),
             "reports.example.settings",
+        ),
+        Command(
+            ("report", "partial"),
+            "reports.help.partial",
+            partial,
+            Role.FACILITATOR,
+            (
+                Param("meeting", "reports.param.meeting", max_length=12),
+                Param("user", "reports.param.user", kind="user", max_length=100),
+                Param("minutes", "reports.param.minutes", kind="int", max_length=9),
+            ),
+            "reports.example.partial",
         ),
         Command(
             ("report", "verify"),

@@ -33,6 +33,7 @@ class CertificateText:
     start: str
     end: str
     hours: str
+    count: int  # picks the plural of "hours" (see `commands.hours_count`)
     code: str  # shown form, ABCD-EFGH-JK
     issued: str
     lines: Sequence[CertificateLine]
@@ -93,8 +94,9 @@ def certificate_pdf(t: Translator, c: CertificateText, issued_at: datetime) -> b
     pdf.multi_cell(0, 9, fit(c.member), new_x="LMARGIN", new_y="NEXT", align="C")
     pdf.ln(2)
     para(
-        t(
+        t.n(
             "reports.pdf.body",
+            c.count,
             community=c.community,
             facilitators=c.facilitators,
             start=c.start,
@@ -110,7 +112,7 @@ def certificate_pdf(t: Translator, c: CertificateText, issued_at: datetime) -> b
         for objective in line.objectives:
             para(f"    • {objective}", 10, height=5)
     pdf.ln(4)
-    para(t("reports.pdf.total", hours=c.hours), 12, "B")
+    para(t.n("reports.pdf.total", c.count, hours=c.hours), 12, "B")
     pdf.ln(6)
     para(t("reports.pdf.code", code=c.code), 11, "B")
     para(t("reports.pdf.verify", code=c.code), 10)
