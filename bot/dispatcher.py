@@ -47,7 +47,7 @@ from bot.events import (
 from bot.hooks import MemberJoined as MemberJoinedHook
 from bot.i18n import Translator, load_catalog, translator
 from bot.jobs import Claimed, complete
-from bot.languages import community_language
+from bot.languages import community_language, member_language
 from bot.text import clean
 from bot.ui import ActionIdError, Message, Section
 from bot.ui import Context as Context_
@@ -273,6 +273,28 @@ class Dispatcher:
             ctx.member = await find_member(session, community.id, ctx.actor.user.user_id)
         # Private answers and forms in the actor's language, channel posts in the community's.
         ctx.speak_to_actor()
+        if community is None and ctx.place.is_dm:
+            await self._speak_across(ctx)
+
+    async def _speak_across(self, ctx: Context) -> None:
+        """In a DM that names no one community, the language the person chose (or their
+        platform's) on any of their member rows here: it is the same on all of them."""
+        user = ctx.actor.user
+        rows = await ctx.session.execute(
+            select(Member)
+            .join(Community, col(Member.community_id) == col(Community.id))
+            .where(
+                col(Community.platform) == user.platform,
+                col(Community.workspace_id) == user.workspace_id,
+                col(Member.user_id) == user.user_id,
+            )
+            .order_by(col(Member.id))
+        )
+        members = list(rows.scalars())
+        own = next((m for m in members if m.language), None)
+        seen = next((m for m in members if m.platform_locale), None)
+        if own is not None or seen is not None or ctx.actor.locale:
+            ctx.t = translator(member_language(own or seen, None, ctx.actor.locale))
 
     def _with_dm_hint(self, ctx: Context, reply: Reply) -> Reply:
         """Tell someone whose DMs failed, once and privately, how to open them.

@@ -15,8 +15,9 @@ per language, not once per member.
 
 from __future__ import annotations
 
+import inspect
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING
 
 from bot.i18n import DEFAULT_LANGUAGE, Translator, available_languages, translator
@@ -62,9 +63,20 @@ def community_language(community: Community | None) -> str:
     return community.language
 
 
-def member_t(member: Member | None, community: Community | None) -> Translator:
-    """A translator for a message to `member` alone (a DM); see `member_language`."""
-    return translator(member_language(member, community))
+def member_t(
+    member: Member | None, community: Community | None, ctx: Context | None = None
+) -> Translator:
+    """A translator for a message to `member` alone (a DM); see `member_language`. With the
+    `ctx` of an interaction by that very member, the locale it came with counts too."""
+    return translator(member_language(member, community, _live(ctx, member)))
+
+
+def _live(ctx: Context | None, member: Member | None) -> str | None:
+    """The platform locale of the interaction `ctx` handles, when `member` is its actor."""
+    event = ctx.event if ctx is not None else None
+    if event is None or member is None or event.actor.user.user_id != member.user_id:
+        return None
+    return event.actor.locale
 
 
 async def fan_out_each(
@@ -73,24 +85,25 @@ async def fan_out_each(
     key: str,
     community: Community,
     members: Iterable[Member],
-    compose: Callable[[Translator], Message],
+    compose: Callable[[Translator], Message | Awaitable[Message]],
     sealed: bool = False,
 ) -> int:
-    """DM each member once, in their own language: `compose` is called once per language.
+    """DM each member once, in their own language: `compose` (a function or a coroutine
+    function) is called once per language.
 
     Keys are the same as ``ctx.outbox.fan_out``'s (``<key>:member:<id>``), so a retried job
     queues nothing twice whatever language a member reads.
     """
     groups: dict[str, list[Member]] = {}
     for member in members:
-        groups.setdefault(member_language(member, community), []).append(member)
+        lang = member_language(member, community, _live(ctx, member))
+        groups.setdefault(lang, []).append(member)
     queued = 0
     for lang, group in groups.items():
+        message = compose(translator(lang))
+        if inspect.isawaitable(message):
+            message = await message
         queued += await ctx.outbox.fan_out(
-            key=key,
-            community=community,
-            members=group,
-            message=compose(translator(lang)),
-            sealed=sealed,
+            key=key, community=community, members=group, message=message, sealed=sealed
         )
     return queued

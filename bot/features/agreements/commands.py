@@ -125,8 +125,10 @@ async def draft(ctx: Context) -> Reply:
     if before is not None:
         raise UserError(ctx.t("agreements.already", version=before.number))
     picks = _picks(ctx, ctx.params["pick"])
+    # The agreements are the community's, kept and posted: in its language.
+    t = ctx.t_channel
     items = [
-        Item(n, ctx.t(f"agreements.starter.{STARTER[pick - 1]}")) for n, pick in enumerate(picks, 1)
+        Item(n, t(f"agreements.starter.{STARTER[pick - 1]}")) for n, pick in enumerate(picks, 1)
     ]
     changes = [Change("added", i.n, i.text) for i in items]
     version = await make_version(ctx, community, items, changes, "starter")
@@ -270,7 +272,7 @@ async def status(ctx: Context) -> Reply:
 async def questions(ctx: Context) -> Reply:
     community = ctx.require_community()
     row = await questions_row(ctx, community)
-    listed = question_list(ctx.t, row)
+    listed = question_list(ctx.t_channel, row)  # kept and asked in the channel
     asked = set(json.loads(row.asked))
     added, removing = ctx.params.get("add"), ctx.params.get("remove")
     reply: list[Section | Small] = []

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -31,6 +32,7 @@ from bot.features.agreements.versions import (
     next_number,
 )
 from bot.i18n import Translator, translator
+from bot.languages import fan_out_each, member_t
 from bot.text import parse_id
 from bot.ui import (
     ActionId,
@@ -72,17 +74,22 @@ async def members_of(ctx: Context, community_id: int) -> list[Member]:
     return list(rows.scalars())
 
 
-async def tell_facilitators(ctx: Context, community: Community, key: str, message: Message) -> None:
-    """DM the community's facilitators; with none named yet, the admin who set it up."""
+async def tell_facilitators(
+    ctx: Context, community: Community, key: str, compose: Callable[[Translator], Message]
+) -> None:
+    """DM the community's facilitators, each in their own language (`compose` writes the
+    message in a language); with none named yet, the admin who set it up."""
     assert community.id is not None
-    named = [m for m in await members_of(ctx, community.id) if m.role == MemberRole.FACILITATOR]
+    everyone = await members_of(ctx, community.id)
+    named = [m for m in everyone if m.role == MemberRole.FACILITATOR]
     if named:
-        await ctx.outbox.fan_out(key=key, community=community, members=named, message=message)
+        await fan_out_each(ctx, key=key, community=community, members=named, compose=compose)
         return
+    creator = next((m for m in everyone if m.user_id == community.created_by), None)
     await ctx.outbox.enqueue(
         key=f"{key}:creator",
         to=UserRef(community.platform, community.workspace_id, community.created_by),
-        message=message,
+        message=compose(member_t(creator, community)),
         community_id=community.id,
     )
 
@@ -169,23 +176,23 @@ async def _new(
     )
     ctx.session.add(proposal)
     await ctx.session.flush()
-    t = translator(community.language)
-    head = t(
-        "agreements.proposal.to_facilitators", name=proposal.proposer_name, community=community.name
-    )
-    lines = [proposal_line(t, proposal)]
-    if why:
-        lines.append(t("agreements.proposal.why", why=why))
-    foot = t("agreements.proposal.to_facilitators_foot", number=proposal.number)
-    await tell_facilitators(
-        ctx,
-        community,
-        f"agreements:proposal:{proposal.id}:new",
-        Message(
+
+    def compose(t: Translator) -> Message:
+        head = t(
+            "agreements.proposal.to_facilitators",
+            name=proposal.proposer_name,
+            community=community.name,
+        )
+        lines = [proposal_line(t, proposal)]
+        if why:
+            lines.append(t("agreements.proposal.why", why=why))
+        foot = t("agreements.proposal.to_facilitators_foot", number=proposal.number)
+        return Message(
             text="\n".join([head, *lines, foot]),
             blocks=[Section.of(head), *(Section.of(x) for x in lines), Small(parts=[foot])],
-        ),
-    )
+        )
+
+    await tell_facilitators(ctx, community, f"agreements:proposal:{proposal.id}:new", compose)
     log.info("community %s: agreements proposal %s (%s)", community.id, proposal.id, kind)
     return Respond(Message(text=ctx.t("agreements.proposal.made", number=proposal.number)))
 
@@ -404,7 +411,7 @@ async def drop(ctx: Context) -> Reply:
     ctx.session.add(p)
     proposer = await ctx.session.get(Member, p.proposer_member_id) if p.proposer_member_id else None
     if proposer is not None and proposer.role != MemberRole.LEFT:
-        t = translator(community.language)
+        t = member_t(proposer, community)  # a DM: in the proposer's own language
         key = (
             "agreements.proposal.dropped_note"
             if reason
@@ -623,19 +630,21 @@ async def record(
     await ctx.session.flush()
     t = translator(community.language)
     if reason:
-        text = t(
-            "agreements.consent.reason_to_facilitators",
-            name=ctx.member.display_name,
-            number=p.number,
-            community=community.name,
-            position=t(f"agreements.consent.position.{position}"),
-            reason=reason,
-        )
+        name = ctx.member.display_name
+
+        def compose(t: Translator) -> Message:
+            text = t(
+                "agreements.consent.reason_to_facilitators",
+                name=name,
+                number=p.number,
+                community=community.name,
+                position=t(f"agreements.consent.position.{position}"),
+                reason=reason,
+            )
+            return Message(text=text, blocks=[Section.of(text)])
+
         await tell_facilitators(
-            ctx,
-            community,
-            f"agreements:reason:{row.id}:{int(ctx.now.timestamp())}",
-            Message(text=text, blocks=[Section.of(text)]),
+            ctx, community, f"agreements:reason:{row.id}:{int(ctx.now.timestamp())}", compose
         )
     counts = await tally(ctx, p)
     members = len(await members_of(ctx, community.id))

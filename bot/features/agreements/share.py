@@ -14,6 +14,7 @@ from bot.context import Context
 from bot.features.agreements.versions import agree_button, current, items_of
 from bot.hooks import AgendaSections, MemberJoined
 from bot.i18n import translator
+from bot.languages import member_t
 from bot.ui import Actions, Message, Section
 from bot.ui import Context as Small
 from storage.models import Community, Member, MemberRole
@@ -46,7 +47,7 @@ async def on_member_joined(ctx: Context, joined: MemberJoined) -> None:
     items = items_of(version)
     if version is None or not items:
         return
-    t = translator(community.language)
+    t = member_t(member, community, ctx)  # a DM: in the new member's own language
     head = t("agreements.welcome", community=community.name, version=version.number)
     lines = [t("agreements.list_line", n=i.n, text=i.text) for i in items]
     blocks: list[Section | Small | Actions] = [Section.of(head)]

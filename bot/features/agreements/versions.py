@@ -19,6 +19,7 @@ from sqlmodel import col
 
 from bot.context import Context, channel_of
 from bot.i18n import Translator, translator
+from bot.languages import fan_out_each, member_t
 from bot.ui import ActionId, Actions, Button, Message, Section, Time, plain
 from bot.ui import Context as Small
 from storage.agreements import AgreementAck, AgreementVersion
@@ -197,8 +198,8 @@ async def _note_to_earlier_agreers(
             .where(col(Member.role) != MemberRole.LEFT)
         )
     ).all()
-    t = translator(community.language)
     for member, old in members:
+        t = member_t(member, community)  # a DM: in the member's own language
         head = t("agreements.changed_note", community=community.name, old=old, version=number)
         lines = [change_line(t, c) for c in changes]
         blocks: list[Section | Small | Actions] = [Section.of(head)]
@@ -255,17 +256,24 @@ async def remind(ctx: Context, community_id: int, number: int) -> None:
         ).scalars()
         if m.id not in done
     ]
-    t = translator(community.language)
-    head = t("agreements.reminder", community=community.name, version=version.number)
     items = items_of(version)
-    blocks: list[Section | Small | Actions] = [Section.of(head), *list_blocks(t, items)]
-    blocks.append(agree_button(t, community.id, version.number))
-    text = "\n".join([head, *(plain(b.parts) for b in list_blocks(t, items))])
-    await ctx.outbox.fan_out(
+    assert community.id is not None
+    community_id = community.id
+
+    def compose(t: Translator) -> Message:
+        head = t("agreements.reminder", community=community.name, version=version.number)
+        blocks: list[Section | Small | Actions] = [Section.of(head), *list_blocks(t, items)]
+        blocks.append(agree_button(t, community_id, version.number))
+        text = "\n".join([head, *(plain(b.parts) for b in list_blocks(t, items))])
+        return Message(text=text, blocks=blocks)
+
+    # DMs: each member's in their own language.
+    await fan_out_each(
+        ctx,
         key=f"agreements:{community.id}:v{version.number}:remind",
         community=community,
         members=waiting,
-        message=Message(text=text, blocks=blocks),
+        compose=compose,
     )
 
 

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Mapping
 
 from bot.commands import Role
-from bot.context import Context, UserError, require
+from bot.context import Context, UserError, find_member, require
 from bot.events import FormErrors, FormSubmitted, OpenForm, Reply, Respond, UserRef
 from bot.features.challenges import store
 from bot.features.challenges.render import (
@@ -22,7 +22,8 @@ from bot.features.challenges.render import (
     note_form,
     note_inputs,
 )
-from bot.i18n import translator
+from bot.i18n import Translator
+from bot.languages import fan_out_each, member_t
 from bot.text import parse_id
 from bot.ui import Message, Section, check_form
 from storage.challenges import Challenge, ChallengeStatus
@@ -126,27 +127,32 @@ async def note_submitted(ctx: Context) -> Reply:
         return _say(ctx.t("challenges.noted_again", note=note))
     community = await ctx.session.get(Community, c.community_id)
     assert community is not None and ctx.member is not None
-    t = translator(community.language)
-    body = t(
-        "challenges.note_to_facilitators",
-        name=ctx.member.display_name,
-        community=community.name,
-        number=c.number,
-        text=c.text,
-        note=note,
-    )
-    message = Message(text=body, blocks=[Section.of(body)])
+    name = ctx.member.display_name
+
+    def compose(t: Translator) -> Message:
+        body = t(
+            "challenges.note_to_facilitators",
+            name=name,
+            community=community.name,
+            number=c.number,
+            text=c.text,
+            note=note,
+        )
+        return Message(text=body, blocks=[Section.of(body)])
+
     key = f"challenges:{c.id}:note"
     others = [m for m in await store.facilitators(ctx, community.id) if m.id != ctx.member.id]
+    # DMs: each in the facilitator's own language.
     if others:
-        await ctx.outbox.fan_out(
-            key=key, community=community, members=others, message=message, sealed=True
+        await fan_out_each(
+            ctx, key=key, community=community, members=others, compose=compose, sealed=True
         )
     elif community.created_by != ctx.member.user_id:
+        creator = await find_member(ctx.session, community.id, community.created_by)
         await ctx.outbox.enqueue(
             key=f"{key}:creator",
             to=UserRef(community.platform, community.workspace_id, community.created_by),
-            message=message,
+            message=compose(member_t(creator, community)),
             community_id=community.id,
             sealed=True,
         )

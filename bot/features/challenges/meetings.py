@@ -15,7 +15,7 @@ import logging
 from sqlalchemy import select
 from sqlmodel import col
 
-from bot.context import Context
+from bot.context import Context, find_member
 from bot.events import UserRef
 from bot.features.challenges import store
 from bot.features.challenges.render import bring_button, checkin_message, decision_message, line
@@ -25,8 +25,9 @@ from bot.hooks import (
     MeetingEnded,
     MemberErasing,
 )
-from bot.i18n import translator
-from bot.ui import Block, Section
+from bot.i18n import Translator, translator
+from bot.languages import fan_out_each, member_t
+from bot.ui import Block, Message, Section
 from bot.ui import Context as Small
 from storage.challenges import Challenge, ChallengeStatus
 from storage.meetings import Meeting
@@ -64,19 +65,23 @@ async def on_meeting_end(ctx: Context, ended: MeetingEnded) -> None:
         ctx.session.add(c)
     if not rows:
         return
-    t = translator(community.language)
-    message = decision_message(t, community.name, rows)
+
+    def compose(t: Translator) -> Message:
+        return decision_message(t, community.name, rows)
+
     key = f"challenges:meeting:{meeting.id}:decide"
     named = await store.facilitators(ctx, community.id)
+    # DMs: each in the facilitator's own language.
     if named:
-        await ctx.outbox.fan_out(
-            key=key, community=community, members=named, message=message, sealed=True
+        await fan_out_each(
+            ctx, key=key, community=community, members=named, compose=compose, sealed=True
         )
     else:  # no facilitator named yet: the admin who set the community up
+        creator = await find_member(ctx.session, community.id, community.created_by)
         await ctx.outbox.enqueue(
             key=f"{key}:creator",
             to=UserRef(community.platform, community.workspace_id, community.created_by),
-            message=message,
+            message=compose(member_t(creator, community)),
             community_id=community.id,
             sealed=True,
         )
@@ -92,7 +97,7 @@ async def checkin_job(ctx: Context, challenge_id: int) -> None:
     member = await ctx.session.get(Member, c.member_id)
     if community is None or member is None or member.role == MemberRole.LEFT:
         return
-    t = translator(community.language)
+    t = member_t(member, community)  # a DM: in the member's own language
     await ctx.outbox.enqueue(
         key=f"challenges:{c.id}:checkin",
         to=UserRef(community.platform, community.workspace_id, member.user_id),

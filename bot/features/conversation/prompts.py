@@ -11,14 +11,16 @@ followed by a first bot line in its thread, which makes the thread where members
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlmodel import col
 
-from bot.context import Context, UserError, channel_of
+from bot.context import Context, UserError, channel_of, find_member
 from bot.events import UserRef
-from bot.i18n import translator
+from bot.i18n import Translator, translator
+from bot.languages import fan_out_each, member_t
 from bot.text import parse_id
 from bot.ui import Context as Small
 from bot.ui import Message, Section
@@ -182,16 +184,28 @@ async def facilitators(ctx: Context, community_id: int) -> list[Member]:
     return list(rows.scalars())
 
 
-async def tell_facilitators(ctx: Context, community: Community, key: str, message: Message) -> None:
-    """DM the community's facilitators; with none named yet, the admin who set it up."""
+async def tell_facilitators(
+    ctx: Context,
+    community: Community,
+    key: str,
+    message: Message | Callable[[Translator], Message],
+) -> None:
+    """DM the community's facilitators; with none named yet, the admin who set it up. A
+    `message` composed per language (a function of the translator) reaches each in their
+    own language."""
     assert community.id is not None
+
+    def compose(t: Translator) -> Message:
+        return message(t) if callable(message) else message
+
     named = await facilitators(ctx, community.id)
     if named:
-        await ctx.outbox.fan_out(key=key, community=community, members=named, message=message)
+        await fan_out_each(ctx, key=key, community=community, members=named, compose=compose)
         return
+    creator = await find_member(ctx.session, community.id, community.created_by)
     await ctx.outbox.enqueue(
         key=f"{key}:creator",
         to=UserRef(community.platform, community.workspace_id, community.created_by),
-        message=message,
+        message=compose(member_t(creator, community)),
         community_id=community.id,
     )

@@ -14,11 +14,12 @@ from sqlalchemy import delete, func, select
 from sqlmodel import col
 
 from bot.commands import Role
-from bot.context import Context, UserError, require
+from bot.context import Context, UserError, find_member, require
 from bot.events import Reply, Respond, UserRef
 from bot.features.conversation.prompts import add_prompt, check_text, tell_facilitators
 from bot.hooks import MemberErasing
-from bot.i18n import translator
+from bot.i18n import Translator
+from bot.languages import member_t
 from bot.ui import ActionId, Actions, Button, Message, Section
 from bot.ui import Context as Small
 from storage.conversation import PromptSuggestion
@@ -53,13 +54,10 @@ async def suggest(ctx: Context) -> Reply:
     )
     ctx.session.add(row)
     await ctx.session.flush()
-    t = translator(community.language)
-    head = t("conversation.suggested_head", name=row.suggester_name, community=community.name)
-    await tell_facilitators(
-        ctx,
-        community,
-        f"prompts:suggestion:{row.id}",
-        Message(
+
+    def compose(t: Translator) -> Message:
+        head = t("conversation.suggested_head", name=row.suggester_name, community=community.name)
+        return Message(
             text=f"{head}\n{text}",
             blocks=[
                 Section.of(head),
@@ -78,8 +76,9 @@ async def suggest(ctx: Context) -> Reply:
                     ]
                 ),
             ],
-        ),
-    )
+        )
+
+    await tell_facilitators(ctx, community, f"prompts:suggestion:{row.id}", compose)
     log.info("community %s: prompt suggestion %s", community.id, row.id)
     return Respond(Message(text=ctx.t("conversation.suggest_sent")))
 
@@ -98,10 +97,14 @@ async def _pressed(ctx: Context) -> tuple[Community, PromptSuggestion]:
 
 
 async def _tell_suggester(
-    ctx: Context, community: Community, row: PromptSuggestion, key: str, text: str
+    ctx: Context, community: Community, row: PromptSuggestion, key: str, said: str
 ) -> None:
+    """DM the suggester `said` (a catalog key), in their own language."""
     if not row.suggester_id:
         return
+    assert community.id is not None
+    suggester = await find_member(ctx.session, community.id, row.suggester_id)
+    text = member_t(suggester, community)(said, community=community.name)
     await ctx.outbox.enqueue(
         key=f"prompts:suggestion:{row.id}:{key}",
         to=UserRef(community.platform, community.workspace_id, row.suggester_id),
@@ -116,10 +119,7 @@ async def approve(ctx: Context) -> Reply:
     prompt = await add_prompt(ctx, community, row.text, ctx.actor.name, suggestion_id=row.id)
     row.status, row.decided_by, row.decided_at = "approved", ctx.actor.name[:100], ctx.now
     ctx.session.add(row)
-    t = translator(community.language)
-    await _tell_suggester(
-        ctx, community, row, "approved", t("conversation.approved_told", community=community.name)
-    )
+    await _tell_suggester(ctx, community, row, "approved", "conversation.approved_told")
     log.info("community %s: suggestion %s approved as prompt %s", community.id, row.id, prompt.id)
     return Respond(Message(text=ctx.t("conversation.approved", n=prompt.number)))
 
@@ -129,10 +129,7 @@ async def decline(ctx: Context) -> Reply:
     community, row = await _pressed(ctx)
     row.status, row.decided_by, row.decided_at = "declined", ctx.actor.name[:100], ctx.now
     ctx.session.add(row)
-    t = translator(community.language)
-    await _tell_suggester(
-        ctx, community, row, "declined", t("conversation.declined_told", community=community.name)
-    )
+    await _tell_suggester(ctx, community, row, "declined", "conversation.declined_told")
     log.info("community %s: suggestion %s declined", community.id, row.id)
     return Respond(Message(text=ctx.t("conversation.declined", name=row.suggester_name)))
 

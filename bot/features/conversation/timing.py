@@ -20,7 +20,6 @@ from sqlmodel import col
 
 from bot.context import Context, Services, UserError, background
 from bot.features.conversation.prompts import listed, post, settings_of, tell_facilitators
-from bot.i18n import translator
 from bot.schedule import Schedule, ScheduleError, parse_schedule
 from bot.text import in_range
 from bot.ui import Message
@@ -129,12 +128,12 @@ async def run_post(ctx: Context, community_id: int | str, at: str) -> None:
         if not await listed(ctx, community.id) and not settings.told_empty:
             settings.told_empty = True
             ctx.session.add(settings)
-            t = translator(community.language)
+            name = community.name
             await tell_facilitators(
                 ctx,
                 community,
                 f"prompts:{community.id}:empty:{int(occurrence.timestamp())}",
-                Message(text=t("conversation.empty_told", community=community.name)),
+                lambda t: Message(text=t("conversation.empty_told", community=name)),
             )
             log.info("community %s: prompt list empty at a scheduled time", community.id)
     await plan(ctx, settings, occurrence)

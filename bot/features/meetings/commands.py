@@ -71,6 +71,8 @@ from bot.features.meetings.find import (
 from bot.features.meetings.members import attendance, attended, ics
 from bot.features.meetings.render import agenda_sections, card, rsvp_buttons, when
 from bot.hooks import MeetingsChanged
+from bot.i18n import Translator
+from bot.languages import fan_out_each
 from bot.schedule import Schedule, parse_schedule
 from bot.ui import Block, Inline, Message, Section, Time, plain
 from storage.meetings import Meeting, MeetingAttendance, MeetingSeries
@@ -189,7 +191,9 @@ async def series_create(ctx: Context) -> Reply:
     )
     ctx.session.add(series)
     await ctx.session.flush()
-    await materialise(ctx.session, series, community, ctx.t, now)
+    # Meetings, their default agenda and their card are the community's: in its language.
+    channel_t = ctx.t_channel
+    await materialise(ctx.session, series, community, channel_t, now)
     await plan_series(
         ctx.session, ctx.schedule, series, now, mirror=(ctx.services.outbox, community)
     )
@@ -200,7 +204,12 @@ async def series_create(ctx: Context) -> Reply:
         key=key,
         to=channel_of(community),
         message=await card(
-            ctx.session, ctx.t, first, series, "announce", await agenda_extras(ctx, first, ctx.t)
+            ctx.session,
+            channel_t,
+            first,
+            series,
+            "announce",
+            await agenda_extras(ctx, first, channel_t),
         ),
         community_id=community.id,
     )
@@ -270,7 +279,7 @@ async def _repair(
 async def _carry_agenda(ctx: Context, series: MeetingSeries, old: tuple[str, str]) -> None:
     """Give the series' new segments / objectives to its future meetings that still had the
     series' old ones; a meeting whose agenda was set on its own (``meeting agenda N``) keeps it."""
-    segments, objectives = series_segments(series, ctx.t), series.objectives or "[]"
+    segments, objectives = series_segments(series, ctx.t_channel), series.objectives or "[]"
     for m in await series_meetings(ctx.session, series.id):
         if m.started or m.starts_at <= ctx.now or m.status != "scheduled":
             continue
@@ -294,7 +303,7 @@ async def series_edit(ctx: Context) -> Reply:
     values = _series_values(ctx, series)
     schedule: Schedule | None = values.pop("_schedule", None)
     old_offsets = series.reminders.split()
-    old_agenda = (series_segments(series, ctx.t), series.objectives or "[]")
+    old_agenda = (series_segments(series, ctx.t_channel), series.objectives or "[]")
     for name, value in values.items():
         setattr(series, name, value)
     series.sequence += 1
@@ -310,7 +319,7 @@ async def series_edit(ctx: Context) -> Reply:
                 ctx.session.add(m)
     if {"segments", "objectives"} & set(values):
         await _carry_agenda(ctx, series, old_agenda)
-    await materialise(ctx.session, series, community, ctx.t, now)
+    await materialise(ctx.session, series, community, ctx.t_channel, now)
     await plan_series(
         ctx.session,
         ctx.schedule,
@@ -330,7 +339,7 @@ async def series_edit(ctx: Context) -> Reply:
     ]
     shown = schedule or schedule_of(series)
     if set(values) - {"reminders", "dm_reminders", "segments", "objectives"} and upcoming:
-        note = ctx.t(
+        note = ctx.t_channel(
             "meetings.series_changed_note",
             title=series.title,
             schedule=shown.text,
@@ -356,26 +365,30 @@ async def series_edit(ctx: Context) -> Reply:
 # -- one meeting ------------------------------------------------------------------------------
 
 
-def _reason_parts(ctx: Context, reason: str | None) -> list[Inline]:
-    return [ctx.t("meetings.reason_note", reason=reason)] if reason else []
+def _reason_parts(t: Translator, reason: str | None) -> list[Inline]:
+    return [t("meetings.reason_note", reason=reason)] if reason else []
 
 
 async def _tell_cancelled(
     ctx: Context, meeting: Meeting, series: MeetingSeries, reason: str | None = None
 ) -> int:
     community = ctx.require_community()
-    parts: list[Inline] = [
-        ctx.t("meetings.cancelled_notice", title=series.title),
-        when(meeting, series),
-        ctx.t("meetings.cancelled_notice_tail"),
-        *_reason_parts(ctx, reason),
-    ]
-    message = Message(text=plain(parts), blocks=[Section(parts=parts)])
+
+    def compose(t: Translator) -> Message:
+        parts: list[Inline] = [
+            t("meetings.cancelled_notice", title=series.title),
+            when(meeting, series),
+            t("meetings.cancelled_notice_tail"),
+            *_reason_parts(t, reason),
+        ]
+        return Message(text=plain(parts), blocks=[Section(parts=parts)])
+
     key = f"meeting:{meeting.id}:cancelled"
     await ctx.outbox.enqueue(
-        key=key, to=channel_of(community), message=message, community_id=community.id
+        key=key, to=channel_of(community), message=compose(ctx.t_channel), community_id=community.id
     )
-    told = await notify_answered(ctx, ctx.session, community, meeting, key, message)
+    # The DMs: each in the member's own language.
+    told = await notify_answered(ctx, ctx.session, community, meeting, key, compose)
     await refresh_card(ctx, meeting, series, "cancelled")
     return told
 
@@ -392,29 +405,33 @@ async def _tell_moved(
     """Tell the channel and those who answered; `asked_again`: whose answers the move reset,
     who get the RSVP buttons with the news."""
     community = ctx.require_community()
-    parts: list[Inline] = [
-        ctx.t("meetings.moved_notice", title=series.title),
-        Time(at=old_start, zone=series.tz),
-        ctx.t("meetings.moved_notice_mid"),
-        when(meeting, series),
-        ctx.t("meetings.moved_notice_tail"),
-        *_reason_parts(ctx, reason),
-    ]
-    blocks: list[Block] = [Section(parts=parts)]
-    if asked_again is not None:
-        blocks += [Section.of(ctx.t("meetings.moved_ask_again")), rsvp_buttons(ctx.t, meeting.id)]
-    message = Message(text=plain(parts), blocks=blocks)
+
+    def compose(t: Translator) -> Message:
+        parts: list[Inline] = [
+            t("meetings.moved_notice", title=series.title),
+            Time(at=old_start, zone=series.tz),
+            t("meetings.moved_notice_mid"),
+            when(meeting, series),
+            t("meetings.moved_notice_tail"),
+            *_reason_parts(t, reason),
+        ]
+        blocks: list[Block] = [Section(parts=parts)]
+        if asked_again is not None:
+            blocks += [Section.of(t("meetings.moved_ask_again")), rsvp_buttons(t, meeting.id)]
+        return Message(text=plain(parts), blocks=blocks)
+
     # The revision keeps a second move of the same meeting from being taken for this one.
     key = f"meeting:{meeting.id}:moved:{meeting.revision}"
     await ctx.outbox.enqueue(
-        key=key, to=channel_of(community), message=message, community_id=community.id
+        key=key, to=channel_of(community), message=compose(ctx.t_channel), community_id=community.id
     )
+    # The DMs: each in the member's own language.
     if asked_again is not None:
-        await ctx.outbox.fan_out(key=key, community=community, members=asked_again, message=message)
+        await fan_out_each(ctx, key=key, community=community, members=asked_again, compose=compose)
         told = len(asked_again)
     else:
         # Everyone who answered hears of a move: someone who couldn't come may be able to now.
-        told = await notify_answered(ctx, ctx.session, community, meeting, key, message, ANSWERS)
+        told = await notify_answered(ctx, ctx.session, community, meeting, key, compose, ANSWERS)
     await refresh_card(ctx, meeting, series)
     return told
 
@@ -508,7 +525,7 @@ async def agenda(ctx: Context) -> Reply:
             )
         if "segments" in edits:
             if edits["segments"].strip().lower() == DEFAULT_WORD:
-                meeting.segments = series_segments(series, ctx.t)
+                meeting.segments = series_segments(series, ctx.t_channel)
             elif edits["segments"].strip().lower() in NONE_WORDS:
                 meeting.segments = "[]"
             else:

@@ -182,12 +182,13 @@ async def refresh_card(
         return
     community = ctx.require_community()
     kind = kind or meeting.card_kind or "announce"
-    extras = await agenda_extras(ctx, meeting, ctx.t) if kind != "cancelled" else None
+    t = ctx.t_channel  # the card is a channel post
+    extras = await agenda_extras(ctx, meeting, t) if kind != "cancelled" else None
     await ctx.outbox.enqueue_edit(
         edit_of=meeting.card_key,
         platform=community.platform,
         workspace_id=community.workspace_id,
-        message=await card(ctx.session, ctx.t, meeting, series, kind, extras),
+        message=await card(ctx.session, t, meeting, series, kind, extras),
         community_id=community.id,
     )
 

@@ -40,7 +40,8 @@ from bot.features.meetings.core import (
 from bot.features.meetings.find import agenda_extras
 from bot.features.meetings.render import card, late_kind
 from bot.hooks import MeetingEnded, MeetingReminded, MeetingStarted, TopicChosen
-from bot.i18n import translator
+from bot.i18n import Translator, translator
+from bot.languages import fan_out_each
 from bot.ui import ActionId, Actions, Button, Message, Section
 from storage.meetings import Meeting, MeetingSeries
 from storage.models import Community
@@ -120,11 +121,18 @@ async def remind(ctx: Context, meeting_id: int, iso: str) -> None:
     meeting.card_key, meeting.card_kind = key, kind
     session.add(meeting)
     if series.dm_reminders:
-        await ctx.outbox.fan_out(
+
+        async def compose(t: Translator) -> Message:
+            extras = await agenda_extras(ctx, meeting, t)
+            return await card(session, t, meeting, series, kind, extras)
+
+        # The DMs: each in the member's own language.
+        await fan_out_each(
+            ctx,
             key=key,
             community=community,
             members=await answered(session, meeting.id),
-            message=message,
+            compose=compose,
         )
     if late:
         log.warning("%s sent %s late", key, now - due)

@@ -37,6 +37,7 @@ from bot.features.meetings.find import (
 from bot.features.meetings.render import ROLES
 from bot.hooks import AgendaSections, DigestSections, MeetingEnded, MemberErasing
 from bot.i18n import Translator, translator
+from bot.languages import member_t
 from bot.ui import Block, Inline, Mention, Message, Section
 from bot.ui import Context as Small
 from storage.meeting_roles import LIMITS, MeetingRole, MeetingRoleKind, roles_of, still_on
@@ -160,7 +161,7 @@ async def _tell(
     ctx: Context, community: Community, member: Member, key: str, what: str, meeting: Meeting
 ) -> None:
     """DM one (former) host; `what` names the change in the outbox key so each goes once."""
-    t = translator(community.language)
+    t = member_t(member, community)  # a DM: in the (former) host's own language
     text = t(f"meetings.roles.dm.{key}", number=meeting.number, community=community.name)
     await ctx.outbox.fan_out(
         key=f"meeting:{meeting.id}:host:{what}",
@@ -202,7 +203,7 @@ async def name_host(ctx: Context) -> Reply:
             await _tell(ctx, community, old, "replaced", f"replaced:{row.id}", meeting)
     await ctx.session.flush()
     if member is None:
-        text = ctx.t("meetings.roles.host_removed", number=meeting.number)
+        text = ctx.t_channel("meetings.roles.host_removed", number=meeting.number)
     else:
         assert member.id is not None
         row = MeetingRole(
@@ -216,7 +217,9 @@ async def name_host(ctx: Context) -> Reply:
         ctx.session.add(row)
         await ctx.session.flush()
         await _tell(ctx, community, member, "named", f"named:{row.id}", meeting)
-        text = ctx.t("meetings.roles.host_named", member=member.display_name, number=meeting.number)
+        text = ctx.t_channel(
+            "meetings.roles.host_named", member=member.display_name, number=meeting.number
+        )
     await refresh_card(ctx, meeting, await series_of_meeting(ctx, meeting))
     log.info("meeting %s: host set by %s", meeting.id, ctx.actor.user.user_id)
     return Respond(Message(text=text, blocks=[Section.of(text)]), private=False)

@@ -134,7 +134,8 @@ def _described(t: Translator, checkin: Checkin) -> str:
 async def default(ctx: Context) -> Reply:
     """The agenda's individual reflection, two days after each meeting, open five days."""
     community = ctx.require_community()
-    title = ctx.t("reflections.default.title")
+    # The title and questions are kept and asked of every member: the community's language.
+    title = ctx.t_channel("reflections.default.title")
     same = (
         await ctx.session.execute(
             select(Checkin).where(
@@ -149,7 +150,7 @@ async def default(ctx: Context) -> Reply:
     checkin = await _create(
         ctx,
         title,
-        defaults(ctx.t),
+        defaults(ctx.t_channel),
         Timing(CheckinTiming.AFTER, days=DEFAULT_DAYS),
         parse_open(ctx.t, DEFAULT_OPEN),
     )

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select
 from sqlmodel import col
 
-from bot.context import Context, UserError, channel_of
+from bot.context import Context, UserError, channel_of, find_member
 from bot.events import FormErrors, FormSubmitted, OpenForm, Reply, Respond, UserRef
 from bot.features.reflections.member_prefs import (
     asks,
@@ -31,6 +31,7 @@ from bot.features.reflections.member_prefs import (
 )
 from bot.features.reflections.share import facilitators
 from bot.i18n import Translator, translator
+from bot.languages import fan_out_each, member_t
 from bot.text import parse_id
 from bot.ui import ActionId, Actions, Button, Form, Input, Message, Option, Section, check_form
 from bot.ui import Context as Small
@@ -169,7 +170,7 @@ async def checkback_job(ctx: Context, commitment_id: int) -> None:
     if until is not None:
         await _reschedule(ctx, c, until)
         return
-    t = translator(community.language)
+    t = member_t(member, community)  # a DM: in the member's own language
     await ctx.outbox.enqueue(
         key=f"reflections:commitment:{c.id}:ask",
         to=UserRef(community.platform, community.workspace_id, member.user_id),
@@ -339,26 +340,34 @@ async def share(
     t = translator(community.language)
     values = {"status": t(f"reflections.member.shared_status.{how}"), "text": text, "note": note}
     if privacy == Privacy.FACILITATORS:
-        body = t(
-            "reflections.member.shared_facilitators",
-            name=author.display_name,
-            community=community.name,
-            **values,
-        )
-        message = Message(text=body, blocks=[Section.of(body)])
+
+        def compose(t: Translator) -> Message:
+            body = t(
+                "reflections.member.shared_facilitators",
+                name=author.display_name,
+                community=community.name,
+                status=t(f"reflections.member.shared_status.{how}"),
+                text=text,
+                note=note,
+            )
+            return Message(text=body, blocks=[Section.of(body)])
+
         key = note_key(c.id)
         named = await facilitators(ctx, community)
         others = [m for m in named if m.id != author.id]
+        # DMs: each in the facilitator's own language.
         if others:
-            await ctx.outbox.fan_out(
-                key=key, community=community, members=others, message=message, sealed=True
+            await fan_out_each(
+                ctx, key=key, community=community, members=others, compose=compose, sealed=True
             )
         elif not named and community.created_by != author.user_id:
             # No facilitator named yet: the admin who set the community up, as for answers.
+            assert community.id is not None
+            creator = await find_member(ctx.session, community.id, community.created_by)
             await ctx.outbox.enqueue(
                 key=f"{key}:creator",
                 to=UserRef(community.platform, community.workspace_id, community.created_by),
-                message=message,
+                message=compose(member_t(creator, community)),
                 community_id=community.id,
                 sealed=True,
             )

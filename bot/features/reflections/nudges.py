@@ -26,7 +26,8 @@ from bot.features.reflections.member_prefs import (
     quiet_hours,
     quiet_until,
 )
-from bot.i18n import translator
+from bot.i18n import Translator
+from bot.languages import member_t
 from bot.ui import ActionId, Actions, Button, Message, Section, Time, plain
 from bot.ui import Context as Small
 from storage.models import Community, Member, MemberRole
@@ -104,7 +105,7 @@ async def nudge_job(ctx: Context, round_id: int, member_id: int | None = None) -
         await ctx.outbox.enqueue(
             key=nudge_key(rnd.id, member.id),
             to=UserRef(community.platform, community.workspace_id, member.user_id),
-            message=nudge_message(community, checkin, rnd, zone.key),
+            message=nudge_message(member_t(member, community), community, checkin, rnd, zone.key),
             community_id=community.id,
         )
         delivery.nudges += 1
@@ -114,10 +115,12 @@ async def nudge_job(ctx: Context, round_id: int, member_id: int | None = None) -
     log.info("round %s: %d nudged, %d after their quiet hours", rnd.id, sent, later)
 
 
-def nudge_message(community: Community, checkin: Checkin, rnd: CheckinRound, zone: str) -> Message:
-    """The one reminder: until when the round is open, the same Answer button as the
-    invitation's (`rounds.invitation`), and how to pause or opt out."""
-    t = translator(community.language)
+def nudge_message(
+    t: Translator, community: Community, checkin: Checkin, rnd: CheckinRound, zone: str
+) -> Message:
+    """The one reminder, in `t`'s language (the member's): until when the round is open, the
+    same Answer button as the invitation's (`rounds.invitation`), and how to pause or opt
+    out."""
     head = Section.of(
         t("reflections.member.nudge", title=checkin.title, community=community.name),
         " ",

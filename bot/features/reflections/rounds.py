@@ -35,6 +35,7 @@ from bot.features.reflections.questions import (
 from bot.features.reflections.share import post_anonymous
 from bot.hooks import MeetingEnded
 from bot.i18n import Translator, translator
+from bot.languages import member_t
 from bot.schedule import ScheduleError, parse_schedule
 from bot.ui import ActionId, Actions, Button, Message, Section, Time
 from bot.ui import Context as Small
@@ -399,7 +400,8 @@ async def _ask_members(
         await ctx.outbox.enqueue(
             key=f"{key}:member:{person.id}",
             to=UserRef(community.platform, community.workspace_id, person.user_id),
-            message=invitation(t, community, checkin, rnd, zone.key),
+            # A DM: in the member's own language (`t` is the channel's).
+            message=invitation(member_t(person, community), community, checkin, rnd, zone.key),
             community_id=community.id,
             not_before=when,
         )

@@ -17,9 +17,10 @@ import secrets
 from sqlalchemy import select
 from sqlmodel import col
 
-from bot.context import Context, channel_of
+from bot.context import Context, channel_of, find_member
 from bot.events import UserRef
 from bot.i18n import Translator, translator
+from bot.languages import fan_out_each, member_t
 from bot.sealed import SealBroken
 from bot.ui import Context as Small
 from bot.ui import Message, Section
@@ -218,29 +219,34 @@ async def share_with_facilitators(
     *,
     edited: bool,
 ) -> None:
-    """DM the answer to the community's facilitators (the admin who set it up when none)."""
-    t = translator(community.language)
-    head = t(
-        "reflections.share.to_facilitators",
-        name=author.display_name,
-        community=community.name,
-        checkin=checkin.number,
-        round=rnd.number,
-        question=question,
-    )
-    message = _message(head, text, t("reflections.share.edited") if edited else "")
+    """DM the answer to the community's facilitators (the admin who set it up when none),
+    each in their own language."""
+
+    def compose(t: Translator) -> Message:
+        head = t(
+            "reflections.share.to_facilitators",
+            name=author.display_name,
+            community=community.name,
+            checkin=checkin.number,
+            round=rnd.number,
+            question=question,
+        )
+        return _message(head, text, t("reflections.share.edited") if edited else "")
+
     key = f"reflections:fac:{answer.id}:{version(answer.sealed)}"
     named = await facilitators(ctx, community)
     others = [m for m in named if m.id != author.id]
     if others:
-        await ctx.outbox.fan_out(
-            key=key, community=community, members=others, message=message, sealed=True
+        await fan_out_each(
+            ctx, key=key, community=community, members=others, compose=compose, sealed=True
         )
     elif not named and community.created_by != author.user_id:
+        assert community.id is not None
+        creator = await find_member(ctx.session, community.id, community.created_by)
         await ctx.outbox.enqueue(
             key=f"{key}:creator",
             to=UserRef(community.platform, community.workspace_id, community.created_by),
-            message=message,
+            message=compose(member_t(creator, community)),
             community_id=community.id,
             sealed=True,
         )
@@ -262,7 +268,7 @@ async def _hold_anonymous(
         person = await ctx.session.get(Member, member_id)
         if person is None:
             continue
-        t = translator(community.language)
+        t = member_t(person, community)  # a DM: in the member's own language
         text = t(
             "reflections.share.anonymous_held",
             checkin=checkin.number if checkin else "",

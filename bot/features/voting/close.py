@@ -40,7 +40,8 @@ from bot.features.voting.render import (
 )
 from bot.features.voting.tally import IrvResult, Method, TotalsResult
 from bot.hooks import TopicChosen
-from bot.i18n import translator
+from bot.i18n import Translator, translator
+from bot.languages import fan_out_each
 from bot.ui import Message, Section
 from storage.models import Community, Member, MemberRole
 from storage.voting import Ballot, Poll, PollOption, Topic
@@ -151,14 +152,14 @@ async def remind_job(ctx: Context, poll_id: int) -> None:
             .order_by(col(Member.id))
         )
     ).scalars()
-    t = translator(community.language)
     options = await options_of(session, poll.id)
-    message = reminder_message(t, poll, options, community.name, community.timezone)
-    sent = await ctx.outbox.fan_out(
-        key=f"poll:{poll.id}:remind",
-        community=community,
-        members=waiting,
-        message=message,
+
+    def compose(t: Translator) -> Message:
+        return reminder_message(t, poll, options, community.name, community.timezone)
+
+    # DMs: each in the member's own language.
+    sent = await fan_out_each(
+        ctx, key=f"poll:{poll.id}:remind", community=community, members=waiting, compose=compose
     )
     log.info("poll %s: reminded %d members", poll.id, sent)
 
@@ -212,7 +213,8 @@ async def reopen(ctx: Context) -> Reply:
     await schedule_jobs(ctx, poll)
     log.info("poll %s reopened", poll.id)
     return Respond(
-        Message(text=ctx.t("voting.reopened", id=poll.id, question=poll.question)), private=False
+        Message(text=ctx.t_channel("voting.reopened", id=poll.id, question=poll.question)),
+        private=False,
     )
 
 
@@ -313,7 +315,7 @@ async def send_to_agenda(ctx: Context, poll: Poll) -> Reply:
     await ctx.emit("topic.chosen", TopicChosen(community.id, title))
     log.info("poll %s winner sent to the agenda of community %s", poll.id, community.id)
     return Respond(
-        Message(text=ctx.t("voting.next_topic_set", name=community.name, title=title)),
+        Message(text=ctx.t_channel("voting.next_topic_set", name=community.name, title=title)),
         private=False,
     )
 

@@ -188,7 +188,7 @@ async def delete_poll(ctx: Context, poll: Poll, community: Community) -> None:
     for option in await options_of(session, poll_id):
         await _topic_to_backlog(ctx, option)
     await unschedule(ctx, poll_id)
-    notice = Message(text=ctx.t("voting.delete.notice"))
+    notice = Message(text=ctx.t_channel("voting.delete.notice"))  # replaces channel posts
     ours = col(OutboxMessage.key).startswith(prefix, autoescape=True)
     posted = list(
         (

@@ -9,13 +9,22 @@ poll. Topics that lose go to the backlog with their support.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from bot.commands import Command, Param, Role
-from bot.context import Context, Services, UserError, background, channel_of, require
+from bot.context import (
+    Context,
+    Services,
+    UserError,
+    background,
+    channel_of,
+    find_member,
+    require,
+)
 from bot.events import FormErrors, FormSubmitted, OpenForm, Reply, Respond, UserRef
 from bot.features.voting.polls import (
     MAX_QUESTION,
@@ -26,7 +35,8 @@ from bot.features.voting.polls import (
     read_deadline,
 )
 from bot.features.voting.render import intake_message, topic_line
-from bot.i18n import translator
+from bot.i18n import Translator, translator
+from bot.languages import member_t
 from bot.text import clean, parse_id
 from bot.ui import Form, Input, Message, Section, check_form
 from storage.models import Community
@@ -69,7 +79,7 @@ async def refresh_intake(ctx: Context, intake: TopicIntake) -> None:
     """Edit the intake message in place (proposals are rare enough to need no coalescing)."""
     community = ctx.require_community()
     topics = await proposals(ctx.session, intake)
-    message = intake_message(ctx.t, intake, topics, community.timezone, ctx.now)
+    message = intake_message(ctx.t_channel, intake, topics, community.timezone, ctx.now)
     await ctx.outbox.enqueue_edit(
         edit_of=f"intake:{intake.id}:message",
         platform=community.platform,
@@ -96,7 +106,7 @@ async def open_(ctx: Context) -> Reply:
     await ctx.outbox.enqueue(
         key=f"intake:{intake.id}:message",
         to=ctx.channel(),
-        message=intake_message(ctx.t, intake, [], community.timezone),
+        message=intake_message(ctx.t_channel, intake, [], community.timezone),
         community_id=community.id,
     )
     log.info("intake %s opened in community %s", intake.id, community.id)
@@ -309,13 +319,18 @@ async def _topic(ctx: Context, param: str, *statuses: str) -> Topic:
     return topic
 
 
-async def _tell_proposer(ctx: Context, topic: Topic, key: str, text: str) -> None:
-    """A private note to whoever proposed `topic` (nobody else sees why it changed)."""
+async def _tell_proposer(
+    ctx: Context, topic: Topic, key: str, note: Callable[[Translator], str]
+) -> None:
+    """A private note to whoever proposed `topic` (nobody else sees why it changed), in
+    their own language: `note` writes it in the language given."""
     community = ctx.require_community()
+    assert community.id is not None
+    proposer = await find_member(ctx.session, community.id, topic.proposer_id)
     await ctx.outbox.enqueue(
         key=key,
         to=UserRef(community.platform, community.workspace_id, topic.proposer_id),
-        message=Message(text=text),
+        message=Message(text=note(member_t(proposer, community, ctx))),
         community_id=community.id,
     )
 
@@ -338,9 +353,12 @@ async def merge(ctx: Context) -> Reply:
     ctx.session.add_all([source, target])
     await ctx.session.flush()
     community = ctx.require_community()
-    note = ctx.t(
-        "voting.topics.merged_note", title=source.title, into=target.title, name=community.name
-    )
+
+    def note(t: Translator) -> str:
+        return t(
+            "voting.topics.merged_note", title=source.title, into=target.title, name=community.name
+        )
+
     await _tell_proposer(ctx, source, f"topic:{source.id}:merged", note)
     await _refresh_if_open(ctx, target)
     log.info("topic %s merged into %s", source.id, target.id)
@@ -360,7 +378,10 @@ async def edit(ctx: Context) -> Reply:
     ctx.session.add(topic)
     await ctx.session.flush()
     community = ctx.require_community()
-    note = ctx.t("voting.topics.edited_note", before=before, title=title, name=community.name)
+
+    def note(t: Translator) -> str:
+        return t("voting.topics.edited_note", before=before, title=title, name=community.name)
+
     stamp = int(ctx.now.timestamp())
     await _tell_proposer(ctx, topic, f"topic:{topic.id}:edited:{stamp}", note)
     await _refresh_if_open(ctx, topic)
@@ -374,9 +395,13 @@ async def drop(ctx: Context) -> Reply:
     await ctx.session.flush()
     community = ctx.require_community()
     reason = ctx.params.get("reason", "").strip()
-    note = ctx.t("voting.topics.dropped_note", title=topic.title, name=community.name)
-    if reason:
-        note += " " + ctx.t("voting.topics.reason", reason=reason)
+
+    def note(t: Translator) -> str:
+        text = t("voting.topics.dropped_note", title=topic.title, name=community.name)
+        if reason:
+            text += " " + t("voting.topics.reason", reason=reason)
+        return text
+
     await _tell_proposer(ctx, topic, f"topic:{topic.id}:dropped", note)
     await _refresh_if_open(ctx, topic)
     return Respond(Message(text=ctx.t("voting.topics.dropped", id=topic.id, title=topic.title)))
