@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlparse
@@ -22,6 +22,7 @@ from sqlmodel import col
 from bot.context import Context, channel_of
 from bot.i18n import Translator
 from bot.jobs import Schedule as Jobs
+from bot.languages import fan_out_each
 from bot.outbox import Outbox
 from bot.schedule import Schedule, parse_schedule
 from bot.text import in_range
@@ -628,10 +629,11 @@ async def notify_answered(
     community: Community,
     meeting: Meeting,
     key: str,
-    message: Message,
+    compose: Callable[[Translator], Message],
     answers: tuple[str, ...] = ("going", "maybe"),
 ) -> int:
-    """DM `message` to everyone whose answer is in `answers`; returns how many."""
+    """DM the message `compose` makes to everyone whose answer is in `answers`, each in
+    their own language; returns how many."""
     people = await answered(session, meeting.id, answers)
-    await ctx.outbox.fan_out(key=key, community=community, members=people, message=message)
+    await fan_out_each(ctx, key=key, community=community, members=people, compose=compose)
     return len(people)
