@@ -223,3 +223,37 @@ async def test_circlebot_run_serves_healthz_and_metrics(slack_api, tmp_path):
         await asyncio.wait_for(process.communicate(), 10)
     assert body["checks"]["adapter:slack"] == {"ok": True}  # type: ignore[index]
     assert sample(text, "circlebot_events_handled_total", kind="CommandInvoked", result="ok") == 1
+
+
+async def test_discord_health_follows_the_gateway_and_its_429s_are_counted(tmp_path: Path):
+    """discord.py waits out a 429 by itself; the adapter's trace still counts it."""
+    from bot.events import ConversationRef
+    from bot.ui import Message
+    from tests.discord.helpers import running_bot as running_discord
+    from tests.fakes.discord_fake import FakeDiscord
+
+    db = Database(f"sqlite:///{tmp_path / 'circlebot.db'}")
+    async with FakeDiscord() as fake:
+        async with running_discord(fake, db, SystemClock(), manual=False) as (app, adapter):
+            ops = OpsServer(app, "127.0.0.1", 0)
+            await ops.start()
+            base = f"http://127.0.0.1:{ops.port}"
+            try:
+                status, body = await _healthz(base)
+                assert status == 200, body
+                assert body["checks"]["adapter:discord"] == {"ok": True}  # type: ignore[index]
+                fake.rate_limit_next("POST", rf"/channels/{fake.channel_id}/messages")
+                channel = ConversationRef("discord", "discord", str(fake.channel_id))
+                await adapter.send(channel, Message(text="hello"))
+                _, _, text = await get(f"{base}/metrics")
+                assert sample(text, "circlebot_rate_limited_total", platform="discord") == 1
+                await adapter.stop()  # the gateway closes
+                status, body = await _healthz(base)
+                assert status == 503 and body["failing"] == ["adapter:discord"]
+                assert body["checks"]["adapter:discord"] == {  # type: ignore[index]
+                    "ok": False,
+                    "detail": "not connected",
+                }
+            finally:
+                await ops.stop()
+    await db.dispose()
