@@ -30,6 +30,7 @@ from bot.events import FormErrors, FormSubmitted, OpenForm, Reply, Respond, User
 from bot.features.voting.tally import Method, count_totals
 from bot.hooks import DigestSections, MemberErasing, SurveyStarted, SurveyWanted
 from bot.i18n import Translator, translator
+from bot.languages import member_t
 from bot.schedule import ScheduleError, parse_schedule
 from bot.text import clean, parse_id
 from bot.ui import (
@@ -1117,8 +1118,11 @@ async def adopt_command(ctx: Context) -> Reply:
             await ctx.outbox.enqueue(
                 key=f"survey-proposal:{proposal.id}:added",
                 to=UserRef(community.platform, community.workspace_id, member.user_id),
+                # A DM: in the proposer's own language.
                 message=Message(
-                    text=ctx.t("survey.adopted_note", title=area.title, name=community.name)
+                    text=member_t(member, community, ctx)(
+                        "survey.adopted_note", title=area.title, name=community.name
+                    )
                 ),
                 community_id=community.id,
             )
