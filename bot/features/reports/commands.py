@@ -294,7 +294,9 @@ async def _issue(
     code = new_code()
     while taken:  # 50 random bits: a clash is next to impossible, but never issue one twice
         taken = (
-            await ctx.session.execute(select(Certificate.id).where(col(Certificate.code) == code))
+            await ctx.session.execute(
+                select(col(Certificate.id)).where(col(Certificate.code) == code)
+            )
         ).first() is not None
         if taken:
             code = new_code()
