@@ -240,6 +240,8 @@ _SCHEDULE_RULES = _rules(
     (r"\bcada (\d+) semanas?\b", r"every \1 weeks"),
     (r"\b(?:a partir del?|desde el|desde|empezando el|comenzando el)\b", "starting"),
     (r"\bhasta el\b|\bhasta\b", "until"),
+    # "cada dos miércoles" / "every other Wednesday": every other week on that day.
+    (rf"\b(?:cada (?:dos|2)|every other) (?={_DAY_EN}\b)", "every other week on "),
     (r"\b(?:todos los|todas las|cada)\b", "every"),
     *((rf"\b(?:{pattern})(?=\s)", word) for pattern, word in _ORDINALS),
     (r"\b[ye]\b", "and"),

@@ -142,6 +142,53 @@ def test_unreadable_spanish_offsets(text: str) -> None:
         parse_offset(text)
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(max_size=70)
+    | st.lists(
+        st.sampled_from(
+            [
+                "el",
+                "en",
+                "de",
+                "a las",
+                "mañana",
+                "pasado",
+                "hoy",
+                "viernes",
+                "próximo",
+                "que",
+                "viene",
+                "3",
+                "días",
+                "y",
+                "horas",
+                "media",
+                "15",
+                "marzo",
+                "2027",
+                "18h30",
+                "p. m.",
+                "de la tarde",
+                "antes",
+                "una",
+                "31",
+                "febrero",
+                "medianoche",
+                "29",
+            ]
+        ),
+        max_size=10,
+    ).map(" ".join)
+)
+def test_any_text_is_a_deadline_or_one_refusal(text: str) -> None:
+    for parse in (lambda: parse_deadline(text, NOW, NY), lambda: parse_offset(text)):
+        try:
+            parse()
+        except DeadlineError as err:
+            assert f"voting.deadline.{err.code}" in load_catalog("en")
+
+
 def _same(english: str, spanish: str, now: datetime, zone: str) -> None:
     try:
         expected = parse_deadline(english, now, zone)

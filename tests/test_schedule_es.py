@@ -78,6 +78,16 @@ def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> date
             [utc(2026, 10, 7, 17), utc(2026, 10, 21, 17), utc(2026, 11, 4, 18)],
         ),
         (
+            "cada dos miércoles a las 19:00",
+            BERLIN,
+            [utc(2026, 10, 7, 17), utc(2026, 10, 21, 17), utc(2026, 11, 4, 18)],
+        ),
+        (
+            "every other Wednesday at 19:00",
+            BERLIN,
+            [utc(2026, 10, 7, 17), utc(2026, 10, 21, 17), utc(2026, 11, 4, 18)],
+        ),
+        (
             "quincenal el miercoles a las 7 de la tarde",
             BERLIN,
             [utc(2026, 10, 7, 17), utc(2026, 10, 21, 17), utc(2026, 11, 4, 18)],
@@ -241,6 +251,53 @@ def test_schedules_are_said_back_in_the_readers_language(text: str, en: str, es:
     schedule = parse_schedule(text, NY)
     assert schedule.describe(Translator("en")) == en
     assert schedule.describe(Translator("es")) == es
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(max_size=80)
+    | st.lists(
+        st.sampled_from(
+            [
+                "el",
+                "los",
+                "cada",
+                "de",
+                "mes",
+                "semanas",
+                "2",
+                "0",
+                "y",
+                ",",
+                "a las",
+                "18:30",
+                "primer",
+                "último",
+                "martes",
+                "jueves",
+                "2027",
+                "marzo",
+                "31",
+                "febrero",
+                "desde",
+                "hasta",
+                "una vez",
+                "mensual",
+                "semanal",
+                "p. m.",
+                "rrule:freq=weekly",
+                "h",
+                ".",
+            ]
+        ),
+        max_size=12,
+    ).map(" ".join)
+)
+def test_any_text_is_a_schedule_or_one_refusal(text: str) -> None:
+    try:
+        parse_schedule(text, NY)
+    except ScheduleError as err:
+        assert err.key in load_catalog("en")
 
 
 def test_every_schedule_description_key_has_spanish_text() -> None:
