@@ -262,12 +262,14 @@ DEFAULT_MESSAGES_PER_MINUTE = 600
 #: The `DeliveryError` reason of a 429 (`bot.outbox.RATE_LIMITED`).
 RATE_LIMITED = "ratelimited"
 
-#: On a 429 the workspace's interval grows by this factor, up to `MAX_SLOWDOWN` times the
+#: On a 429 the workspace's interval grows by this factor (at most once a `CALM` second, since
+#: the posts already on their way meet the same limit), up to `MAX_SLOWDOWN` times the
 #: configured one; each post that goes through takes back `RECOVERY` of it. A workspace whose
 #: real cap is lower than configured settles near its real cap instead of drawing 429s.
 SLOWDOWN = 1.5
 MAX_SLOWDOWN = 8.0
-RECOVERY = 0.99
+RECOVERY = 0.98
+CALM = 1.0
 
 
 class WorkspacePacer:
@@ -285,6 +287,7 @@ class WorkspacePacer:
         self._next: dict[str, float] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._slower: dict[str, float] = {}
+        self._calm_until: dict[str, float] = {}
 
     def current(self, workspace: str) -> float:
         """The workspace's interval now (the configured one unless 429s slowed it)."""
@@ -304,8 +307,10 @@ class WorkspacePacer:
 
     def slow_down(self, workspace: str) -> None:
         """Slack answered 429: space this workspace's posts further apart."""
-        if self.interval <= 0:
+        now = time.monotonic()
+        if self.interval <= 0 or now < self._calm_until.get(workspace, 0.0):
             return
+        self._calm_until[workspace] = now + CALM
         slower = min(self.current(workspace) * SLOWDOWN, self.interval * MAX_SLOWDOWN)
         self._slower[workspace] = slower
         log.info("slack: workspace %s rate limited; one post every %.2fs", workspace, slower)
