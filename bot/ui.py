@@ -22,11 +22,10 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from bot.i18n import Translator
+from bot.i18n import Translator, format_instant
 from bot.text import clean, parse_id
 
 MAX_ACTION_ID = 100  # Slack action_id and Discord custom_id are both capped at 100 characters.
@@ -114,6 +113,8 @@ class Time(_Model):
     # The community's IANA zone: used where the platform cannot show the viewer's own zone
     # (console, notification fallbacks).
     zone: str = "UTC"
+    # The language of the text around it, for the same fallbacks (Babel formats the date).
+    lang: str = "en"
 
     @field_validator("at")
     @classmethod
@@ -371,10 +372,6 @@ def plain(parts: Sequence[str | Mention | Time]) -> str:
 
 
 def format_time(time: Time) -> str:
-    """`time` in its zone as text, e.g. ``Tue 1 Dec 2026, 18:30 EST``."""
-    local = time.at.astimezone(ZoneInfo(time.zone))
-    if time.style == "date":
-        return f"{local:%a} {local.day} {local:%b %Y}"
-    if time.style == "time":
-        return f"{local:%H:%M %Z}"
-    return f"{local:%a} {local.day} {local:%b %Y}, {local:%H:%M %Z}"
+    """`time` in its zone and language as text, e.g. ``Tue 1 Dec 2026, 18:30 EST``."""
+    style = "full" if time.style == "relative" else time.style
+    return format_instant(time.at, time.zone, style, time.lang)

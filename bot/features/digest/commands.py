@@ -49,12 +49,10 @@ def offset_words(ctx: Context, minutes: int) -> str:
     days, hours = divmod(minutes // 60, 24)
     parts = []
     if days:
-        parts.append(ctx.t("digest.unit.day") if days == 1 else ctx.t("digest.unit.days", n=days))
+        parts.append(ctx.t.n("digest.unit.day", days))
     if hours:
-        parts.append(
-            ctx.t("digest.unit.hour") if hours == 1 else ctx.t("digest.unit.hours", n=hours)
-        )
-    return " ".join(parts)
+        parts.append(ctx.t.n("digest.unit.hour", hours))
+    return ctx.t.list(parts, style="unit-narrow")
 
 
 def _respond(blocks: list[Block], *, private: bool = True) -> Respond:

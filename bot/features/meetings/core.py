@@ -116,8 +116,8 @@ def offset_words(t: Translator, offset: timedelta) -> str:
     for unit, size in (("week", 10080), ("day", 1440), ("hour", 60), ("minute", 1)):
         n, minutes = divmod(minutes, size)
         if n:
-            parts.append(t(f"meetings.unit.{unit}") if n == 1 else t(f"meetings.unit.{unit}s", n=n))
-    return " ".join(parts)
+            parts.append(t.n(f"meetings.unit.{unit}", n))
+    return t.list(parts, style="unit-narrow")
 
 
 def reminders_words(t: Translator, series: MeetingSeries) -> str:

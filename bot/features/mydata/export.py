@@ -64,8 +64,7 @@ async def export(ctx: Context) -> Reply:
             mime="text/csv",
         ),
     ]
-    key = "mydata.export.dm_one" if len(rows) == 1 else "mydata.export.dm_many"
-    text = ctx.t(key, communities=len(rows))
+    text = ctx.t.n("mydata.export.dm", len(rows))
     message = Message(text=text, blocks=[Section.of(text), *files])
     await ctx.outbox.enqueue(
         key=f"mydata:export:{user.platform}:{user.workspace_id}:{user.user_id}:"

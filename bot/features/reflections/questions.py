@@ -185,9 +185,7 @@ def open_words(t: Translator, minutes: int) -> str:
     for size, unit in ((24 * 60, "day"), (60, "hour"), (1, "minute")):
         if minutes % size == 0:
             n = minutes // size
-            return (
-                t(f"reflections.span.one_{unit}") if n == 1 else t(f"reflections.span.{unit}s", n=n)
-            )
+            return t.n(f"reflections.span.{unit}", n)
     raise AssertionError("unreachable")
 
 

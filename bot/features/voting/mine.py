@@ -11,7 +11,7 @@ from sqlmodel import col
 
 from bot.context import Context
 from bot.events import Reply, Respond
-from bot.ui import Inline, Message, Section, Time, plain
+from bot.ui import Inline, Message, Section, plain
 from storage.voting import Ballot, Poll
 
 OPEN_SHOWN = 10  # per community, as many as the channel list shows
@@ -44,12 +44,17 @@ async def open_polls(ctx: Context) -> Reply:
         )
     blocks = [Section.of(ctx.t("voting.mine.title"))]
     for poll in polls:
-        parts: list[Inline] = [ctx.t("voting.mine.line", id=poll.id, question=poll.question)]
+        how = "voted" if poll.id in voted else "not_voted"
+        parts: list[Inline]
         if poll.closes_at is not None:
-            parts += [ctx.t("voting.mine.closes"), Time(at=poll.closes_at, zone=community.timezone)]
+            parts = ctx.t.parts(
+                f"voting.mine.closes_{how}",
+                id=poll.id,
+                question=poll.question,
+                when=ctx.t.moment(poll.closes_at, community.timezone),
+            )
         else:
-            parts.append(ctx.t("voting.mine.no_deadline"))
-        parts.append(ctx.t("voting.mine.voted" if poll.id in voted else "voting.mine.not_voted"))
+            parts = [ctx.t(f"voting.mine.open_{how}", id=poll.id, question=poll.question)]
         blocks.append(Section(parts=parts))
     if not polls:
         blocks.append(Section.of(ctx.t("voting.mine.none")))

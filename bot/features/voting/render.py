@@ -71,10 +71,10 @@ def method_line(t: Translator, poll: Poll) -> str:
 
 def _deadline_parts(t: Translator, poll: Poll, zone: str) -> list[str | Time]:
     if poll.status == "closed" and poll.closed_at is not None:
-        return [t("voting.poll.closed_at"), Time(at=poll.closed_at, zone=zone)]
+        return t.parts("voting.poll.closed_at", when=t.moment(poll.closed_at, zone))
     if poll.closes_at is None:
         return [t("voting.poll.no_deadline")]
-    return [t("voting.poll.closes"), Time(at=poll.closes_at, zone=zone)]
+    return t.parts("voting.poll.closes", when=t.moment(poll.closes_at, zone))
 
 
 def _flags(t: Translator, poll: Poll) -> list[str]:
@@ -151,7 +151,7 @@ def poll_message(
 
 
 def _votes(t: Translator, n: int) -> str:
-    return t("voting.irv.vote_one") if n == 1 else t("voting.irv.votes", n=n)
+    return t.n("voting.irv.votes", n)
 
 
 def _tie(t: Translator, rule: TieBreak | None) -> str:
@@ -204,20 +204,17 @@ def irv_lines(t: Translator, result: IrvResult, labels: Mapping[int, str]) -> li
         lines.append(t("voting.irv.no_winner"))
     else:
         final = result.rounds[-1]
-        line = t(
-            "voting.irv.winner",
-            name=name(result.winner, f"#{result.winner}"),
-            count=final.counts[result.winner],
-            votes=_votes(t, final.majority_of),
-        )
+        values = {
+            "name": name(result.winner, f"#{result.winner}"),
+            "top": final.counts[result.winner],
+        }
         if final.exhausted:
-            ballots = (
-                t("voting.irv.ballot_one")
-                if final.exhausted == 1
-                else t("voting.irv.ballots", n=final.exhausted)
-            )
-            line += t("voting.irv.winner_exhausted", ballots=ballots)
-        lines.append(line + ".")
+            # the exhausted ballots are a count phrase of their own, with its own plural
+            ballots = t.n("voting.irv.ballots", final.exhausted)
+            line = t.n("voting.irv.winner_exhausted", final.majority_of, ballots=ballots, **values)
+        else:
+            line = t.n("voting.irv.winner", final.majority_of, **values)
+        lines.append(line)
     return lines
 
 
@@ -335,7 +332,7 @@ def intake_message(
     if not accepting:
         when: list[str | Time] = [t("voting.intake.closed")]
     elif intake.closes_at is not None:
-        when = [t("voting.intake.closes"), Time(at=intake.closes_at, zone=zone)]
+        when = t.parts("voting.intake.closes", when=t.moment(intake.closes_at, zone))
     else:
         when = [t("voting.intake.open")]
     lines = [topic_line(t, topic) for topic in topics] or [t("voting.intake.none")]
@@ -366,12 +363,15 @@ def reminder_message(
     t: Translator, poll: Poll, options: Sequence[PollOption], community: str, zone: str
 ) -> Message:
     """The private nudge to a member who has not voted: names nobody, offers the vote."""
-    closes: list[str | Time] = [Time(at=poll.closes_at, zone=zone)] if poll.closes_at else []
-    parts: list[str | Time] = [
-        t("voting.remind.text", community=community, question=poll.question),
-        *closes,
-        ".",
-    ]
+    if poll.closes_at is not None:
+        parts: list[str | Time] = t.parts(
+            "voting.remind.text",
+            community=community,
+            question=poll.question,
+            when=t.moment(poll.closes_at, zone),
+        )
+    else:
+        parts = [t("voting.remind.no_deadline", community=community, question=poll.question)]
     return Message(
         text=plain(parts),
         blocks=[Section(parts=parts), Actions(elements=vote_buttons(t, poll, options))],
