@@ -176,12 +176,14 @@ VALID: dict[str, str | Callable[[Fixtures], str]] = {
     "private": "yes",
     "what": "settings",
     "offset": "3d",
+    "code": "ABCDE-FGHJK",
 }
 
 #: Where one command's parameter takes other values than its namesakes: a meeting lasts
 #: minutes, a pause weeks (or until a date).
 VALID_FOR: dict[tuple[str, str], str] = {
     ("checkins pause", "duration"): "3w",
+    ("network survey", "verb"): "results",
 }
 
 
@@ -265,6 +267,8 @@ class Hostile:
             await self.command(channel, "checkins question 1 add One thing to try commitment=yes")
         if group in ("", "challenge"):
             await self.command(channel, "challenge add Biting at lunch", user="ben")
+        if group == "network":
+            await self.command(channel, 'network create "Hostile network"')
         if group in ("", "survey"):
             # An open interest survey of two areas, with a member's proposed area waiting.
             await self.command(channel, "survey areas add Relationships with families")
