@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel.dates import format_date, get_day_names
+from babel.dates import format_date, format_skeleton, get_day_names
 from babel.lists import format_list
 from dateutil.rrule import rrule as RRule
 from dateutil.rrule import rrulestr
@@ -102,6 +102,19 @@ _TEXT_DATE_RE = re.compile(
     r"(?:st|nd|rd|th)?)\b(?:,?\s+(?P<y>\d{4})\b)?"
 )
 
+# "every September [on the 15th]", "yearly in March", "every year on September 15", "every 15
+# September": a token
+# "yearly:09-15" that `_iso_dates` leaves alone, read by `_YEARLY_TOKEN_RE`.
+_YEARLY_RE = re.compile(
+    rf"\b(?:every\s+year\s+in|yearly\s+in|annually\s+in|every|each)\s+(?P<m>{_MONTH})\b"
+    r"(?:\s+(?:on\s+)?(?:the\s+)?(?P<d>\d{1,2})(?:st|nd|rd|th)?\b)?"
+)
+_YEARLY_ON_RE = re.compile(
+    rf"\b(?:(?:every\s+year|each\s+year|yearly|annually)\s+on|every|each)\s+(?:the\s+)?(?:(?P<d1>\d{{1,2}})"
+    rf"(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m1>{_MONTH})|(?P<m2>{_MONTH})\s+(?P<d2>\d{{1,2}})"
+    r"(?:st|nd|rd|th)?)\b"
+)
+_YEARLY_TOKEN_RE = re.compile(r"yearly:(?P<m>\d\d)-(?P<d>\d\d)")
 _MONTHLY_RE = re.compile(
     r"(?:(?P<pre>monthly|every\s+month)\s+)?(?:on\s+)?(?:the\s+)?(?P<ord>\w+)\s+(?P<day>\w+)"
     r"(?P<post>\s+of\s+(?:each|every|the)\s+month)?"
@@ -215,7 +228,10 @@ class Schedule:
                 schedule=t("schedule.describe.once", date=when, time=at),
                 zone=self.tz,
             )
-        if m := _MONTHLY_RULE_RE.fullmatch(self.rrule):
+        if m := _YEARLY_RULE_RE.fullmatch(self.rrule):
+            day = format_skeleton("MMMMd", date(2000, int(m["m"]), int(m["d"])), locale=lang)
+            said = t("schedule.describe.yearly", date=day, time=at)
+        elif m := _MONTHLY_RULE_RE.fullmatch(self.rrule):
             ordinal = _ORDINAL_WORDS[int(m["n"])]
             said = t(
                 f"schedule.describe.monthly_{ordinal}", day=days[_RFC_DAYS.index(m["day"])], time=at
@@ -242,6 +258,7 @@ class Schedule:
         return t("schedule.describe.zone", schedule=said, zone=self.tz)
 
 
+_YEARLY_RULE_RE = re.compile(r"FREQ=YEARLY;BYMONTH=(?P<m>\d{1,2});BYMONTHDAY=(?P<d>\d{1,2})")
 _MONTHLY_RULE_RE = re.compile(r"FREQ=MONTHLY;BYDAY=(?P<n>[+-]\d)(?P<day>MO|TU|WE|TH|FR|SA|SU)")
 _WEEKLY_RULE_RE = re.compile(
     r"FREQ=WEEKLY(?:;INTERVAL=(?P<n>\d+))?;BYDAY=(?P<days>(?:MO|TU|WE|TH|FR|SA|SU)(?:,(?:MO|TU|WE|TH|FR|SA|SU))*)"
@@ -257,7 +274,7 @@ def parse_schedule(text: str, tz: str) -> Schedule:
     s = " ".join((text or "").split()).strip().rstrip(".").strip()
     if not s:
         raise ScheduleError("empty")
-    lowered = _iso_dates(schedule_words(s))
+    lowered = _iso_dates(_yearly_tokens(schedule_words(s)))
 
     lowered, starts_on = _take_date_clause(lowered, _STARTING_RE)
     lowered, until = _take_date_clause(lowered, _UNTIL_RE)
@@ -302,6 +319,15 @@ def parse_schedule(text: str, tz: str) -> Schedule:
         days := _parse_day_list(m["days"], strict=False)
     ):
         rule, desc = _weekly(1, days)
+        local_time = _require_time(at_time)
+    elif m := _YEARLY_TOKEN_RE.fullmatch(body):
+        month, day_of_month = int(m["m"]), int(m["d"])
+        try:
+            date(2000, month, day_of_month)  # a leap year: 29 February is a day some years have
+        except ValueError:
+            raise ScheduleError("day_not_in_month", month=month, day=day_of_month) from None
+        rule = f"FREQ=YEARLY;BYMONTH={month};BYMONTHDAY={day_of_month}"
+        desc = f"every {_MONTHS[month - 1]} on the {_nth(day_of_month)}"
         local_time = _require_time(at_time)
     elif (m := _MONTHLY_RE.fullmatch(body)) and (m["pre"] or m["post"]):
         ordinal = m["ord"]
@@ -375,6 +401,41 @@ def _take_date_clause(s: str, pattern: re.Pattern[str]) -> tuple[str, date | Non
         raise ScheduleError("generic")
     m = matches[0]
     return s[: m.start()] + s[m.end() :], _parse_date(m["d"])
+
+
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+
+
+def _nth(n: int) -> str:
+    """1st, 2nd, 3rd, 4th ... 11th, 12th, 13th ... 21st."""
+    suffix = "th" if 11 <= n % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _yearly_tokens(s: str) -> str:
+    """Yearly forms as a token the date rewriting leaves alone: "every september on the 15th"
+    and "every year on 15 september" -> "yearly:09-15" (the 1st when no day is given)."""
+
+    def token(m: re.Match[str]) -> str:
+        groups = m.groupdict()
+        month = ENGLISH_MONTHS[groups.get("m") or groups.get("m1") or groups["m2"]]
+        day = int(groups.get("d") or groups.get("d1") or groups.get("d2") or 1)
+        return f"yearly:{month:02d}-{min(day, 99):02d}"
+
+    return _YEARLY_RE.sub(token, _YEARLY_ON_RE.sub(token, s))
 
 
 def _iso_dates(s: str) -> str:

@@ -167,6 +167,8 @@ _DAY_ES = re.compile(rf"\b({_alternation(_SPANISH_DAYS)})\b\.?")
 _DAY_EN = rf"(?:{'|'.join(ENGLISH_DAYS)})s?"
 _MONTH_ES = _alternation(_SPANISH_MONTHS)
 _NUMBER = _alternation(NUMBER_WORDS)
+# Whole month names only ("ago", "set", "dic" are words in their own right elsewhere).
+_MONTH_ES_FULL = _alternation(k for k in _SPANISH_MONTHS if len(k) > 4 or k in ("mayo",))
 
 Rule = tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]
 
@@ -242,6 +244,9 @@ _SCHEDULE_RULES = _rules(
     (r"\bhasta el\b|\bhasta\b", "until"),
     # "cada dos miércoles" / "every other Wednesday": every other week on that day.
     (rf"\b(?:cada (?:dos|2)|every other) (?={_DAY_EN}\b)", "every other week on "),
+    (r"\b(?:cada ano|todos los anos|anualmente|anual)\s+el\b", "every year on"),
+    (r"\b(?:cada ano|todos los anos|anualmente|anual)\s+en\b", "every year in"),
+    (rf"\b({_MONTH_ES_FULL})\b", lambda m: _MONTH_NAMES[_SPANISH_MONTHS[m[1]] - 1]),
     (r"\b(?:todos los|todas las|cada)\b", "every"),
     *((rf"\b(?:{pattern})(?=\s)", word) for pattern, word in _ORDINALS),
     (r"\b[ye]\b", "and"),

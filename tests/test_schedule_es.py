@@ -122,6 +122,16 @@ def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> date
             [utc(2026, 10, 2), utc(2026, 10, 5), utc(2026, 10, 7)],
         ),
         ("una vez el 2026-12-08 a las 18:30", NY, [utc(2026, 12, 8, 23, 30)]),
+        # Yearly: the 1st of the month unless a day is given; New York is on EDT in September.
+        ("cada septiembre a las 9:00", NY, [utc(2027, 9, 1, 13), utc(2028, 9, 1, 13)]),
+        ("cada septiembre el 15 a las 9:00", NY, [utc(2027, 9, 15, 13), utc(2028, 9, 15, 13)]),
+        (
+            "todos los años el 15 de septiembre a las 9:00",
+            NY,
+            [utc(2027, 9, 15, 13), utc(2028, 9, 15, 13)],
+        ),
+        ("anualmente en marzo a las 10:00", MADRID, [utc(2027, 3, 1, 9), utc(2028, 3, 1, 9)]),
+        ("cada 29 de febrero a las 10:00", "UTC", [utc(2028, 2, 29, 10), utc(2032, 2, 29, 10)]),
         ("el 8 de diciembre de 2026 a las 18:30", NY, [utc(2026, 12, 8, 23, 30)]),
         ("una vez el 8 de diciembre del 2026 a la 1:15 p. m.", NY, [utc(2026, 12, 8, 18, 15)]),
         (
@@ -158,6 +168,9 @@ def test_spanish_schedules_give_expected_occurrences(
         ("cada semana el lunes y el jueves a las 9:00", "weekly on Monday and Thursday at 9:00"),
         ("una vez el 2026-12-08 a las 18:30", "once on 2026-12-08 at 18:30"),
         ("el 8 de diciembre de 2026 a las 18:30", "on December 8th, 2026 at 6:30pm"),
+        ("cada septiembre a las 12:00", "every September at 12:00"),
+        ("cada año el 15 de septiembre a las 9:00", "every September on the 15th at 9:00"),
+        ("cada 15 de septiembre a las 9:00", "every year on September 15 at 9:00"),
         ("domingos a las 10h", "sundays at 10h"),  # neither grammar reads it: same refusal
     ],
 )
@@ -182,6 +195,12 @@ def test_spanish_and_english_phrasings_agree(spanish: str, english: str) -> None
         ("cada 0 semanas el lunes a las 9:00", "schedule.interval", {}),
         ("cada 60 semanas el lunes a las 9:00", "schedule.interval_long", {"max": 52}),
         ("mensual el quinto lunes a las 9:00", "schedule.fifth_weekday", {}),
+        ("cada septiembre", "schedule.need_time", {}),
+        (
+            "cada año el 31 de septiembre a las 9:00",
+            "schedule.day_not_in_month",
+            {"month": 9, "day": 31},
+        ),
         ("cada semana el lunes", "schedule.need_time", {}),
         ("cada semana el lunes a las 9", "schedule.no_such_time", {"raw": "9"}),
         ("cada semana el lunes a las 25:00", "schedule.no_such_time", {"raw": "25:00"}),
@@ -239,6 +258,11 @@ def test_spanish_refusals_name_catalog_keys(text: str, key: str, values: dict[st
             "once on 2026-12-08 at 6:30pm",
             "once on December 8, 2026 at 18:30 (America/New_York)",
             "una vez el 8 de diciembre de 2026 a las 18:30 (America/New_York)",
+        ),
+        (
+            "every September on the 15th at 9:00",
+            "every year on September 15 at 09:00 (America/New_York)",
+            "cada año el 15 de septiembre a las 09:00 (America/New_York)",
         ),
         (
             "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=2SU at 10:00",
@@ -303,7 +327,7 @@ def test_any_text_is_a_schedule_or_one_refusal(text: str) -> None:
 def test_every_schedule_description_key_has_spanish_text() -> None:
     english, spanish = load_catalog("en"), load_catalog("es")
     keys = sorted(k for k in english if k.startswith("schedule.describe."))
-    assert len(keys) == 13
+    assert len(keys) == 14
     assert [k for k in keys if not spanish.get(k)] == []
 
 
@@ -325,7 +349,9 @@ def _spanish_time(hour: int, minute: int, style: int) -> str:
 
 @settings(max_examples=150, deadline=None)
 @given(
-    form=st.sampled_from(["monthly", "monthly_post", "weeks", "weekly", "every", "once", "range"]),
+    form=st.sampled_from(
+        ["monthly", "monthly_post", "weeks", "weekly", "every", "once", "range", "yearly"]
+    ),
     ordinal=st.sampled_from(ORDINALS),
     days=st.lists(st.integers(0, 6), min_size=1, max_size=3, unique=True),
     n=st.integers(1, 8),
@@ -375,6 +401,10 @@ def test_english_and_spanish_phrasings_parse_to_the_same_schedule(
             f"todos los {es_days} {es_at}".replace(" y el ", " y "),
         ),
         "once": (f"once on {on.isoformat()} {en_at}", f"una vez el {es_on} {es_at}"),
+        "yearly": (
+            f"every {on:%B} on the {on.day} {en_at}",
+            f"todos los años el {on.day} de {months[on.month - 1]} {es_at}",
+        ),
         "range": (
             f"weekly on {en_days} {en_at} starting 2026-12-01 until {on.isoformat()}",
             f"semanal los {es_days} {es_at} a partir del 1 de diciembre de 2026 hasta el {es_on}",
