@@ -8,13 +8,6 @@ Where a guild is needed (scheduled events) it is looked up from the community's 
 Interactions: slash commands, button/select presses (`ActionItem`, a `DynamicItem` whose
 custom_id is the core's ActionId) and modal submits all go through `_run`, which races
 the core against Discord's 3-second answer window and defers when the core is slower.
-
-Languages: every interaction carries the language the person's app is in
-(``interaction.locale``). It goes with the event (`Actor.locale`), so the answer is in that
-language at once, and, after the answer, to the core as a ``ProfileSeen`` at most once per
-person a day (`PROFILE_EVERY`, in this process's memory, as the Slack adapter does), so
-later DMs use it too. The ``/cop`` descriptions carry Spanish localisations
-(`adapters.discord.commands.CatalogTranslator`, set on the tree before the sync).
 """
 
 from __future__ import annotations
@@ -38,7 +31,7 @@ import discord.http
 import yarl
 from discord import app_commands
 
-from adapters.discord.commands import CatalogTranslator, build_cop_group
+from adapters.discord.commands import build_cop_group
 from adapters.discord.render import (
     CONTINUED,
     MAX_CONTENT,
@@ -61,7 +54,6 @@ from bot.events import (
     MessageRef,
     OpenForm,
     Place,
-    ProfileSeen,
     Reply,
     Respond,
     UserRef,
@@ -104,11 +96,6 @@ NOT_THIS_CHANNEL_TYPE = 50024  # "Cannot execute action on this channel type" (a
 ANSWER_TIMEOUT = 10.0
 # Syncing the app commands at start-up: one bulk request per scope.
 SYNC_TIMEOUT = 60.0
-# A person's locale goes to the core at most this often (seconds; per process): it comes
-# free with every interaction, but keeping it costs a write.
-PROFILE_EVERY = 24 * 3600.0
-# The memory of who was reported is pruned of stale entries past this many people.
-PROFILE_MEMORY = 10_000
 
 _T = Translator()
 POSTED_BELOW = _T("adapters.posted_below")
@@ -328,9 +315,6 @@ class DiscordAdapter:
         self._saved_urls: list[tuple[Any, str, Any]] = []
         # Called for every 429 Discord answers (`bot.ports.Monitored`; the app counts them).
         self.on_rate_limited: Callable[[], None] | None = None
-        # user id -> when their locale last went to the core (`PROFILE_EVERY`).
-        self._profiles: dict[str, float] = {}
-        self._profile_tasks: set[asyncio.Task[None]] = set()
 
     def __repr__(self) -> str:  # never show the token
         return f"<DiscordAdapter dev_guild={self.dev_guild_id}>"
@@ -367,8 +351,6 @@ class DiscordAdapter:
             http_trace=self._rate_limit_trace(),
         )
         self.tree = app_commands.CommandTree(self.client)
-        # Before the sync (in `_setup`): the descriptions' Spanish localisations.
-        await self.tree.set_translator(CatalogTranslator())
         cop = build_cop_group(self.registry, self._on_command, self.t, on_text=self._on_text)
         if self.dev_guild_id:
             self.tree.add_command(cop, guild=discord.Object(self.dev_guild_id))
@@ -445,7 +427,6 @@ class DiscordAdapter:
         if self._task is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._task, 5)
-        await self.settled()  # locale reports already on their way reach the core first
         self._restore_urls()
         self._handle = None
 
@@ -760,42 +741,7 @@ class DiscordAdapter:
     def actor(self, interaction: discord.Interaction) -> Actor:
         user = interaction.user
         is_admin = interaction.guild_id is not None and interaction.permissions.manage_guild
-        # The person's app language (every interaction has one; ``en-US`` by default).
-        locale = interaction.locale.value if interaction.locale else None
-        return Actor(
-            UserRef(self.platform, WORKSPACE, str(user.id)), user.display_name, is_admin, locale
-        )
-
-    def _report_profile(self, event: Event) -> None:
-        """Hand the core the person's app language, at most once a day each, in the
-        background (after the answer, so it never holds one up)."""
-        if isinstance(event, ProfileSeen) or self._handle is None or not event.actor.locale:
-            return
-        user = event.actor.user.user_id
-        now = time.monotonic()
-        last = self._profiles.get(user)
-        if last is not None and now - last < PROFILE_EVERY:
-            return
-        if len(self._profiles) >= PROFILE_MEMORY:
-            self._profiles = {k: v for k, v in self._profiles.items() if now - v < PROFILE_EVERY}
-        self._profiles[user] = now
-        # Discord says nothing of a person's zone: `zone` None leaves the core nothing to keep.
-        seen = ProfileSeen(event.actor, event.place, zone=None, locale=event.actor.locale)
-        task = asyncio.ensure_future(self._tell_profile(seen))
-        self._profile_tasks.add(task)
-        task.add_done_callback(self._profile_tasks.discard)
-
-    async def _tell_profile(self, seen: ProfileSeen) -> None:
-        assert self._handle is not None
-        try:
-            await self._handle(seen)
-        except Exception:
-            log.exception("discord: locale of %s not handed over", seen.actor.user.user_id)
-
-    async def settled(self) -> None:
-        """Wait until the locale reports started so far have reached the core (for tests)."""
-        while self._profile_tasks:
-            await asyncio.gather(*list(self._profile_tasks), return_exceptions=True)
+        return Actor(UserRef(self.platform, WORKSPACE, str(user.id)), user.display_name, is_admin)
 
     def place(self, interaction: discord.Interaction) -> Place:
         channel = interaction.channel
@@ -904,7 +850,6 @@ class DiscordAdapter:
             log.warning("answering a %s failed (HTTP %s, code %s)", kind, exc.status, exc.code)
         except TimeoutError:
             log.warning("answering a %s timed out after %.1f s", kind, self.answer_timeout)
-        self._report_profile(event)
 
     @staticmethod
     def _quiet_defer_ok(interaction: discord.Interaction, kind: str) -> bool:
