@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel import col
 
-from storage.db import Database
+from storage.db import Database, is_memory_sqlite
 from storage.models import Job, OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -120,7 +123,7 @@ class Metrics:
 
     async def refresh(self, db: Database, now: datetime) -> None:
         """Set the gauges read from the database (two small aggregate queries)."""
-        async with db.engine.connect() as conn:
+        async with reading(db) as conn:
             depth, oldest = (
                 await conn.execute(
                     select(func.count(), func.min(col(OutboxMessage.created_at))).where(
@@ -149,3 +152,18 @@ def _age(now: datetime, then: datetime | None) -> float:
     if then.tzinfo is None:
         then = then.replace(tzinfo=UTC)
     return max(0.0, (now - then).total_seconds())
+
+
+@asynccontextmanager
+async def reading(db: Database) -> AsyncIterator[AsyncConnection | AsyncSession]:
+    """A connection for a short read outside the app's transactions (/healthz, /metrics).
+
+    A pooled connection of its own, so a scrape never waits behind SQLite's one writer; but
+    in-memory SQLite has a single shared connection, so there it takes its turn as a session.
+    """
+    if is_memory_sqlite(db.url):
+        async with db.session() as session:
+            yield session
+        return
+    async with db.engine.connect() as conn:
+        yield conn

@@ -21,7 +21,7 @@ from aiohttp import web
 from sqlalchemy import text
 
 from bot.jobs import failure_reason
-from bot.metrics import CONTENT_TYPE
+from bot.metrics import CONTENT_TYPE, reading
 from bot.ports import Monitored
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ class Check:
 
 async def check_database(app: App) -> Check:
     try:
-        async with asyncio.timeout(DB_TIMEOUT), app.db.engine.connect() as conn:
+        async with asyncio.timeout(DB_TIMEOUT), reading(app.db) as conn:
             await conn.execute(text("SELECT 1"))
     except TimeoutError:
         return Check("database", False, f"no answer within {DB_TIMEOUT:.0f} s")
