@@ -257,3 +257,15 @@ async def test_discord_health_follows_the_gateway_and_its_429s_are_counted(tmp_p
             finally:
                 await ops.stop()
     await db.dispose()
+
+
+async def test_slack_socket_mode_is_connected_while_its_session_is_open(slack_api):
+    from tests.fakes.slack_fake import FakeSocketModeServer
+    from tests.slack.helpers import socket_config
+
+    async with FakeSocketModeServer(slack_api) as server:
+        async with running_bot(slack_api, config=socket_config(slack_api)) as bot:
+            await server.wait_for_connection()
+            assert bot.adapter.connected()
+            await bot.adapter.stop()
+            assert not bot.adapter.connected()
