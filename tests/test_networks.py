@@ -519,3 +519,44 @@ async def test_the_network_survey_runs_everywhere_and_ranks_for_each_and_all(
     assert answer_to(lines, "ben> /cop network survey start days=120") == [
         "[private @ben] A network survey stays open from 1 to 90 days."
     ]
+
+
+async def test_erasing_ones_data_ends_coordinating(db: Database) -> None:
+    clock = ny(2026, 11, 2, 9, 0)
+    await three_communities(db, clock)
+    lines = await transcript(
+        """
+        :as ben
+        :in #a
+        /cop network coordinator add @eve
+        /cop network announce Hello from ben
+        :as eve
+        /cop network announce Hello from eve
+        /cop my-data erase
+        :press Erase my data
+        /cop network announce Hello again
+        :as ben
+        /cop network show
+        /cop network coordinator remove @ben
+        """,
+        db=db,
+        clock=clock,
+        zone=NY,
+    )
+    assert answer_to(lines, "ben> /cop network coordinator add @eve") == [
+        "[private @ben] eve now coordinates the Hudson Valley network."
+    ]
+    assert answer_to(lines, "eve> /cop network announce Hello from eve")[0] == (
+        "[private @eve] Your announcement goes to the 3 communities of the Hudson Valley network."
+    )
+    assert answer_to(lines, "eve> /cop network announce Hello again") == [
+        "[private @eve] Only a coordinator of the Hudson Valley network can do that."
+    ]
+    assert answer_to(lines, "ben> /cop network show")[-1] == "  Coordinator: ben"
+    assert answer_to(lines, "ben> /cop network coordinator remove @ben") == [
+        "[private @ben] The Hudson Valley network needs at least one coordinator; add another "
+        "one before removing this one."
+    ]
+    async with db.session() as s:
+        authors = sorted((await s.execute(select(NetworkPost.author))).scalars())
+    assert authors == ["", "ben"]
