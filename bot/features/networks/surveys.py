@@ -165,7 +165,9 @@ async def _results(
     )
     merged: dict[str, Area] = {}
     shown: list[str] = []
-    for _part, community, survey in parts:
+    for row in parts:
+        community: Community = row[1]
+        survey: Survey | None = row[2]  # None: the community had no focus areas (outer join)
         areas = await _areas(ctx, survey) if survey is not None else []
         for area in areas:
             key = " ".join(area.title.casefold().split())
