@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from bot.i18n import Translator, load_catalog
 from bot.schedule import ScheduleError, parse_schedule
+from tests.support import transcript
 
 NY = "America/New_York"
 BERLIN = "Europe/Berlin"
@@ -418,3 +419,30 @@ def test_english_and_spanish_phrasings_parse_to_the_same_schedule(
     # What a Spanish reader is shown reads back as the same schedule.
     said = expected.describe(Translator("es")).removesuffix(f" ({zone})")
     assert parse_schedule(said, zone) == expected
+
+
+async def test_a_spanish_speaker_types_a_schedule_in_an_english_community() -> None:
+    """Through the console: the facilitator's private answers are in Spanish (the schedule
+    said back, and the refusal), the channel's card stays in English."""
+    lines = await transcript(
+        """
+        :as ana admin
+        :in #cop
+        /cop setup "Finger Lakes CoP" America/New_York
+        /cop facilitator add @ben
+        :as ben
+        /cop my language es
+        /cop meeting series "el primer martes de cada mes a las 18:30" title="Monthly CoP"
+        /cop meeting series "cada 0 semanas el lunes a las 9:00"
+        """,
+        zone=NY,
+    )
+    es, en = Translator("es"), Translator("en")
+    said = parse_schedule("monthly on the first Tuesday at 18:30", NY)
+    private = [x for x in lines if x.startswith("[private @ben]")]
+    assert any(said.describe(es) in x for x in private)
+    assert said.describe(es) == "el primer martes de cada mes a las 18:30 (America/New_York)"
+    assert f"[private @ben] {es.t('schedule.interval')}" in private
+    posts = [x for x in lines if x.startswith("[#cop] ")]
+    assert any(said.describe(en) in x for x in posts)
+    assert not any(said.describe(es) in x for x in posts)

@@ -230,7 +230,7 @@ def _series_summary(ctx: Context, key: str, series: MeetingSeries, schedule: Sch
         key,
         id=series.number,
         title=series.title,
-        schedule=schedule.text,
+        schedule=schedule.describe(ctx.t),
         minutes=series.duration_minutes,
         reminders=reminders_words(ctx.t, series),
         dm=ctx.t("meetings.dm_on") if series.dm_reminders else "",
@@ -342,7 +342,7 @@ async def series_edit(ctx: Context) -> Reply:
         note = ctx.t_channel(
             "meetings.series_changed_note",
             title=series.title,
-            schedule=shown.text,
+            schedule=shown.describe(ctx.t_channel),
             minutes=series.duration_minutes,
         )
         parts: list[Inline] = [note, when(upcoming[0], series), "."]
@@ -662,7 +662,7 @@ async def list_meetings(ctx: Context) -> Reply:
             "meetings.list_series_line",
             id=s.number,
             title=s.title,
-            schedule=schedule_of(s).text,
+            schedule=schedule_of(s).describe(ctx.t),
             minutes=s.duration_minutes,
             reminders=reminders_words(ctx.t, s),
             dm=ctx.t("meetings.dm_on") if s.dm_reminders else "",

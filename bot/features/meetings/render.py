@@ -173,7 +173,7 @@ async def card(
     offset_iso, _, flag = kind.partition(":")
     if kind == "announce":
         headline = t(
-            "meetings.card.announce", title=series.title, schedule=schedule_of(series).text
+            "meetings.card.announce", title=series.title, schedule=schedule_of(series).describe(t)
         )
     elif kind == "cancelled":
         headline = t("meetings.card.cancelled", title=series.title)
