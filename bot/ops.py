@@ -14,6 +14,7 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -57,14 +58,14 @@ async def check_database(app: App) -> Check:
     return Check("database", True)
 
 
-def check_loop(app: App, name: str, beat: float) -> Check:
+def check_loop(app: App, name: str, beat: float, stale_after: float) -> Check:
     task = app.loops.get(name)
     if task is None:
         return Check(name, False, "not started")
     if task.done():
         return Check(name, False, "stopped")
     age = time.monotonic() - beat
-    if age > STALE_AFTER[name]:
+    if age > stale_after:
         return Check(name, False, f"no round for {age:.0f} s")
     return Check(name, True)
 
@@ -80,12 +81,12 @@ def check_adapters(app: App) -> list[Check]:
     return checks
 
 
-async def health(app: App) -> list[Check]:
+async def health(app: App, stale_after: Mapping[str, float] = STALE_AFTER) -> list[Check]:
     """Every check, in a fixed order: database, jobs, outbox, then each adapter."""
     return [
         await check_database(app),
-        check_loop(app, "jobs", app.jobs.beat),
-        check_loop(app, "outbox", app.worker.beat),
+        check_loop(app, "jobs", app.jobs.beat, stale_after["jobs"]),
+        check_loop(app, "outbox", app.worker.beat, stale_after["outbox"]),
         *check_adapters(app),
     ]
 
@@ -93,8 +94,16 @@ async def health(app: App) -> list[Check]:
 class OpsServer:
     """`/healthz` and `/metrics` for one app on `host`:`port` (0: a free port, see `port`)."""
 
-    def __init__(self, app: App, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        app: App,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        stale_after: Mapping[str, float] = STALE_AFTER,
+    ) -> None:
         self.app = app
+        self.stale_after = stale_after
         self.host = host
         self.port = port
         self._runner: web.AppRunner | None = None
@@ -116,7 +125,7 @@ class OpsServer:
             self._runner = None
 
     async def _healthz(self, _request: web.Request) -> web.Response:
-        checks = await health(self.app)
+        checks = await health(self.app, self.stale_after)
         failing = [c.name for c in checks if not c.ok]
         body = {
             "status": "failing" if failing else "ok",

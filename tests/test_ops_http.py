@@ -82,6 +82,25 @@ async def test_metrics_move_when_a_reminder_is_delivered_after_a_429(slack_api):
             )
             assert sent_before >= 1  # the series announcement
             assert sample(setup, "circlebot_outbox_depth") == 0
+            # A member may not do a facilitator's job: refused, and counted as such.
+            slack_api.add_user("U0MEMBER01", profile={"display_name": "cara"})
+            await bot.post(
+                slash_command_payload(
+                    'meeting series "monthly on the first Friday at 12:00" title="Other"',
+                    fake=slack_api,
+                    user_id="U0MEMBER01",
+                )
+            )
+            _, _, refused = await get(f"{base}/metrics")
+            assert (
+                sample(
+                    refused,
+                    "circlebot_events_handled_total",
+                    kind="CommandInvoked",
+                    result="refused",
+                )
+                == 1
+            )
 
             # Slack answers the reminder's post with a 429 that asks for 30 s: it waits.
             slack_api.fail_next("chat.postMessage", status=429, headers={"Retry-After": "30"})
@@ -134,6 +153,17 @@ async def test_healthz_names_the_loops_once_the_app_stops(tmp_path: Path):
         assert status == 200, body
         assert body["status"] == "ok"
         assert set(body["checks"]) == {"database", "jobs", "outbox", "adapter:fake"}  # type: ignore[arg-type]
+        # A loop that has not gone round for longer than allowed is stuck, though its task
+        # still runs (here: allowed no time at all).
+        strict = OpsServer(app, "127.0.0.1", 0, stale_after={"jobs": 3600, "outbox": -1})
+        await strict.start()
+        try:
+            status, body = await _healthz(f"http://127.0.0.1:{strict.port}")
+        finally:
+            await strict.stop()
+        assert status == 503 and body["failing"] == ["outbox"]
+        detail = body["checks"]["outbox"]["detail"]  # type: ignore[index]
+        assert detail.startswith("no round for ")
         await app.stop()
         status, body = await _healthz(base)
         assert status == 503 and body["failing"] == ["jobs", "outbox"]
