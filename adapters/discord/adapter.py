@@ -8,6 +8,13 @@ Where a guild is needed (scheduled events) it is looked up from the community's 
 Interactions: slash commands, button/select presses (`ActionItem`, a `DynamicItem` whose
 custom_id is the core's ActionId) and modal submits all go through `_run`, which races
 the core against Discord's 3-second answer window and defers when the core is slower.
+
+Languages: every interaction carries the language the person's app is in
+(``interaction.locale``). It goes with the event (`Actor.locale`), so the answer is in that
+language at once, and, after the answer, to the core as a ``ProfileSeen`` at most once per
+person a day (`PROFILE_EVERY`, in this process's memory, as the Slack adapter does), so
+later DMs use it too. The ``/cop`` descriptions carry Spanish localisations
+(`adapters.discord.commands.CatalogTranslator`, set on the tree before the sync).
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ import discord.http
 import yarl
 from discord import app_commands
 
-from adapters.discord.commands import build_cop_group
+from adapters.discord.commands import CatalogTranslator, build_cop_group
 from adapters.discord.render import (
     CONTINUED,
     MAX_CONTENT,
@@ -61,6 +68,7 @@ from bot.events import (
 from bot.i18n import Translator
 from bot.ports import Audience, AudienceKind, Capabilities, DeliveryError, Handler, Outgoing
 from bot.reach import Unreachable, until_reachable
+    ProfileSeen,
 from bot.ui import ActionId, ActionIdError, CalendarEvent, Message
 
 log = logging.getLogger(__name__)
@@ -103,6 +111,11 @@ FORM_TOO_SLOW = _T("adapters.form_press_again")
 EVENTS_FORBIDDEN = _T("adapters.discord.events_forbidden")
 
 
+# A person's locale goes to the core at most this often (seconds; per process): it comes
+# free with every interaction, but keeping it costs a write.
+PROFILE_EVERY = 24 * 3600.0
+# The memory of who was reported is pruned of stale entries past this many people.
+PROFILE_MEMORY = 10_000
 class RateLimiter:
     """At most `rate` calls per `per` seconds (a sliding window shared by the whole bot).
 
@@ -322,6 +335,9 @@ class DiscordAdapter:
     # -- lifecycle ------------------------------------------------------------------------
 
     async def start(self, handle: Handler) -> None:
+        # user id -> when their locale last went to the core (`PROFILE_EVERY`).
+        self._profiles: dict[str, float] = {}
+        self._profile_tasks: set[asyncio.Task[None]] = set()
         """Log in (syncing app commands), then keep the gateway connection in the background.
 
         An API out of reach is said once and tried again quietly; a refused token ends here.
@@ -358,6 +374,8 @@ class DiscordAdapter:
             self.tree.add_command(cop)
         try:
             await self.client.login(self._token)
+        # Before the sync (in `_setup`): the descriptions' Spanish localisations.
+        await self.tree.set_translator(CatalogTranslator())
         except (aiohttp.ClientConnectionError, TimeoutError) as err:
             await self.client.close()
             raise Unreachable(unreachable_reason(err)) from None
@@ -434,6 +452,7 @@ class DiscordAdapter:
         """Use the configured REST and gateway URLs (only when they differ from Discord's)."""
         patches: list[tuple[Any, str, Any]] = []
         if self.api_url != DEFAULT_API_URL:
+        await self.settled()  # locale reports already on their way reach the core first
             patches.append((discord.http.Route, "BASE", self.api_url))
         if self.gateway_url != DEFAULT_GATEWAY_URL:
             patches.append(
@@ -741,7 +760,42 @@ class DiscordAdapter:
     def actor(self, interaction: discord.Interaction) -> Actor:
         user = interaction.user
         is_admin = interaction.guild_id is not None and interaction.permissions.manage_guild
-        return Actor(UserRef(self.platform, WORKSPACE, str(user.id)), user.display_name, is_admin)
+        # The person's app language (every interaction has one; ``en-US`` by default).
+        locale = interaction.locale.value if interaction.locale else None
+        return Actor(
+            UserRef(self.platform, WORKSPACE, str(user.id)), user.display_name, is_admin, locale
+        )
+
+    def _report_profile(self, event: Event) -> None:
+        """Hand the core the person's app language, at most once a day each, in the
+        background (after the answer, so it never holds one up)."""
+        if isinstance(event, ProfileSeen) or self._handle is None or not event.actor.locale:
+            return
+        user = event.actor.user.user_id
+        now = time.monotonic()
+        last = self._profiles.get(user)
+        if last is not None and now - last < PROFILE_EVERY:
+            return
+        if len(self._profiles) >= PROFILE_MEMORY:
+            self._profiles = {k: v for k, v in self._profiles.items() if now - v < PROFILE_EVERY}
+        self._profiles[user] = now
+        # Discord says nothing of a person's zone: `zone` None leaves the core nothing to keep.
+        seen = ProfileSeen(event.actor, event.place, zone=None, locale=event.actor.locale)
+        task = asyncio.ensure_future(self._tell_profile(seen))
+        self._profile_tasks.add(task)
+        task.add_done_callback(self._profile_tasks.discard)
+
+    async def _tell_profile(self, seen: ProfileSeen) -> None:
+        assert self._handle is not None
+        try:
+            await self._handle(seen)
+        except Exception:
+            log.exception("discord: locale of %s not handed over", seen.actor.user.user_id)
+
+    async def settled(self) -> None:
+        """Wait until the locale reports started so far have reached the core (for tests)."""
+        while self._profile_tasks:
+            await asyncio.gather(*list(self._profile_tasks), return_exceptions=True)
 
     def place(self, interaction: discord.Interaction) -> Place:
         channel = interaction.channel
@@ -856,6 +910,7 @@ class DiscordAdapter:
         """DEFERRED_UPDATE_MESSAGE (nothing visible) is only valid on a message's component."""
         return kind == "component" or (kind == "modal" and interaction.message is not None)
 
+        self._report_profile(event)
     async def _defer(self, interaction: discord.Interaction, kind: str) -> None:
         if self._quiet_defer_ok(interaction, kind):
             await interaction.response.defer()

@@ -6,6 +6,12 @@ integer, ``user`` a user picker, ``choices`` a fixed choice list, ``zone`` a tex
 with autocompletion of IANA zones; text options carry the registry's ``max_length``.
 Every callback hands the raw option values to `on_command`, which validates them with the
 core's `validate_params` and runs the command.
+
+Descriptions are English by default and carry their catalog key (a ``locale_str`` with
+``key=``); `CatalogTranslator`, installed on the command tree before the sync, gives Discord
+their text in every other language circlebot has a catalog for (Spanish for Discord's
+``es-ES`` and ``es-419``), so a member whose app is in Spanish reads ``/cop`` in Spanish.
+Names stay as they are: they are what Slack and the console type too.
 """
 
 from __future__ import annotations
@@ -20,7 +26,8 @@ import discord
 from discord import app_commands
 
 from bot.commands import Command, Param, Registry
-from bot.i18n import Translator
+from bot.i18n import DEFAULT_LANGUAGE, Translator, load_catalog, translator
+from bot.languages import catalog_language
 from bot.zones import accepted_zones
 
 log = logging.getLogger(__name__)
@@ -50,13 +57,49 @@ async def zone_autocomplete(
     return [app_commands.Choice(name=z, value=z) for z in found]
 
 
-def _describe(t: Translator, key: str) -> str:
+def _describe(t: Translator, key: str, **values: Any) -> str:
     try:
-        text = t(key)
+        text = t(key, **values)
     except KeyError:
         text = key
     text = " ".join(text.split()) or "-"
     return text if len(text) <= MAX_DESCRIPTION else text[: MAX_DESCRIPTION - 1] + "…"
+
+
+def _described(t: Translator, key: str, **values: Any) -> app_commands.locale_str:
+    """The description in `t`'s language, carrying its key for `CatalogTranslator`."""
+    return app_commands.locale_str(_describe(t, key, **values), key=key, values=values)
+
+
+#: Where a translation is asked for that circlebot gives: descriptions only.
+_DESCRIPTIONS = frozenset(
+    {
+        app_commands.TranslationContextLocation.command_description,
+        app_commands.TranslationContextLocation.group_description,
+        app_commands.TranslationContextLocation.parameter_description,
+    }
+)
+
+
+class CatalogTranslator(app_commands.Translator):
+    """Command, group and option descriptions from the catalogs, for each Discord locale
+    whose language has one (``es-ES`` and ``es-419`` read Spanish). A key the language has
+    no text for yet gets none, so Discord shows the English one."""
+
+    async def translate(
+        self,
+        string: app_commands.locale_str,
+        locale: discord.Locale,
+        context: app_commands.TranslationContextTypes,
+    ) -> str | None:
+        key = string.extras.get("key")
+        lang = catalog_language(locale.value)
+        if key is None or lang in (None, DEFAULT_LANGUAGE) or context.location not in _DESCRIPTIONS:
+            return None
+        assert lang is not None
+        if key not in load_catalog(lang):
+            return None
+        return _describe(translator(lang), key, **string.extras.get("values", {}))
 
 
 def _annotation(p: Param) -> Any:
@@ -101,11 +144,11 @@ def build_command(cmd: Command, on_command: OnCommand, t: Translator) -> AppComm
     callback.__signature__ = inspect.Signature(signature)  # type: ignore[attr-defined]  # discord.py reads the options from it
     callback.__annotations__ = {}
     command: AppCommand = app_commands.Command(
-        name=cmd.path[-1], description=_describe(t, cmd.help), callback=callback
+        name=cmd.path[-1], description=_described(t, cmd.help), callback=callback
     )
     for p in params:
         parameter = command._params[p.name]
-        parameter.description = _describe(t, p.help)
+        parameter.description = _described(t, p.help)
         if p.kind == "zone" and not p.choices:
             parameter.autocomplete = zone_autocomplete
         elif p.choices and len(p.choices) > MAX_CHOICES:
@@ -128,7 +171,7 @@ def build_cop_group(
     t = t or Translator()
     cop = app_commands.Group(
         name="cop",
-        description="circlebot: your community of practice",
+        description=_described(t, "adapters.discord.cmd.cop"),
         allowed_contexts=app_commands.AppCommandContext(guild=True, dm_channel=True),
     )
     subgroups: dict[str, app_commands.Group] = {}
@@ -147,7 +190,9 @@ def build_cop_group(
             if top_level >= MAX_CHILDREN - 1:
                 overflow.append(cmd)
                 continue
-            group = app_commands.Group(name=first, description=f"{first.capitalize()} commands")
+            group = app_commands.Group(
+                name=first, description=_described(t, "adapters.discord.cmd.group", name=first)
+            )
             subgroups[first] = group
             cop.add_command(group)
         if len(group.commands) >= MAX_CHILDREN:
@@ -159,17 +204,17 @@ def build_cop_group(
             "%d commands exceed Discord's 25 per group; reachable via /cop more", len(overflow)
         )
         if on_text is not None:
-            cop.add_command(_more_command(on_text))
+            cop.add_command(_more_command(on_text, t))
     return cop
 
 
-def _more_command(on_text: OnText) -> AppCommand:
+def _more_command(on_text: OnText, t: Translator) -> AppCommand:
     async def more(interaction: discord.Interaction, text: app_commands.Range[str, 1, 300]) -> None:
         await on_text(interaction, None, {"text": text})
 
     more.__annotations__ = {"text": app_commands.Range[str, 1, 300]}
     command: AppCommand = app_commands.Command(
-        name="more", description="Run any circlebot command by typing it", callback=more
+        name="more", description=_described(t, "adapters.discord.cmd.more"), callback=more
     )
-    command._params["text"].description = "The command after /cop, e.g. vote open"
+    command._params["text"].description = _described(t, "adapters.discord.cmd.more_text")
     return command
