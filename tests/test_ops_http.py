@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -174,7 +175,7 @@ async def test_healthz_names_the_loops_once_the_app_stops(tmp_path: Path):
 
 
 async def test_healthz_is_503_when_the_postgresql_database_is_dropped(postgres_admin_url):
-    name = "circlebot_test_healthz"
+    name = f"circlebot_test_healthz_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(postgres_admin_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
