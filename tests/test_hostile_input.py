@@ -177,6 +177,10 @@ VALID: dict[str, str | Callable[[Fixtures], str]] = {
     "what": "settings",
     "offset": "3d",
     "code": "ABCDE-FGHJK",
+    "start": "2026-01-01",
+    "end": "2026-12-31",
+    "certificate": "after-checkin",
+    "minutes": "45",
 }
 
 #: Where one command's parameter takes other values than its namesakes: a meeting lasts
@@ -184,6 +188,7 @@ VALID: dict[str, str | Callable[[Fixtures], str]] = {
 VALID_FOR: dict[tuple[str, str], str] = {
     ("checkins pause", "duration"): "3w",
     ("network survey", "verb"): "results",
+    ("report partial", "meeting"): "1",
 }
 
 
