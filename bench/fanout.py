@@ -19,15 +19,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import platform
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import aiohttp
+from aiohttp import web
 from sqlalchemy import func, select
 
 from adapters.discord import WORKSPACE, DiscordAdapter
@@ -55,6 +60,7 @@ log = logging.getLogger(__name__)
 WORKSPACE_PER_MINUTE = 600
 #: How long a scenario may run before it is reported as not finished.
 TIMEOUT = 900.0
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass
@@ -68,6 +74,7 @@ class Result:
     duplicated: int
     failed: int
     requests: int
+    cpu: float  # CPU seconds the bench process used meanwhile (circlebot; Slack's fake too)
 
     def row(self) -> str:
         ratio = self.bound / self.actual if self.actual else 0.0
@@ -75,13 +82,14 @@ class Result:
         return (
             f"| {self.name} | {self.messages} | {self.actual:.1f} s | {self.bound:.1f} s | "
             f"{ratio:.2f} | {self.limited} | {self.lost} | {self.duplicated} | {self.failed} | "
-            f"{per:.2f} |"
+            f"{per:.2f} | {self.cpu:.1f} s |"
         )
 
 
 HEADER = (
     "| scenario | messages | actual | bound | bound/actual | 429s | lost | duplicated "
-    "| failed rows | posting requests per message |\n|---|---|---|---|---|---|---|---|---|---|"
+    "| failed rows | posting requests per message | CPU of the bench process |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|"
 )
 
 
@@ -108,7 +116,7 @@ async def _until(done: Callable[[], bool], timeout: float = TIMEOUT) -> float:
     while not done():
         if time.monotonic() > deadline:
             raise TimeoutError("the fan-out did not finish")
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(0.05)
     return time.monotonic()
 
 
@@ -141,9 +149,7 @@ async def _with_app(
             await db.dispose()
 
 
-async def slack(
-    name: str, channels: int, dms: int, cap: int = WORKSPACE_PER_MINUTE
-) -> Result:
+async def slack(name: str, channels: int, dms: int, cap: int = WORKSPACE_PER_MINUTE) -> Result:
     """`channels` channel reminders and `dms` DMs in one workspace under Slack's limits, the
     workspace capped at `cap` a minute (circlebot configured for `WORKSPACE_PER_MINUTE`)."""
     limits = SlackRateLimits(workspace_per_minute=cap)
@@ -162,10 +168,11 @@ async def slack(
                 ConversationRef("slack", TEAM_ID, f"C{i:08d}") for i in range(channels)
             ] + [UserRef("slack", TEAM_ID, f"U{i:08d}") for i in range(dms)]
             before = len(fake.calls_to("chat.postMessage"))
-            started = time.monotonic()
+            started, cpu = time.monotonic(), time.process_time()
             keys = await _queue(app, targets, name)
             wanted = set(keys)
             ended = await _until(lambda: wanted <= set(fake.arrivals()))
+            cpu = time.process_time() - cpu
             # Let anything still in flight land (a duplicate would show up now).
             await _settled(app.db)
             arrived = fake.arrivals()
@@ -179,11 +186,10 @@ async def slack(
                 sum(1 for k in keys if arrived.get(k, 0) > 1),
                 await _failed_rows(app.db),
                 len(fake.calls_to("chat.postMessage")) - before,
+                cpu,
             )
 
-        return await _with_app(
-            lambda: SlackAdapter(config, registry=build_registry()), run
-        )
+        return await _with_app(lambda: SlackAdapter(config, registry=build_registry()), run)
 
 
 async def _settled(db: Database, timeout: float = 60.0) -> None:
@@ -203,55 +209,110 @@ async def _settled(db: Database, timeout: float = 60.0) -> None:
         await asyncio.sleep(0.1)
 
 
-async def discord_dms(name: str, dms: int) -> Result:
-    """`dms` DMs (a DM channel to open, then the message) under Discord's limits."""
-    limits = DiscordRateLimits()
-    async with FakeDiscord(rate_limits=limits) as fake:
+async def serve_discord(dms: int) -> None:
+    """The fake Discord of `discord_dms` in a process of its own (as the real one is not in
+    circlebot's): prints where it listens as one JSON line, answers ``GET /stats`` on a port
+    of its own, and stops when its standard input closes."""
+    async with FakeDiscord(rate_limits=DiscordRateLimits(), install=False) as fake:
         users = [int(fake.add_user(f"member{i}")["id"]) for i in range(dms)]
 
-        async def run(app: App) -> Result:
-            adapter = app.adapters[0]
-            assert isinstance(adapter, DiscordAdapter)
-            await adapter.wait_until_ready()
-            posts_before = len(fake.calls_to("POST", r"/channels/\d+/messages"))
-            started = time.monotonic()
-            keys = await _queue(
-                app, [UserRef("discord", WORKSPACE, str(u)) for u in users], name
+        async def stats(_request: web.Request) -> web.Response:
+            per_channel = Counter(m["channel_id"] for m in fake.messages.values())
+            return web.json_response(
+                {
+                    "arrived": [per_channel[str(fake.dm_channels.get(u, 0))] for u in users],
+                    "rate_limited": fake.rate_limited,
+                    "posts": len(fake.calls_to("POST", r"/channels/\d+/messages")),
+                }
             )
 
-            def per_user() -> list[int]:
-                return [
-                    len(fake.messages_in(fake.dm_channels[u])) if u in fake.dm_channels else 0
-                    for u in users
-                ]
+        app = web.Application()
+        app.router.add_get("/stats", stats)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        info = {
+            "token": fake.token,
+            "guild_id": fake.guild_id,
+            "api_base": fake.api_base,
+            "gateway_url": fake.gateway_url,
+            "stats": f"http://127.0.0.1:{runner.addresses[0][1]}/stats",
+            "users": users,
+        }
+        print(json.dumps(info), flush=True)
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+        await runner.cleanup()
 
-            ended = await _until(lambda: all(per_user()))
-            await _settled(app.db)
-            counts = per_user()
-            posts = len(fake.calls_to("POST", r"/channels/\d+/messages")) - posts_before
-            return Result(
-                name,
-                len(keys),
-                ended - started,
-                limits.bound(2 * dms),  # open the DM channel, then post
-                sum(fake.rate_limited.values()),
-                counts.count(0),
-                sum(1 for c in counts if c > 1),
-                await _failed_rows(app.db),
-                posts,
+
+async def discord_dms(name: str, dms: int) -> Result:
+    """`dms` DMs (a DM channel to open, then the message) under Discord's limits, the fake
+    Discord in a process of its own (`serve_discord`)."""
+    limits = DiscordRateLimits()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bench.fanout",
+        "--serve-discord",
+        str(dms),
+        cwd=ROOT,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stdin is not None
+    info = json.loads(await process.stdout.readline())
+    users: list[int] = info["users"]
+    try:
+        async with aiohttp.ClientSession() as http:
+
+            async def stats() -> dict[str, Any]:
+                async with http.get(info["stats"]) as response:
+                    return dict(await response.json())
+
+            async def run(app: App) -> Result:
+                adapter = app.adapters[0]
+                assert isinstance(adapter, DiscordAdapter)
+                await adapter.wait_until_ready()
+                before = (await stats())["posts"]
+                started, cpu = time.monotonic(), time.process_time()
+                keys = await _queue(
+                    app, [UserRef("discord", WORKSPACE, str(u)) for u in users], name
+                )
+                while not all((now := await stats())["arrived"]):
+                    if time.monotonic() > started + TIMEOUT:
+                        raise TimeoutError("the fan-out did not finish")
+                    await asyncio.sleep(0.05)
+                ended, cpu = time.monotonic(), time.process_time() - cpu
+                await _settled(app.db)
+                now = await stats()
+                counts: list[int] = now["arrived"]
+                return Result(
+                    name,
+                    len(keys),
+                    ended - started,
+                    limits.bound(2 * dms),  # open the DM channel, then post
+                    sum(now["rate_limited"].values()),
+                    counts.count(0),
+                    sum(1 for c in counts if c > 1),
+                    await _failed_rows(app.db),
+                    now["posts"] - before,
+                    cpu,
+                )
+
+            return await _with_app(
+                lambda: DiscordAdapter(
+                    info["token"],
+                    registry=build_registry(),
+                    dev_guild_id=info["guild_id"],
+                    api_url=info["api_base"],
+                    gateway_url=info["gateway_url"],
+                    guild_ready_timeout=0.05,
+                ),
+                run,
             )
-
-        return await _with_app(
-            lambda: DiscordAdapter(
-                fake.token,
-                registry=build_registry(),
-                dev_guild_id=fake.guild_id,
-                api_url=fake.api_base,
-                gateway_url=fake.gateway_url,
-                guild_ready_timeout=0.05,
-            ),
-            run,
-        )
+    finally:
+        process.stdin.close()
+        await asyncio.wait_for(process.wait(), 30)
 
 
 SCENARIOS: dict[str, Callable[[bool], Awaitable[Result]]] = {
@@ -300,6 +361,10 @@ if __name__ == "__main__":
     parser.add_argument("--quick", action="store_true", help="a fifth of the sizes")
     parser.add_argument("--only", nargs="*", default=[], choices=sorted(SCENARIOS))
     parser.add_argument("--log", default="WARNING", help="log level (default WARNING)")
+    parser.add_argument("--serve-discord", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     logging.basicConfig(level=args.log, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    asyncio.run(main(args.quick, args.only))
+    if args.serve_discord is not None:
+        asyncio.run(serve_discord(args.serve_discord))
+    else:
+        asyncio.run(main(args.quick, args.only))

@@ -34,6 +34,7 @@ records the row sent (or failed for good) blanks the payload.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sys
 import time
@@ -1004,9 +1005,13 @@ def _first_text_line(text: str) -> str:
     return next((line.strip() for line in text.splitlines() if line.strip()), "")
 
 
+@functools.cache
 def _parent_settled() -> ColumnElement[bool]:
     """No reply is claimed while its parent is still queued and not out: it waits unclaimed
-    (no attempts spent, no busy retries) and is claimed once the parent is out or failed."""
+    (no attempts spent, no busy retries) and is claimed once the parent is out or failed.
+
+    Built once: an `aliased` entity copies every column, and a claim asks for this condition
+    once per row it takes (that was most of a fan-out's CPU)."""
     parent = aliased(OutboxMessage, name="parent")
     waiting = (
         select(col(parent.id))
