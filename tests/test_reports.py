@@ -407,3 +407,63 @@ def test_period_defaults_to_twelve_months_and_refuses_impossible_dates() -> None
         with pytest.raises(PeriodError) as err:
             parse_period(*args, NY, now)
         assert err.value.key == key
+
+
+SPANISH = """
+:as ana admin
+:in #cop
+/cop setup "Círculo Niños" America/New_York language=es
+:as begoña
+/cop join
+:as ana
+/cop meeting series "weekly on Wednesday at 10:00" title="Taller de juego" duration=90
+/cop meeting agenda 1 topic="Juego al aire libre" objectives="Planificar una actividad; ¿Qué riesgos?"
+:at 2026-11-11T12:30
+/cop meeting attended 1 @begoña
+/cop report partial 1 @begoña 75
+/cop report summary 2026-11-01 2026-11-30
+/cop report summary 2026-02-30
+:as begoña
+:in dm
+/cop my hours 2026-11-01 2026-11-30
+"""
+
+
+async def test_a_spanish_community_gets_its_report_statement_and_certificate_in_spanish(
+    db: Database, tmp_path: Path
+) -> None:
+    lines = await play(db, SPANISH, tmp_path)
+    text = "\n".join(lines)
+    assert (
+        "[private @ana] Registrado: begoña asistió 75 de los 90 minutos de la reunión 1." in lines
+    )
+    assert block(lines, "[private @ana] Informe de Círculo Niños, del 1 nov 2026 al 30 nov 2026.")[
+        1:5
+    ] == [
+        "1 reunión celebrada.",
+        "Asistencia y horas de desarrollo profesional:",
+        "• begoña: 1 reunión, 1,25 h",
+        "Total: 1,25 h de desarrollo profesional.",
+    ]
+    assert "[private @ana] 2026-02-30 no es una fecha que exista; revise el mes y el día." in lines
+    statement = block(
+        lines,
+        "[dm @begoña] Sus horas de desarrollo profesional en Círculo Niños, "
+        "del 1 nov 2026 al 30 nov 2026:",
+    )
+    assert statement[1:4] == [
+        "• 11 nov 2026: Juego al aire libre (1,25 h)",
+        "  Objetivos de aprendizaje: Planificar una actividad; ¿Qué riesgos?",
+        "Total: 1,25 h de 1 reunión.",
+    ]
+    code = re.search(r"código de verificación es ([A-Z0-9-]{12})", statement[4])
+    assert code
+    assert pdf_code(tmp_path / f"certificate-{code.group(1)}.pdf") == code.group(1)
+    headers = rows(tmp_path / "hours-2026-11-01-2026-11-30.csv")
+    assert headers[0] == ["miembro", "reuniones con asistencia", "minutos", "horas"]
+    assert headers[1:] == [
+        ["ana", "0", "0", "0.0"],
+        ["begoña", "1", "75", "1.25"],
+        ["Total", "1", "75", "1.25"],
+    ]
+    assert "Report for" not in text and "Your professional" not in text
