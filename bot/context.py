@@ -36,7 +36,7 @@ from bot.events import (
 from bot.hooks import HOOKS
 from bot.i18n import Translator, translator
 from bot.jobs import Claimed, Schedule
-from bot.languages import community_language, member_language
+from bot.languages import community_language, language_chosen, member_language
 from bot.metrics import Metrics
 from bot.outbox import BoundOutbox, Outbox
 from bot.ports import Capabilities, Clock
@@ -234,6 +234,14 @@ class Context:
         if self.member is None:
             self.member = await add_member(self.session, self.community, self.actor, self.now)
             self.just_joined = self.member.role != MemberRole.LEFT
+            if self.member.language is None:
+                # One person, one language: the one they chose in another community here
+                # (before any hook writes to them, a welcome note included).
+                self.member.language = await language_chosen(
+                    self.session, self.community, self.actor.user.user_id
+                )
+                self.session.add(self.member)
+                self.speak_to_actor()
         if self.member.role != MemberRole.LEFT:
             return
         if not self._rejoins():

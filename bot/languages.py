@@ -20,6 +20,10 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
 from bot.i18n import DEFAULT_LANGUAGE, Translator, available_languages, translator
 from bot.ui import Message
 from storage.models import Community, Member
@@ -61,6 +65,23 @@ def community_language(community: Community | None) -> str:
     if community is None or community.language not in available_languages():
         return DEFAULT_LANGUAGE
     return community.language
+
+
+async def language_chosen(session: AsyncSession, community: Community, user_id: str) -> str | None:
+    """The language a person chose (``/cop my language``) on any of their member rows in
+    `community`'s workspace, for a row of theirs just made."""
+    found = await session.execute(
+        select(col(Member.language))
+        .join(Community, col(Member.community_id) == col(Community.id))
+        .where(
+            col(Community.platform) == community.platform,
+            col(Community.workspace_id) == community.workspace_id,
+            col(Member.user_id) == user_id,
+            col(Member.language).is_not(None),
+        )
+        .limit(1)
+    )
+    return found.scalar_one_or_none()
 
 
 def member_t(

@@ -2,8 +2,8 @@
 
 It covers what is theirs alone: direct messages, private answers and forms; channel posts
 stay in each community's language. Like the time zone, it is kept on every member row the
-person has on this workspace (a community they join later copies it, see
-`bot.features.mydata.zone.on_member_joined`). ``auto`` clears it: then the language their
+person has on this workspace (a community they join later copies it as it makes their
+row: `bot.context.Context.join`). ``auto`` clears it: then the language their
 app is in (the platform's locale) is used when circlebot speaks it, else the community's
 (`bot.languages`). Alone, the command says which language is used and why.
 """

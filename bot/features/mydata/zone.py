@@ -74,8 +74,9 @@ def _platform_zone(rows: list[tuple[Community, Member]]) -> str | None:
 
 
 async def on_member_joined(ctx: Context, payload: MemberJoined) -> None:
-    """A newcomer who set their zone or language in another community here keeps them in
-    this one, and so does what their platform said of them (zone and locale)."""
+    """A newcomer who set their zone in another community here keeps it in this one, and
+    so does what their platform said of them (zone and locale). Their language is copied by
+    the core as the row is made (`Context.join`), before any welcome note is written."""
     member = await ctx.session.get(Member, payload.member_id)
     if member is None or ctx.event is None:
         return
@@ -83,9 +84,6 @@ async def on_member_joined(ctx: Context, payload: MemberJoined) -> None:
     own = next((m.timezone for _c, m in rows if m.timezone), None)
     if own is not None and member.timezone is None:
         member.timezone = own
-    language = next((m.language for _c, m in rows if m.language), None)
-    if language is not None and member.language is None:
-        member.language = language
     seen = next((m for _c, m in rows if m.platform_timezone or m.platform_locale), None)
     if seen is not None and member.platform_timezone is None and member.platform_locale is None:
         member.platform_timezone = seen.platform_timezone
