@@ -259,8 +259,11 @@ _SCHEDULE_RULES = _rules(
 
 
 def fold(text: str) -> str:
-    """Lower case without accents and with single spaces: "Miércoles" -> "miercoles"."""
-    decomposed = unicodedata.normalize("NFKD", text)
+    """Lower case without accents and with single spaces: "Miércoles" -> "miercoles".
+
+    Canonical decomposition only (NFD): compatibility forms stay what they are, so "²" is
+    not read as 2. The ordinal indicators of "1º" and "1ª" become letters."""
+    decomposed = unicodedata.normalize("NFD", text).replace("º", "o").replace("ª", "a")
     bare = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(bare.lower().split())
 
