@@ -3,7 +3,8 @@
 Configuration (the settings as `circlebot run` reads them), the database (reachable, and its
 migrations at the code's head), the platform credentials (Slack ``auth.test``, Discord
 ``GET /users/@me``; those checks live in the adapters and are handed in by `bot.cli`) and
-the reflection key (readable, 32 bytes). A failing check says what to do. Nothing printed
+the reflection key (readable, 32 bytes, and opening the newest stored reflection answer when
+there is one). A failing check says what to do. Nothing printed
 ever holds a token, a key or a password: settings errors name the setting only, and
 connection errors are reduced to their first line with the URL's password hidden.
 """
@@ -17,13 +18,15 @@ from pathlib import Path
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
+from sqlmodel import col
 
 from bot.config import Settings
-from bot.sealed import KeyInvalid, decode_key
+from bot.sealed import KeyInvalid, SealBroken, Sealer, decode_key
 from storage.db import Database, alembic_config, is_memory_sqlite
+from storage.reflections import CheckinAnswer
 
 #: How long one check may wait for a server before it counts as unreachable.
 TIMEOUT = 10.0
@@ -125,8 +128,14 @@ async def check_database(settings: Settings) -> list[Finding]:
 
 def check_key(settings: Settings) -> Finding:
     """The reflection key: from REFLECTION_KEY (checked when settings load) or its file."""
+    return load_key(settings)[0]
+
+
+def load_key(settings: Settings) -> tuple[Finding, bytes | None]:
+    """`check_key`'s finding, and the key when there is one to try on stored reflections."""
     if settings.reflection_key is not None:
-        return Finding("reflection key", True, "REFLECTION_KEY is set (32 bytes)")
+        key = decode_key(settings.reflection_key.get_secret_value())
+        return Finding("reflection key", True, "REFLECTION_KEY is set (32 bytes)"), key
     path = Path(settings.reflection_key_file)
     if not path.exists():
         return Finding(
@@ -134,23 +143,61 @@ def check_key(settings: Settings) -> Finding:
             True,
             f"{path} does not exist yet: `circlebot run` creates it; back it up then (if "
             "this deployment already stored reflections, put their key back there first)",
-        )
+        ), None
     try:
-        decode_key(path.read_text(encoding="ascii"))
+        key = decode_key(path.read_text(encoding="ascii"))
     except (OSError, UnicodeDecodeError):
         return Finding(
             "reflection key",
             False,
             f"cannot read {path}; give the user running circlebot read access to it",
-        )
+        ), None
     except KeyInvalid:
         return Finding(
             "reflection key",
             False,
             f"{path} is not a key (32 random bytes in base64url, 44 characters); restore it "
             "from your backup: without the right key stored reflections cannot be read",
+        ), None
+    return Finding("reflection key", True, f"{path} is readable and holds a 32-byte key"), key
+
+
+async def key_opens_stored(settings: Settings, key: bytes) -> Finding | None:
+    """Whether `key` opens the newest stored reflection answer (None when there is none).
+
+    A key that is well formed but not the one the answers were sealed with (a new key file,
+    another deployment's key) leaves every stored reflection unreadable: worth saying before
+    members find their journals empty.
+    """
+    db = Database(settings.database_url)
+    try:
+        async with asyncio.timeout(TIMEOUT), db.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(
+                        col(CheckinAnswer.id),
+                        col(CheckinAnswer.question),
+                        col(CheckinAnswer.sealed),
+                    )
+                    .order_by(col(CheckinAnswer.id).desc())
+                    .limit(1)
+                )
+            ).first()
+    finally:
+        await db.dispose()
+    if row is None:
+        return None
+    answer_id, question, token = row
+    try:
+        Sealer(key).open(token, f"reflection:{answer_id}:{question}")
+    except SealBroken:
+        return Finding(
+            "reflection key",
+            False,
+            "the key does not open the stored reflections (it is not the key they were sealed "
+            "with); put back the key this deployment used, from your backup",
         )
-    return Finding("reflection key", True, f"{path} is readable and holds a 32-byte key")
+    return Finding("reflection key", True, "the key opens the stored reflections")
 
 
 async def diagnose(
@@ -180,5 +227,14 @@ async def diagnose(
                 "platforms", True, "no Slack or Discord tokens: `circlebot run` opens the console"
             )
         )
-    found.append(check_key(settings))
+    key_finding, key = load_key(settings)
+    found.append(key_finding)
+    migrated = all(f.ok for f in found if f.name in ("database", "migrations"))
+    if key is not None and migrated:
+        try:
+            opens = await key_opens_stored(settings, key)
+        except (DBAPIError, OSError, TimeoutError):
+            opens = None  # the database lines above already say what is wrong with it
+        if opens is not None:
+            found.append(opens)
     return found

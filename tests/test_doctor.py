@@ -159,3 +159,51 @@ def test_a_key_file_the_process_cannot_read_is_reported(tmp_path: Path) -> None:
     )
     good = load_settings(reflection_key=encode_key(b"x" * 32), _env_file=None)
     assert check_key(good).says == "REFLECTION_KEY is set (32 bytes)"
+
+
+REFLECTION = """
+:as ana admin
+:in #cop
+/cop setup "Finger Lakes CoP" America/New_York
+:as cara
+/cop join
+:as ana
+/cop checkins add Weekly timing=schedule:"every Monday at 10:00" open=1d
+/cop checkins question 1 add What did you notice?
+/cop checkins open 1
+:at 2026-11-02T15:00
+:as cara
+:in dm
+:press Answer
+:submit q1="The toddlers stayed with water play." privacy=private
+"""
+
+
+async def test_a_key_that_does_not_open_the_stored_reflections(tmp_path: Path) -> None:
+    from sqlalchemy import select
+
+    from bot.sealed import Sealer
+    from storage.reflections import CheckinAnswer
+    from tests.support import transcript
+
+    db = Database(f"sqlite:///{tmp_path / 'circlebot.db'}")
+    await db.upgrade()
+    # The console seals with a key of its own: not the one in the key file.
+    await transcript(REFLECTION, db=db)
+    (tmp_path / "circlebot.key").write_text(KEY + "\n")
+    code, lines = await doctor(base_env(tmp_path), tmp_path)
+    assert code == 1
+    assert lines[-2] == (
+        "✗ reflection key: the key does not open the stored reflections (it is not the key "
+        "they were sealed with); put back the key this deployment used, from your backup"
+    )
+    # Sealed with the key file's key, the same answer opens.
+    async with db.session() as session:
+        answer = (await session.execute(select(CheckinAnswer))).scalar_one()
+        aad = f"reflection:{answer.id}:{answer.question}"
+        answer.sealed = Sealer(b"k" * 32).seal("The toddlers stayed with water play.", aad)
+    await db.dispose()
+    code, lines = await doctor(base_env(tmp_path), tmp_path)
+    assert code == 0, lines
+    assert lines[-2] == "✓ reflection key: the key opens the stored reflections"
+    assert "water play" not in "\n".join(lines)
