@@ -365,7 +365,9 @@ async def test_one_meeting_certificate_verifies_and_refusals_are_one_sentence(
     ) in lines
     checked = await play(
         db,
-        f":as zoe\n:in dm\n/cop report verify {codes[0]}\n/cop report verify ABCD-EFGH-JK",
+        f":as zoe\n:in dm\n/cop report verify {codes[0]}\n/cop report verify ABCD-EFGH-JK\n"
+        ":as begoña\n:in dm\n/cop my-data erase\n:press Erase my data\n"
+        f":as zoe\n:in dm\n/cop report verify {codes[0]}",
         tmp_path,
         datetime(2026, 11, 12, 9, 0, tzinfo=NY),
     )
@@ -374,6 +376,9 @@ async def test_one_meeting_certificate_verifies_and_refusals_are_one_sentence(
         "from Nov 12, 2025 to Nov 11, 2026, 1 hour of professional development "
         "(issued Nov 11, 2026).",
         "[private @zoe] No certificate has the code ABCD-EFGH-JK; please compare it with the "
+        "one printed on the PDF.",
+        # Erasing her data withdrew begoña's certificate: its code no longer verifies.
+        f"[private @zoe] No certificate has the code {codes[0]}; please compare it with the "
         "one printed on the PDF.",
     ]
 
