@@ -51,7 +51,7 @@ async def my_language(ctx: Context) -> Reply:
         return Respond(Message(text=_shown(ctx, rows)))
     wanted = None if typed.strip().lower() == AUTO else chosen(typed)
     if wanted is None and typed.strip().lower() != AUTO:
-        codes = ", ".join(available_languages())
+        codes = ", ".join(available_languages())  # codes: data, not words of a sentence
         raise UserError(ctx.t("mydata.language.unknown", language=typed[:20], choices=codes))
     if not rows:
         raise UserError(ctx.t("mydata.language.nowhere"))
