@@ -12,6 +12,8 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
+from alembic import command
 from sqlalchemy import select
 from sqlmodel import col
 
@@ -19,7 +21,7 @@ from adapters.console import run_script
 from bot.i18n import translator
 from bot.languages import catalog_language, member_language
 from bot.ports import FakeClock
-from storage.db import Database
+from storage.db import Database, alembic_config
 from storage.models import Community, Member
 
 NY = "America/New_York"
@@ -137,3 +139,44 @@ def test_the_language_of_a_person_their_choice_then_platform_then_community() ->
     chose = Member(community_id=1, user_id="u", display_name="u", language="en")
     chose.platform_locale = "es-ES"
     assert member_language(chose, spanish, "es-ES") == "en"
+
+
+async def test_migration_0021_up_down_up_keeps_the_members(empty_db_url: str) -> None:
+    database = Database(empty_db_url)
+    try:
+        await database.upgrade()
+        async with database.session() as session:
+            community = Community(
+                platform="slack",
+                workspace_id="T1",
+                channel_id="C1",
+                name="A",
+                timezone="UTC",
+                created_by="U1",
+            )
+            session.add(community)
+            await session.flush()
+            session.add(
+                Member(
+                    community_id=community.id,
+                    user_id="U2",
+                    display_name="rosa",
+                    platform_locale="es-ES",
+                    language="es",
+                )
+            )
+        async with database.engine.begin() as conn:
+            await conn.run_sync(lambda c: command.downgrade(alembic_config(c), "0020"))
+        async with database.engine.connect() as conn:
+            columns = await conn.run_sync(
+                lambda c: {col["name"] for col in sa.inspect(c).get_columns("member")}
+            )
+            kept = (
+                await conn.execute(sa.text("SELECT user_id, platform_locale FROM member"))
+            ).all()
+        assert "language" not in columns
+        assert [tuple(r) for r in kept] == [("U2", "es-ES")]
+        await database.upgrade()
+        assert await _languages(database, "U2") == [None]
+    finally:
+        await database.dispose()
