@@ -371,7 +371,7 @@ async def my_hours(ctx: Context) -> Reply:
             t,
             CertificateText(
                 community=cert.community_name,
-                facilitators=cert.facilitators or "-",
+                facilitators=cert.facilitators,
                 member=cert.member_name,
                 start=start,
                 end=end,

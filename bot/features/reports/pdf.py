@@ -93,18 +93,12 @@ def certificate_pdf(t: Translator, c: CertificateText, issued_at: datetime) -> b
     pdf.set_font(family, "B", 16)
     pdf.multi_cell(0, 9, fit(c.member), new_x="LMARGIN", new_y="NEXT", align="C")
     pdf.ln(2)
-    para(
-        t.n(
-            "reports.pdf.body",
-            c.count,
-            community=c.community,
-            facilitators=c.facilitators,
-            start=c.start,
-            end=c.end,
-            hours=c.hours,
-        ),
-        12,
-    )
+    values = {"community": c.community, "start": c.start, "end": c.end, "hours": c.hours}
+    if c.facilitators:
+        body = t.n("reports.pdf.body", c.count, facilitators=c.facilitators, **values)
+    else:  # a community with only its admins has nobody to name as facilitating
+        body = t.n("reports.pdf.body_alone", c.count, **values)
+    para(body, 12)
     pdf.ln(4)
     para(t("reports.pdf.meetings"), 12, "B")
     for line in c.lines:
