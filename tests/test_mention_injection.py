@@ -36,9 +36,11 @@ from adapters.discord.render import render as discord_render
 from adapters.slack.render import render_message as slack_render
 from bot.app import App
 from bot.events import (
+    ActionClicked,
     Actor,
     CommandInvoked,
     ConversationRef,
+    FormSubmitted,
     OpenForm,
     Place,
     Respond,
@@ -46,7 +48,7 @@ from bot.events import (
 )
 from bot.ports import FakeClock
 from bot.text import clean
-from bot.ui import Context, Field_, Fields, Mention, Message, Section
+from bot.ui import ActionId, Context, Field_, Fields, Mention, Message, Section
 from storage.db import Database
 from tests.discord import conftest as discord_fixtures
 from tests.slack import conftest as slack_fixtures
@@ -335,8 +337,35 @@ class Echoes:
         await self.run(MAX, "about")
         await self.run(AMY, "members")
         await self.run(AMY, "meeting cancel", meeting="next", reason=f"Snow {s}")
-        # A week of jobs: reminders, recaps, check-ins, digests, prompts.
-        await self.app.advance(timedelta(days=8))
+        # Ten days of jobs: reminders, recaps, check-ins, digests, prompts.
+        await self.app.advance(timedelta(days=10))
+        await self.app.worker.drain()
+        await self.reflect(f"Noticed {s}")
+
+    async def reflect(self, text: str) -> None:
+        """max answers the check-in asked in his DM, sharing the answer with his name."""
+        asked = [
+            b.action
+            for sent in self.fake.sent
+            if sent.target == MAX
+            for b in sent.message.buttons()
+            if b.action.startswith("reflect:answer:")
+        ]
+        assert asked, "the check-in was never asked"
+        dm = Place(ConversationRef("fake", "W1", f"D-{MAX}"), "", is_dm=True)
+        opened = await self.app.dispatcher.handle(
+            ActionClicked(self.actor(MAX), dm, ActionId.parse(asked[-1]))
+        )
+        assert isinstance(opened, OpenForm), opened
+        form = opened.form
+        values = {"q1": text, "p1": "named"}
+        reply = await self.app.dispatcher.handle(
+            FormSubmitted(self.actor(MAX), dm, form.form_id, values, form.metadata)
+        )
+        assert isinstance(reply, Respond), reply
+        self.replies.append(reply.message)
+        await self.app.worker.drain()
+        await self.app.advance(timedelta(days=3))
         await self.app.worker.drain()
 
     def messages(self) -> list[Message]:
@@ -369,6 +398,8 @@ async def test_member_text_pings_nobody_wherever_the_core_echoes_it(
     echoed = [m for m in messages if shown in m.text or shown in m.model_dump_json()]
     assert len(echoed) >= 15, (len(echoed), echoes.refused)
     assert len(echoes.fake.sent) >= 5, echoes.refused
+    # The shared reflection answer was posted for the group, with max's name.
+    assert any(f"Noticed {shown}" in s.message.model_dump_json() for s in echoes.fake.sent)
 
 
 # -- end to end through the platform fakes ----------------------------------------------------
