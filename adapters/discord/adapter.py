@@ -761,7 +761,7 @@ class DiscordAdapter:
         user = interaction.user
         is_admin = interaction.guild_id is not None and interaction.permissions.manage_guild
         # The person's app language (every interaction has one; ``en-US`` by default).
-        locale = interaction.locale.value if interaction.locale else None
+        locale = str(interaction.locale.value) or None
         return Actor(
             UserRef(self.platform, WORKSPACE, str(user.id)), user.display_name, is_admin, locale
         )
