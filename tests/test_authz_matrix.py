@@ -34,6 +34,7 @@ from bot.i18n import Translator
 from bot.ports import FakeClock
 from bot.ui import ActionId, ActionIdError
 from storage.db import Database
+from tests.slack import conftest as slack_fixtures
 from tests.test_cross_community import (
     BUTTONS,
     MISSING,
@@ -517,3 +518,48 @@ async def test_the_whole_matrix_on_this_backend(
                 await m.refused(f"{kind} by {user} in {channel}", event, None)
         await m.settled(kind)
     m.check()
+
+
+# -- ids no core would make, through the real Slack adapter -------------------------------------
+
+slack_api = slack_fixtures.slack_api  # the loopback Web API's fixture, for the test below
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["vote:agenda:" + "1" * 100, "vote::1", "vote:agenda:1:", ":agenda:1", "vote", "x" * 250],
+)
+async def test_slack_answers_an_overlong_or_malformed_facilitator_id_in_one_sentence(
+    slack_api: Any, raw: str
+) -> None:
+    from sqlalchemy import func, select
+
+    from storage.tables import metadata
+    from tests.fakes.slack_fake import block_actions_payload, slash_command_payload
+    from tests.slack.helpers import running_bot
+
+    admin = "U0ADMIN001"
+    slack_api.add_user(admin, is_admin=True, profile={"display_name": "ana"})
+
+    async def counts(db: Database) -> dict[str, int]:
+        async with db.session() as s:
+            return {
+                t.name: int((await s.execute(select(func.count()).select_from(t))).scalar_one())
+                for t in metadata.sorted_tables
+                if t.name not in UNCOMPARED
+            }
+
+    async with running_bot(slack_api) as bot:
+        for text in ('setup "Alpha" America/New_York', 'poll new "Snack?" options="A | B"'):
+            status, _ = await bot.post(slash_command_payload(text, fake=slack_api, user_id=admin))
+            assert status == 200
+        await bot.app.worker.drain()
+        before = await counts(bot.db)
+        status, body = await bot.post(block_actions_payload(raw, "", user_id=admin, fake=slack_api))
+        [answer] = await slack_api.wait_for("@response_url")
+        after = await counts(bot.db)
+
+    assert (status, body) == (200, "")
+    assert answer.params["text"] == T("core.refuse.stale_button")
+    assert answer.params.get("response_type", "ephemeral") == "ephemeral"
+    assert after == before
