@@ -472,3 +472,44 @@ async def test_a_spanish_community_gets_its_report_statement_and_certificate_in_
         ["Total", "1", "75", "1.25"],
     ]
     assert "Report for" not in text and "Your professional" not in text
+
+
+def test_charts_draw_attendance_per_meeting_and_participation_per_month() -> None:
+    from collections import Counter
+
+    from bot.features.reports.files import attendance_figure, months, participation_figure
+    from bot.features.reports.gather import Held, Person, Season
+    from bot.features.reports.period import Period
+    from bot.i18n import Translator
+
+    utc = ZoneInfo("UTC")
+    held = [
+        Held(7, 1, datetime(2026, 11, 17, 21, tzinfo=utc), 90, "Weekly CoP", "Outdoor play", []),
+        Held(9, 3, datetime(2026, 12, 1, 21, tzinfo=utc), 90, "Weekly CoP", None, []),
+    ]
+    season = Season(
+        meetings=held,
+        cancelled=1,
+        people=[Person("U1", "cara"), Person("U2", "dan")],
+        attended={(7, "U1"): 90, (7, "U2"): 90, (9, "U1"): 90},
+        members=2,
+        polls=[],
+        asked=0,
+        answered=0,
+        rounds=0,
+        acks=0,
+        version=None,
+        agreed_current=0,
+        votes_by_month=Counter({"2026-11": 2}),
+        answers_by_month=Counter({"2026-12": 1}),
+    )
+    period = Period(date(2026, 11, 1), date(2027, 1, 31), NY)
+    assert months(period) == [date(2026, 11, 1), date(2026, 12, 1), date(2027, 1, 1)]
+    t = Translator("es")
+    ax = attendance_figure(t, season, period).axes[0]
+    assert [bar.get_height() for bar in ax.patches] == [2, 1]
+    assert [tick.get_text() for tick in ax.get_xticklabels()] == ["#1\n17 nov", "#3\n1 dic"]
+    assert ax.get_title() == "Asistencia por reunión"
+    ax = participation_figure(t, season, period).axes[0]
+    assert [bar.get_height() for bar in ax.patches] == [2, 0, 0, 0, 1, 0]  # votes, then answers
+    assert ax.get_legend_handles_labels()[1] == ["votos", "reflexiones respondidas"]

@@ -129,7 +129,8 @@ def attendance_figure(t: Translator, s: Season, period: Period) -> Figure:
         for m in s.meetings
     ]
     counts = [sum(1 for (mid, _) in s.attended if mid == m.id) for m in s.meetings]
-    bars = ax.bar(range(len(counts)), counts, color=_COLOURS[0])
+    bars = ax.bar(range(len(counts)), counts, 0.6, color=_COLOURS[0])
+    ax.set_xlim(-0.6, max(len(counts), 4) - 0.4)  # a lone meeting is not one wide slab
     ax.bar_label(bars, fmt="%d", padding=2)
     ax.set_xticks(range(len(counts)), labels)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
