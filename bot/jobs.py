@@ -90,6 +90,24 @@ class Schedule:
         self._community_id = community_id
         self._notify = notify
 
+    def _values(
+        self, when: datetime, kind: str, args: Sequence[JobArg], community_id: int | None
+    ) -> dict[str, object]:
+        """The columns of a pending job due at `when` (aware)."""
+        if when.tzinfo is None:
+            raise ValueError("job times must be aware")
+        return {
+            "kind": kind,
+            "args": json.dumps(list(args)),
+            "community_id": community_id if community_id is not None else self._community_id(),
+            "due_at": when.astimezone(UTC),
+            "status": JobStatus.PENDING.value,
+            "attempts": 0,
+            "lease_until": None,
+            "last_error": None,
+            "updated_at": self._clock.now(),
+        }
+
     async def at(
         self,
         job_id: str,
@@ -100,23 +118,36 @@ class Schedule:
         community_id: int | None = None,
     ) -> None:
         """Run `kind(args)` at `when` (aware); an existing job of that id is replaced."""
-        if when.tzinfo is None:
-            raise ValueError("job times must be aware")
-        now = self._clock.now()
-        values = {
-            "kind": kind,
-            "args": json.dumps(list(args)),
-            "community_id": community_id if community_id is not None else self._community_id(),
-            "due_at": when.astimezone(UTC),
-            "status": JobStatus.PENDING.value,
-            "attempts": 0,
-            "lease_until": None,
-            "last_error": None,
-            "updated_at": now,
-        }
+        values = self._values(when, kind, args, community_id)
         stmt = _insert(self._session).values(id=job_id, version=1, **values)
         stmt = stmt.on_conflict_do_update(
             index_elements=[col(Job.id)], set_={**values, "version": col(Job.version) + 1}
+        )
+        await self._session.execute(stmt)
+        self._notify(when)
+
+    async def soon(
+        self,
+        job_id: str,
+        when: datetime,
+        kind: str,
+        args: Sequence[JobArg] = (),
+        *,
+        community_id: int | None = None,
+    ) -> None:
+        """Run `kind(args)` at `when`, or at the earlier time it is already pending for.
+
+        Coalesces a burst into one run (a live poll's refresh: 500 ballots, one edit). A job
+        of that id already running gets a new version, so it runs once more afterwards and
+        sees what happened while it ran.
+        """
+        values = self._values(when, kind, args, community_id)
+        stmt = _insert(self._session).values(id=job_id, version=1, **values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[col(Job.id)],
+            set_={**values, "version": col(Job.version) + 1},
+            # Already pending: the earlier time stands and nothing is written.
+            where=col(Job.status) != JobStatus.PENDING.value,
         )
         await self._session.execute(stmt)
         self._notify(when)

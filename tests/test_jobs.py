@@ -312,3 +312,28 @@ async def test_an_operator_sees_failed_jobs_and_runs_them_again(db, db_url, cloc
 async def test_retrying_needs_ids_or_all(db_url) -> None:
     code, answer = await _circlebot("jobs", "retry", "--db", db_url)
     assert (code, answer.strip()) == (2, "circlebot: say which jobs to retry (their ids) or --all")
+
+
+async def test_soon_keeps_the_earlier_time_and_runs_again_when_asked_while_running(
+    db, clock
+) -> None:
+    """`ctx.schedule.soon` coalesces a burst into one run, and a request that arrives while
+    the job runs makes it run once more (so it sees what happened meanwhile)."""
+    runs: list[datetime] = []
+
+    async def refresh(ctx: Context, n: int) -> None:
+        runs.append(ctx.now)
+        if len(runs) == 1:  # a ballot arrives while the first refresh is running
+            await ctx.schedule.soon("refresh:1", ctx.now + timedelta(seconds=2), "t.r", [1])
+
+    app = _app(db, clock, **{"t.r": refresh})
+    start = clock.now()
+    for offset in (0.0, 0.5, 1.5):  # three ballots within two seconds: the first one's time stands
+        clock.set(start + timedelta(seconds=offset))
+        async with background(app.services) as ctx:
+            await ctx.schedule.soon("refresh:1", ctx.now + timedelta(seconds=2), "t.r", [1])
+    async with background(app.services) as ctx:
+        assert await ctx.schedule.next_run("refresh:1") == start + timedelta(seconds=2)
+    await app.advance(timedelta(minutes=1) - (clock.now() - start))
+    assert runs == [start + timedelta(seconds=2), start + timedelta(seconds=4)]
+    assert await job_ids(db) == set()

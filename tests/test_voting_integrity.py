@@ -9,7 +9,7 @@ import io
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 
 from bot.app import App
@@ -27,10 +27,12 @@ from bot.events import (
     UserRef,
 )
 from bot.features.voting.close import close_job, remind_job
+from bot.features.voting.polls import EDIT_DELAY
 from bot.i18n import Translator
 from bot.ports import Capabilities
 from bot.ui import ActionId, File
-from storage.models import Community, Member
+from storage.db import Database
+from storage.models import Community, Job, Member
 from storage.models import OutboxMessage as Row
 from storage.voting import Ballot, Poll, PollOption
 from tests.support import RecordingAdapter, job_ids
@@ -123,7 +125,11 @@ async def test_double_click_and_retried_delivery_change_nothing(bot: Bot) -> Non
     assert _text(first).startswith("Your vote is saved: Apples.")
     assert _text(again) == "Your vote is already Apples; nothing changed."
     assert await bot.count(Ballot) == 1
-    # Only one pending edit of the poll message, however many clicks.
+    # One pending refresh of the poll message, however many clicks; it queues one edit.
+    assert await bot.count(Job, Job.id == "poll-refresh:1") == 1
+    assert await bot.count(Row, Row.key == "poll:1:message:edit") == 0
+    await bot.app.advance(EDIT_DELAY)
+    assert await bot.count(Job, Job.id == "poll-refresh:1") == 0
     assert await bot.count(Row, Row.key == "poll:1:message:edit") == 1
 
 
@@ -398,3 +404,34 @@ async def test_a_platform_with_fewer_buttons_gets_fewer_button_options(bot: Bot)
     five = await bot.cmd("ben", 'poll new "Fruit?" options="A | B | C | D | E"')
     assert five == "Poll #2 is posted in the channel."
     assert await bot.count(Poll) == 2
+
+
+async def test_a_vote_reads_only_the_voters_own_ballot_however_many_the_poll_has(
+    bot: Bot, db: Database
+) -> None:
+    """The voter's transaction writes their ballot and a pending refresh; counting every
+    ballot to redraw the poll happens once per burst, in the refresh job, so a vote costs
+    the same with 3 ballots or 300."""
+    await bot.cmd("ben", 'poll new "Snack?" options="Apples | Pears"')
+    for n in range(300):
+        await bot.press(f"voter{n}", f"vote:cast:1:{1 + n % 2}")
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        statements.append(" ".join(statement.lower().split()))
+
+    engine = db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        reply = await bot.press("cara", "vote:cast:1:1")
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert _text(reply).startswith("Your vote is saved: Apples.")
+    reading_ballots = [s for s in statements if s.startswith("select") and "from ballot" in s]
+    assert reading_ballots, statements  # the voter's own ballot is looked up
+    assert all("ballot.member_id =" in s for s in reading_ballots), reading_ballots
+    # The redraw still happens, once, with every ballot counted.
+    await bot.advance(EDIT_DELAY)
+    edits = [s for s in bot.fake.sent if s.kind == "edit"]
+    assert "1. Apples  █████░░░░░ 151 (50%)" in edits[-1].message.text
+    assert "301 of 304 members known to circlebot voted" in edits[-1].message.text

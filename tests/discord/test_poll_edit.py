@@ -61,8 +61,7 @@ async def test_turnout_counts_members_who_can_see_the_channel(
         poll_id, buttons, posted = await _open_poll(fake, app)
         vote = await fake.interact(fake.button_interaction(buttons[0], user=people[0]))
         assert vote.status == 200
-        clock.advance(timedelta(seconds=5))
-        await app.worker.drain()
+        await app.advance(timedelta(seconds=5))
         edits = fake.calls_to("PATCH", rf"/channels/{fake.channel_id}/messages/{poll_id}")
     assert seeing >= 6  # the five members and whoever ran the commands
     assert f"0 of {seeing} members who can see the channel voted" in shown_text(posted)
@@ -110,8 +109,7 @@ async def test_edit_in_place_then_delete_by_confirmation(
         again = await fake.interact(
             fake.button_interaction(delete, member_permissions=ADMIN_PERMISSIONS)
         )
-        clock.advance(timedelta(seconds=5))
-        await app.worker.drain()
+        await app.advance(timedelta(seconds=5))
         edits = fake.calls_to("PATCH", path)
     assert "updated" in shown_text(edited)
     assert "Vote #1: Snack on Friday?" in shown_text(edit.json)

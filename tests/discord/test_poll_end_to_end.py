@@ -54,8 +54,7 @@ async def test_poll_by_slash_command_votes_by_button_edit_in_place_and_deadline(
         assert again.json["type"] == 4 and again.json["data"]["flags"] == EPHEMERAL
         assert "Outdoor play" in first.json["data"]["content"]
         assert "nothing changed" in again.json["data"]["content"]
-        clock.advance(timedelta(seconds=5))  # past the coalescing delay of poll edits
-        await app.worker.drain()
+        await app.advance(timedelta(seconds=5))  # past the coalescing delay of poll edits
         edits = fake.calls_to("PATCH", rf"/channels/{fake.channel_id}/messages/{poll_id}")
         assert len(edits) == 1, "the double press produced one edit in place"
         assert "1 of 2 members known to circlebot voted" in shown_text(edits[0].json)

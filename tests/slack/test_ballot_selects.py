@@ -87,8 +87,7 @@ async def test_ranked_ballot_by_selects_is_checked_stored_and_edits_the_poll(
             none_yet = (await s.execute(select(Ballot))).scalars().all()
         good = await bot.post(submit(places(rank_1="3", rank_2="1", rank_3=None, rank_4=None)))
         [confirmed] = await slack_api.wait_for("chat.postEphemeral")
-        bot.clock.advance(timedelta(seconds=5))  # past the coalescing delay of poll edits
-        await bot.app.worker.drain()
+        await bot.app.advance(timedelta(seconds=5))  # past the coalescing delay of poll edits
         [edit] = slack_api.calls_to("chat.update")
         again = block_actions_payload(rank, "", user_id=VOTER, message_ts=ts, fake=slack_api)
         await bot.post(again)

@@ -22,9 +22,10 @@ from typing import Any
 import aiohttp
 import pytest
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from storage.db import Database
-from storage.models import Member, OutboxMessage
+from storage.models import Job, Member, OutboxMessage
 from storage.voting import Ballot, Poll, PollOption
 from tests.fakes.slack_fake import (
     CHANNEL_ID,
@@ -225,7 +226,8 @@ async def _stored(database_url: str) -> tuple[Counter[str], Counter[str], int]:
 
 
 async def _outbox_settled(database_url: str, timeout: float = 30.0) -> None:
-    """Wait until the process has delivered everything it queued (the last poll edit included)."""
+    """Wait until the process has delivered everything it queued (the last poll edit
+    included: its refresh job has run and the edit it queued is out)."""
     db = Database(database_url)
     try:
         async with asyncio.timeout(timeout):
@@ -238,7 +240,14 @@ async def _outbox_settled(database_url: str, timeout: float = 30.0) -> None:
                             .where(OutboxMessage.status.in_(("pending", "sending")))
                         )
                     ).scalar_one()
-                if not waiting:
+                    refreshing = (
+                        await session.execute(
+                            select(func.count())
+                            .select_from(Job)
+                            .where(col(Job.id).startswith("poll-refresh:"))
+                        )
+                    ).scalar_one()
+                if not waiting and not refreshing:
                     return
                 await asyncio.sleep(0.1)
     finally:

@@ -52,8 +52,7 @@ async def test_turnout_counts_the_channel_members_slack_lists(slack_api, db: Dat
         ts = slack_api.messages[CHANNEL_ID][0]["ts"]
         apples = button_ids(posted.json_param("blocks"))["Apples"]
         await _press(bot, apples, VOTER, ts, 1)
-        bot.clock.advance(timedelta(seconds=5))
-        await bot.app.worker.drain()
+        await bot.app.advance(timedelta(seconds=5))
         [edit] = slack_api.calls_to("chat.update")
         results = await _command(bot, "poll results 1")
         listings = slack_api.calls_to("conversations.members")
@@ -92,8 +91,7 @@ async def test_edit_in_place_then_delete_by_confirmation(slack_api, db: Database
         not_facilitator = await _press(bot, buttons["Delete poll"], VOTER, ts, 2)
         deleted = await _press(bot, buttons["Delete poll"], ADMIN, ts, 3)
         again = await _press(bot, buttons["Delete poll"], ADMIN, ts, 4)
-        bot.clock.advance(timedelta(seconds=5))  # past the per-channel pace of edits
-        await bot.app.worker.drain()
+        await bot.app.advance(timedelta(seconds=5))  # past the per-channel pace of edits
         updates = slack_api.calls_to("chat.update")
     assert edited["text"] == "Poll #1 is updated; its message in the channel shows the change."
     assert update.params["ts"] == ts

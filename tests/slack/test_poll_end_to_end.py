@@ -81,8 +81,7 @@ async def test_poll_by_slash_command_votes_by_button_closed_by_deadline(slack_ap
         confirmations = [p.params for p in slack_api.response_url_posts]
 
         # Ballots within the edit delay coalesce into one in-place edit.
-        bot.clock.advance(timedelta(seconds=5))
-        await bot.app.worker.drain()
+        await bot.app.advance(timedelta(seconds=5))
         updates = slack_api.calls_to("chat.update")
         live = texts(updates[-1].json_param("blocks"))
 

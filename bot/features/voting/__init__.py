@@ -8,6 +8,7 @@ from bot.features.voting import close, manage, survey, topics
 from bot.features.voting.cast import FORM_IDS, cast, open_ballot_form, submit_ballot, unapprove
 from bot.features.voting.commands import commands
 from bot.features.voting.home import home_sections
+from bot.features.voting.polls import REFRESH_KIND, refresh_job
 
 
 async def _reconcile(services: Services) -> None:
@@ -39,6 +40,7 @@ FEATURE = Feature(
     },
     jobs={
         "poll.close": close.close_job,
+        REFRESH_KIND: refresh_job,
         "poll.remind": close.remind_job,
         "intake.deadline": topics.deadline_job,
         survey.OPEN_KIND: survey.open_job,

@@ -30,7 +30,7 @@ from bot.features.voting.polls import (
     check_open,
     options_of,
     poll_for_interaction,
-    refresh_poll_message,
+    queue_refresh,
 )
 from bot.features.voting.tally import Method
 from bot.i18n import Translator
@@ -108,8 +108,7 @@ async def store_ballot(ctx: Context, poll: Poll, choice: Choice) -> bool:
 
 async def _after_ballot(ctx: Context, poll: Poll) -> None:
     log.info("ballot on poll %s", poll.id)
-    community = ctx.require_community()
-    await refresh_poll_message(ctx, poll, community)
+    await queue_refresh(ctx, poll)
 
 
 def _confirm(ctx: Context, changed: bool, poll: Poll, what: str) -> Reply:

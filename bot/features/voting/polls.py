@@ -188,6 +188,32 @@ async def refresh_poll_message(
     )
 
 
+REFRESH_KIND = "poll.refresh"
+
+
+async def queue_refresh(ctx: Context, poll: Poll) -> None:
+    """After a ballot: redraw the poll's counts within `EDIT_DELAY`, in a job of its own.
+
+    The voter's transaction only writes the ballot and this job row (a no-op while a
+    refresh is pending), so a vote costs the same whether the poll has 5 ballots or 5,000;
+    reading and counting them all happens once per burst, in `refresh_job`.
+    """
+    await ctx.schedule.soon(
+        f"poll-refresh:{poll.id}", ctx.now + EDIT_DELAY, REFRESH_KIND, [poll.id]
+    )
+
+
+async def refresh_job(ctx: Context, poll_id: int) -> None:
+    """Queue the edit of the poll message with its counts as they are now."""
+    poll = await ctx.session.get(Poll, int(poll_id))
+    if poll is None:
+        return
+    community = await ctx.session.get(Community, poll.community_id)
+    if community is None:
+        return
+    await refresh_poll_message(ctx, poll, community, delay=timedelta(0))
+
+
 # -- creating ----------------------------------------------------------------------------------
 
 YES = ("yes", "no")
@@ -356,3 +382,4 @@ async def schedule_jobs(ctx: Context, poll: Poll) -> None:
 async def unschedule(ctx: Context, poll_id: int) -> None:
     await ctx.schedule.cancel(f"poll-close:{poll_id}")
     await ctx.schedule.cancel(f"poll-remind:{poll_id}")
+    await ctx.schedule.cancel(f"poll-refresh:{poll_id}")
