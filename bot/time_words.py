@@ -72,12 +72,15 @@ _SPANISH_MONTHS = {
     "enero": 1,
     "ene": 1,
     "febrero": 2,
+    "feb": 2,
     "marzo": 3,
     "abril": 4,
     "abr": 4,
     "mayo": 5,
     "junio": 6,
+    "jun": 6,
     "julio": 7,
+    "jul": 7,
     "agosto": 8,
     "ago": 8,
     "septiembre": 9,
@@ -85,7 +88,9 @@ _SPANISH_MONTHS = {
     "sept": 9,
     "set": 9,
     "octubre": 10,
+    "oct": 10,
     "noviembre": 11,
+    "nov": 11,
     "diciembre": 12,
     "dic": 12,
 }
@@ -200,6 +205,11 @@ _TIME_RULES = _rules(
     (r"\b(?:a |al )?mediodia\b", "at noon"),
     (r"\b(?:a |a la )?medianoche\b", "at midnight"),
     (r"\ba las?\b", "at"),
+    # "a las 18 horas", "a las 18:30 hs": a 24-hour time.
+    (
+        r"\bat (\d{1,2})(:\d{2})? ?(?:horas|hrs|hs|h)\b",
+        lambda m: f"at {m[1]}{m[2]}" if m[2] else f"at {m[1]}h",
+    ),
     (r"\b(\d{1,2}) y media\b", r"\1:30"),
     (r"\b(\d{1,2}) y cuarto\b", r"\1:15"),
     # Spanish dates: "15 de marzo", "1o de mayo de 2027", "primero de mayo".

@@ -69,6 +69,8 @@ def ny(text: str) -> str:
         ("el 15 de marzo a las 10:00", "2027-03-15 14:00"),
         ("15 de marzo de 2027 a las 10:00", "2027-03-15 14:00"),
         ("el 1º de diciembre a las 9:00", "2026-12-01 14:00"),
+        ("el 15 de feb. a las 10:00", "2027-02-15 15:00"),
+        ("el viernes a las 18 horas", "2026-11-06 23:00"),
         ("el primero de diciembre", "2026-12-02 04:59"),
         ("2026-12-01 17:00", "2026-12-01 22:00"),
     ],

@@ -106,6 +106,7 @@ def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> date
         ("semanal los jueves a las 12:00", MADRID, [utc(2026, 10, 1, 10), utc(2026, 10, 8, 10)]),
         ("cada semana el lunes a las 9:00", "UTC", [utc(2026, 10, 5, 9), utc(2026, 10, 12, 9)]),
         ("cada lunes a las 9:00", "UTC", [utc(2026, 10, 5, 9), utc(2026, 10, 12, 9)]),
+        ("cada lunes a las 18 horas", "UTC", [utc(2026, 10, 5, 18), utc(2026, 10, 12, 18)]),
         ("todos los lunes a las 9:00", "UTC", [utc(2026, 10, 5, 9), utc(2026, 10, 12, 9)]),
         (
             "todos los lunes y jueves a las 9:00",
