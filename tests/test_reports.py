@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import zlib
 from datetime import date, datetime
@@ -328,6 +329,7 @@ ONE_MEETING = """
 /cop my hours
 /cop my hours
 /cop my hours 2026-12-01 2026-12-31
+/cop my-data export
 """
 
 
@@ -359,6 +361,19 @@ async def test_one_meeting_certificate_verifies_and_refusals_are_one_sentence(
         "Total: 1 h from 1 meeting.",
     ]
     assert pdf_code(tmp_path / f"certificate-{codes[0]}.pdf") == codes[0]
+    # Her export holds the certificate as a verifier sees it.
+    [community] = json.loads((tmp_path / "my-data.json").read_text())["communities"]
+    assert community["certificates"] == [
+        {
+            "code": codes[0],
+            "name": "begoña",
+            "from": "2025-11-12",
+            "to": "2026-11-11",
+            "minutes": 60,
+            "meetings": 1,
+            "issued_at": "2026-11-11T17:30:00+00:00",
+        }
+    ]
     assert (
         "[private @begoña] You have no attended meetings recorded in Círculo Niños from "
         "Dec 1, 2026 to Dec 31, 2026."

@@ -34,6 +34,7 @@ from storage.reflections import (
     CheckinRound,
     ReflectionPreference,
 )
+from storage.reports import Certificate
 from storage.voting import Ballot, Poll, PollOption, Topic, TopicIntake
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,7 @@ async def community_record(
             "topics_proposed": await topics(session, community, member),
         },
         "agreements": await agreements(session, community, member),
+        "certificates": await certificates(session, community, member),
         "reflections": await reflections(session, sealer, member),
         "created_for_the_community": await created(session, community, member),
     }
@@ -138,6 +140,32 @@ async def attendance(session: AsyncSession, community: Community, member: Member
             "marked_at": iso(row.marked_at),
         }
         for row, meeting in found
+    ]
+
+
+async def certificates(session: AsyncSession, community: Community, member: Member) -> list[Record]:
+    """The PD certificates issued to the person (`/cop my hours`), as a verifier sees them."""
+    found = await session.execute(
+        select(Certificate)
+        .where(
+            col(Certificate.community_id) == community.id,
+            or_(
+                col(Certificate.member_id) == member.id, col(Certificate.user_id) == member.user_id
+            ),
+        )
+        .order_by(col(Certificate.id))
+    )
+    return [
+        {
+            "code": f"{c.code[:4]}-{c.code[4:8]}-{c.code[8:]}",
+            "name": c.member_name,
+            "from": c.period_from.isoformat(),
+            "to": c.period_to.isoformat(),
+            "minutes": c.minutes,
+            "meetings": c.meetings,
+            "issued_at": iso(c.issued_at),
+        }
+        for c in found.scalars()
     ]
 
 
