@@ -11,8 +11,9 @@ Forms declare no role: every registered form is a member's form, and who may sub
 The two communities are that file's `World` (amy facilitates Alpha, bob Beta, max is a member
 of both, lee left Alpha, nia never joined, ana is a workspace admin).
 
-By default the matrix runs on SQLite and a representative part of it on PostgreSQL; the whole
-of it on both under ``-m long``.
+By default the matrix runs whole on SQLite and a representative part of it on PostgreSQL;
+``-m long`` runs the rest on PostgreSQL, and every guarded button by every person in every
+channel on both.
 """
 
 from __future__ import annotations
@@ -228,20 +229,17 @@ async def world(built: Built, tmp_path: Path, request: pytest.FixtureRequest) ->
     await db.dispose()
 
 
-def is_long(request: pytest.FixtureRequest) -> bool:
-    marks = request.config.getoption("markexpr") or ""
-    return "long" in marks and "not long" not in marks
+def sqlite_only(request: pytest.FixtureRequest, whole: bool) -> None:
+    """Run a part of the matrix on PostgreSQL only within the long test (see the end)."""
+    if request.node.callspec.params["built"] != "sqlite" and not whole:
+        pytest.skip("on PostgreSQL in test_the_whole_matrix_on_postgresql (-m long)")
 
 
-def sqlite_unless_long(request: pytest.FixtureRequest) -> None:
-    """Run a test of the matrix on PostgreSQL only under ``-m long`` (the SQLite run is whole)."""
-    if request.node.callspec.params["built"] != "sqlite" and not is_long(request):
-        pytest.skip("on PostgreSQL under -m long only")
-
-
-def whole_or_part(request: pytest.FixtureRequest, items: list[Any], part: int) -> list[Any]:
-    """All `items` on SQLite or under ``-m long``; every `part`-th one on PostgreSQL otherwise."""
-    if request.node.callspec.params["built"] == "sqlite" or is_long(request):
+def whole_or_part(
+    request: pytest.FixtureRequest, items: list[Any], part: int, whole: bool
+) -> list[Any]:
+    """All `items` on SQLite (or when `whole`); every `part`-th one on PostgreSQL otherwise."""
+    if request.node.callspec.params["built"] == "sqlite" or whole:
         return items
     return items[::part]
 
@@ -263,11 +261,11 @@ def test_the_matrix_covers_every_guarded_command_and_button() -> None:
 
 
 async def test_every_guarded_command_is_refused_to_anyone_below_its_role(
-    world: World, request: pytest.FixtureRequest
+    world: World, request: pytest.FixtureRequest, whole: bool = False
 ) -> None:
     m = Matrix(world)
     a = world.a
-    for cmd in whole_or_part(request, GUARDED, 4):
+    for cmd in whole_or_part(request, GUARDED, 4, whole):
         params = valid_params(cmd, a)
         refusal = role_sentence(cmd.role)
         in_dm = T("core.refuse.no_community_dm") if cmd.needs_community else refusal
@@ -298,13 +296,13 @@ async def test_every_guarded_command_is_refused_to_anyone_below_its_role(
 
 
 async def test_the_refusals_are_the_roles_a_facilitator_and_an_admin_get_past_them(
-    world: World, request: pytest.FixtureRequest
+    world: World, request: pytest.FixtureRequest, whole: bool = False
 ) -> None:
     """The control of the matrix: with the same parameters, Alpha's facilitator (and for admin
     commands a workspace admin) is not refused for their role, so the refusals above are."""
-    sqlite_unless_long(request)
+    sqlite_only(request, whole)
     wrong: list[str] = []
-    for cmd in whole_or_part(request, GUARDED, 4):
+    for cmd in whole_or_part(request, GUARDED, 4, whole):
         admin = cmd.role == Role.ADMIN
         user = "ana" if admin else "amy"
         event = CommandInvoked(
@@ -321,12 +319,11 @@ async def test_the_refusals_are_the_roles_a_facilitator_and_an_admin_get_past_th
 
 
 async def test_a_facilitator_of_another_community_cannot_reach_its_objects_by_id(
-    world: World,
-    request: pytest.FixtureRequest,
+    world: World, request: pytest.FixtureRequest, whole: bool = False
 ) -> None:
     """bob facilitates Beta: in Beta's channel, commands naming one of Alpha's polls by id are
     refused and change nothing (ids are the database's, shared by all communities)."""
-    sqlite_unless_long(request)
+    sqlite_only(request, whole)
     m = Matrix(world)
     for cmd in (c for c in GUARDED if any(p.name == "poll" for p in c.params)):
         for poll in (world.a.single, world.a.closed, world.a.ranked):
@@ -338,10 +335,9 @@ async def test_a_facilitator_of_another_community_cannot_reach_its_objects_by_id
 
 
 async def test_member_commands_that_check_a_higher_role_inside_refuse_members(
-    world: World,
-    request: pytest.FixtureRequest,
+    world: World, request: pytest.FixtureRequest, whole: bool = False
 ) -> None:
-    sqlite_unless_long(request)
+    sqlite_only(request, whole)
     m = Matrix(world)
     for text, key in GUARDED_INSIDE.items():
         cmd, params = REGISTRY.parse(text, T)
@@ -354,11 +350,11 @@ async def test_member_commands_that_check_a_higher_role_inside_refuse_members(
 
 
 async def test_network_commands_refuse_anyone_but_its_coordinators(
-    world: World, request: pytest.FixtureRequest
+    world: World, request: pytest.FixtureRequest, whole: bool = False
 ) -> None:
     """Alpha's facilitator starts a network; a member of Alpha, Beta's facilitator and an
     outsider may not run its coordinators' commands."""
-    sqlite_unless_long(request)
+    sqlite_only(request, whole)
     created = await world.cmd("amy", 'network create "Lakes network"', "CA")
     assert "Lakes network" in created, created
     m = Matrix(world)
@@ -431,10 +427,10 @@ def malformed(button: str, theirs: str) -> dict[str, str]:
 
 
 async def test_guarded_buttons_with_malformed_ids_are_refused(
-    world: World, request: pytest.FixtureRequest
+    world: World, request: pytest.FixtureRequest, whole: bool = False
 ) -> None:
     """Alpha's own facilitator presses ids edited by hand: one sentence each, no change."""
-    sqlite_unless_long(request)
+    sqlite_only(request, whole)
     m = Matrix(world)
     for kind in GUARDED_BUTTONS:
         button, theirs = BUTTONS[kind](world.a), BUTTONS[kind](world.b)
@@ -466,13 +462,12 @@ def test_overlong_and_unparseable_ids_never_become_an_action(raw: str) -> None:
 
 
 async def test_a_replayed_guarded_button_has_one_effect_and_others_stay_refused(
-    world: World,
-    request: pytest.FixtureRequest,
+    world: World, request: pytest.FixtureRequest, whole: bool = False
 ) -> None:
     """amy's press delivered again with the same request id: a copy of a press that had its
     effect is a silent no-op, a copy of one refused (nothing was done, nothing remembered)
     gets the same answer; pressed again by max (a new request), it is refused for his role."""
-    sqlite_unless_long(request)
+    sqlite_only(request, whole)
     m = Matrix(world)
     wrong: list[str] = []
     for n, kind in enumerate(GUARDED_BUTTONS):
@@ -502,11 +497,28 @@ async def test_a_replayed_guarded_button_has_one_effect_and_others_stay_refused(
 
 
 @pytest.mark.long
+async def test_the_whole_matrix_on_postgresql(world: World, request: pytest.FixtureRequest) -> None:
+    """The parts the default run leaves out on PostgreSQL, in one world: the refusals first,
+    then what changes the world (a network, replayed presses, the facilitator's control)."""
+    if request.node.callspec.params["built"] == "sqlite":
+        pytest.skip("the default run is whole on SQLite")
+    for part in (
+        test_every_guarded_command_is_refused_to_anyone_below_its_role,
+        test_a_facilitator_of_another_community_cannot_reach_its_objects_by_id,
+        test_member_commands_that_check_a_higher_role_inside_refuse_members,
+        test_guarded_buttons_with_malformed_ids_are_refused,
+        test_network_commands_refuse_anyone_but_its_coordinators,
+        test_a_replayed_guarded_button_has_one_effect_and_others_stay_refused,
+        test_the_refusals_are_the_roles_a_facilitator_and_an_admin_get_past_them,
+    ):
+        await part(world, request, whole=True)
+
+
+@pytest.mark.long
 async def test_the_whole_matrix_on_this_backend(
     world: World, request: pytest.FixtureRequest
 ) -> None:
-    """Under ``-m long`` the command matrix above already runs whole on PostgreSQL too; this
-    adds every guarded button by every persona in every channel of the world."""
+    """Every guarded button by every person of the world in every channel of it."""
     m = Matrix(world)
     users = ("max", "nia", "bob", "lee")
     channels = ("CA", "CB", "dm", "C-lobby")
