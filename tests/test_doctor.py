@@ -8,6 +8,8 @@ import os
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from bot.sealed import encode_key
 from storage.db import Database
 from tests.fakes.discord_fake import FakeDiscord
@@ -102,6 +104,7 @@ async def test_refused_tokens_are_named_with_what_to_do(tmp_path: Path) -> None:
     assert BOT_TOKEN not in "\n".join(lines) and "a-stale-token" not in "\n".join(lines)
 
 
+@pytest.mark.long  # two doctor processes
 async def test_a_database_behind_its_migrations_and_an_empty_one(tmp_path: Path) -> None:
     await migrated(tmp_path)
     with sqlite3.connect(tmp_path / "circlebot.db") as conn:
@@ -179,6 +182,7 @@ REFLECTION = """
 """
 
 
+@pytest.mark.long  # two doctor processes
 async def test_a_key_that_does_not_open_the_stored_reflections(tmp_path: Path) -> None:
     from sqlalchemy import select
 
