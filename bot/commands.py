@@ -297,13 +297,15 @@ class Registry:
         group, near = words[0], self.suggest(words)
         if group in self.groups():
             if len(words) > 1 and near and near.startswith(f"{group} "):
-                return t("core.parse.unknown_sub_near", group=group, sub=words[1][:40], near=near)
+                return t(
+                    "core.parse.unknown_sub_near", group=group, sub=excerpt(words[1]), near=near
+                )
             subs = sorted(c.path[-1] for c in self.groups()[group] if len(c.path) > 1)
             return t("core.parse.unknown_sub", group=group, subs=", ".join(subs))
         if near:
             typed = " ".join(words[: near.count(" ") + 1])
-            return t("core.parse.unknown_near", word=typed[:40], near=near)
-        return t("core.parse.unknown", word=group[:40])
+            return t("core.parse.unknown_near", word=excerpt(typed), near=near)
+        return t("core.parse.unknown", word=excerpt(group))
 
     def parse(self, text: str, t: Translator) -> tuple[Command, dict[str, str]]:
         """Split ``"facilitator add @ben"`` into the command and its raw parameters.
@@ -353,9 +355,15 @@ class Registry:
             values[p.name] = positional.pop(0)
         if positional:
             raise ParseError(
-                t("core.parse.extra", extra=" ".join(positional)[:60], usage=cmd.usage())
+                t("core.parse.extra", extra=excerpt(" ".join(positional), 60), usage=cmd.usage())
             )
         return validate_params(cmd, values, t)
+
+
+def excerpt(typed: str, limit: int = 40) -> str:
+    """What a refusal quotes of typed text: one line (an escaped or quoted line break stays
+    inside a word), at most `limit` characters, so the refusal stays one sentence."""
+    return clean(typed)[:limit]
 
 
 def unknown_option(cmd: Command, name: str, t: Translator) -> str:
@@ -390,16 +398,21 @@ def validate_params(cmd: Command, raw: dict[str, str], t: Translator) -> dict[st
             raise ParseError(t("core.parse.too_long", name=p.name, max=p.max_length))
         if p.choices and value.lower() not in p.choices:
             raise ParseError(
-                t("core.parse.choice", name=p.name, choices=", ".join(p.choices), value=value[:40])
+                t(
+                    "core.parse.choice",
+                    name=p.name,
+                    choices=", ".join(p.choices),
+                    value=excerpt(value),
+                )
             )
         # ASCII digits only: re's \d and int() also take "+1", "0_1" and Arabic-Indic digits.
         if p.kind == "int" and not re.fullmatch(r"[0-9]{1,9}", value):
-            raise ParseError(t("core.parse.int", name=p.name, value=value[:40]))
+            raise ParseError(t("core.parse.int", name=p.name, value=excerpt(value)))
         if p.kind == "user":
             typed, value = value, normalise_user(value)
             # "@" alone, or a mention with nobody in it ("<@>", "<@|ana>").
             if not value or value.startswith("<@"):
-                raise ParseError(t("core.parse.no_user", value=typed[:40]))
+                raise ParseError(t("core.parse.no_user", value=excerpt(typed)))
         out[p.name] = value.lower() if p.choices else value
     return out
 

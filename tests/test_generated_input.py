@@ -429,3 +429,15 @@ def test_the_examples_reach_the_handlers(harness: Harness) -> None:
     harness.command("poll new Hypothesis? options=a|b closes=9999-12-31", "ana", False)
     assert harness.count("ok", "CommandInvoked") > ok
     assert harness.count("refused", "CommandInvoked") > refused
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["poll list \\\r0", "\\\nfoo", 'poll new Q options=a method="x\ny"', 'poll close "1\n2"'],
+)
+def test_a_line_break_inside_a_word_is_quoted_on_one_line(text: str) -> None:
+    """Found by the long run: a backslash or quotes keep a line break inside a word, and the
+    refusal quoting that word was two lines (bot.commands.excerpt makes it one)."""
+    with pytest.raises(ParseError) as refusal:
+        REGISTRY.parse(text, T)
+    one_sentence(repr(text), str(refusal.value))
