@@ -113,9 +113,7 @@ class NetworkSurveyPart(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("network_survey_id", "community_id"),)
 
     id: int = Field(default=None, primary_key=True)
-    network_survey_id: int = Field(
-        foreign_key="network_survey.id", index=True, ondelete="CASCADE"
-    )
+    network_survey_id: int = Field(foreign_key="network_survey.id", index=True, ondelete="CASCADE")
     community_id: int = Field(foreign_key="community.id", ondelete="CASCADE")
     survey_id: int | None = Field(default=None, foreign_key="survey.id", ondelete="SET NULL")
     outcome: str = Field(max_length=20)  # opened | already_open | no_areas
