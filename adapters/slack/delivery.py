@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+#: The `DeliveryError` reason of a 429 (`bot.outbox.RATE_LIMITED`).
+RATE_LIMITED = "ratelimited"
+
 #: Slack errors worth another try later; every other ``ok: false`` error is permanent.
 TRANSIENT_ERRORS = frozenset(
     {
@@ -99,13 +102,9 @@ def delivery_error(err: SlackApiError, *, writes: bool = False) -> DeliveryError
         code = str(response.get("error") or "")
     except Exception:  # a non-JSON body (HTML error page)
         code = ""
-    if status == 429 or code == "ratelimited":
-        raw = _header(getattr(response, "headers", None), "Retry-After")
-        try:
-            retry_after = float(raw) if raw is not None else 1.0
-        except ValueError:
-            retry_after = 1.0
-        return DeliveryError("ratelimited", transient=True, retry_after=retry_after)
+    if status == 429 or code == RATE_LIMITED:
+        retry_after = _retry_after(getattr(response, "headers", None))
+        return DeliveryError(RATE_LIMITED, transient=True, retry_after=retry_after)
     if status >= 500 or code in _MAYBE_DONE:
         return DeliveryError(code or f"http_{status}", transient=True, ambiguous=writes)
     if code in TRANSIENT_ERRORS:
@@ -212,12 +211,31 @@ class ShortRateLimitRetry(AsyncRateLimitErrorRetryHandler):
     ) -> bool:
         if response is None or response.status_code != 429:
             return False
-        raw = _header(response.headers, "Retry-After")
-        try:
-            wait = float(raw) if raw is not None else 1.0
-        except ValueError:
-            wait = 1.0
-        return wait <= self.max_wait
+        return _retry_after(response.headers) <= self.max_wait
+
+    async def prepare_for_next_attempt_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        """Sleep ``Retry-After`` as a number of seconds, whole or not (slack-sdk's own handler
+        takes it with ``int()``, so "0.5" raised ValueError out of the call: a 429 that
+        became a permanent failure)."""
+        state.next_attempt_requested = True
+        await asyncio.sleep(_retry_after(response.headers if response is not None else None))
+        state.increment_current_attempt()
+
+
+def _retry_after(headers: Any) -> float:
+    """``Retry-After`` in seconds (1 when missing or unreadable, as Slack's minimum)."""
+    raw = _header(headers, "Retry-After")
+    try:
+        return max(float(raw), 0.0) if raw is not None else 1.0
+    except ValueError:
+        return 1.0
 
 
 def retry_handlers(
@@ -259,8 +277,6 @@ CHANNEL_PACE_SECONDS = 1.0
 #: figure is not published): circlebot's default cap, `SLACK_MESSAGES_PER_MINUTE` to change.
 DEFAULT_MESSAGES_PER_MINUTE = 600
 
-#: The `DeliveryError` reason of a 429 (`bot.outbox.RATE_LIMITED`).
-RATE_LIMITED = "ratelimited"
 
 #: On a 429 the workspace's interval grows by this factor (at most once a `CALM` second, since
 #: the posts already on their way meet the same limit), up to `MAX_SLOWDOWN` times the

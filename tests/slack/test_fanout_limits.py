@@ -244,3 +244,20 @@ async def test_the_fake_answers_429_over_slacks_channel_and_workspace_limits():
     # 4 messages, 3 of them at once: the 4th waits 10 s for the workspace (one a 10 s).
     assert limits.bound({"C1": 3, "C2": 1}) == pytest.approx(10.0)
     assert SlackRateLimits(channel_burst=1).bound({"C1": 4}) == pytest.approx(3.0)
+
+
+async def test_a_429_whose_retry_after_is_not_whole_seconds_is_a_wait_too(fanout_db_url):
+    """slack-sdk reads Retry-After with int(): "0.5" made a 429 a permanent failure."""
+    async with FakeSlackWebAPI(rate_limits=LIMITS, ts_clock=time.time) as fake:
+        fake.fail_next("chat.postMessage", status=429, headers={"Retry-After": "0.5"}, times=10)
+        async with running(fake, fanout_db_url) as app:
+            keys = await queue(app, targets(20, 10))
+            rows = await settled(app, keys)
+            # The interactive client (slack-sdk's own wait, bolt's replies) takes it too.
+            fake.fail_next("chat.postMessage", status=429, headers={"Retry-After": "0.5"})
+            adapter = app.adapters[0]
+            assert isinstance(adapter, SlackAdapter)
+            await adapter.client.chat_postMessage(channel="C00000001", text="an answer")
+    assert fake.arrivals() == {k: 1 for k in keys}
+    assert {(r.status, r.attempts) for r in rows.values()} == {("sent", 1)}
+    assert [m["text"] for m in fake.messages["C00000001"]][-1] == "an answer"
