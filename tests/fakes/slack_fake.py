@@ -250,13 +250,16 @@ class SlackRateLimits:
     `channel_burst`; a workspace's (one per bot token) refills `workspace_per_minute` / 60
     a second and holds `workspace_burst`. A post over either is answered as Slack does:
     HTTP 429, ``{"ok": false, "error": "ratelimited"}`` and ``Retry-After`` in whole seconds
-    (at least 1), and it does not count. ``None`` switches a limit off.
+    (at least 1), and it does not count. ``None`` switches a limit off. `whole_seconds=False`
+    gives ``Retry-After`` to the millisecond instead ("0.734"), as some proxies and other
+    fakes do: a client must not treat that as an error.
     """
 
     per_channel_per_second: float | None = 1.0
     channel_burst: int = 3
     workspace_per_minute: float | None = 600.0
     workspace_burst: int = 10
+    whole_seconds: bool = True
 
     def bound(self, per_channel: Mapping[str, int]) -> float:
         """The least time, in seconds, these limits allow for posting ``per_channel[c]``
@@ -708,10 +711,13 @@ class FakeSlackWebAPI:
             wait = bucket.wait(now)
             if wait > 0:
                 self.rate_limited[which] += 1
+                retry_after = (
+                    str(max(1, math.ceil(wait))) if limits.whole_seconds else f"{wait:.3f}"
+                )
                 return FakeResponse(
                     body={"ok": False, "error": "ratelimited"},
                     status=429,
-                    headers={"Retry-After": str(max(1, math.ceil(wait)))},
+                    headers={"Retry-After": retry_after},
                 )
         for _which, bucket in checks:
             bucket.take()
