@@ -12,6 +12,7 @@ are sealed in the outbox (names and hours are personal) and blanked once deliver
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import date
 from zoneinfo import ZoneInfo
@@ -175,7 +176,8 @@ async def report(ctx: Context) -> Reply:
                 version=s.version,
             )
         )
-    files = report_files(t, s, period)
+    # Drawing and encoding take CPU for a while: off the event loop, which keeps acking others.
+    files = await asyncio.to_thread(report_files, t, s, period)
     lines.append(t("reports.summary.files"))
     text = "\n".join(lines)
     log.info(
@@ -367,7 +369,8 @@ async def my_hours(ctx: Context) -> Reply:
             )
         cert = await _issue(ctx, community, member, period, counted)
         code = shown(cert.code)
-        pdf = certificate_pdf(
+        pdf = await asyncio.to_thread(
+            certificate_pdf,
             t,
             CertificateText(
                 community=cert.community_name,
