@@ -61,6 +61,7 @@ from bot.events import (
     MessageRef,
     OpenForm,
     Place,
+    ProfileSeen,
     Reply,
     Respond,
     UserRef,
@@ -68,7 +69,6 @@ from bot.events import (
 from bot.i18n import Translator
 from bot.ports import Audience, AudienceKind, Capabilities, DeliveryError, Handler, Outgoing
 from bot.reach import Unreachable, until_reachable
-    ProfileSeen,
 from bot.ui import ActionId, ActionIdError, CalendarEvent, Message
 
 log = logging.getLogger(__name__)
@@ -104,6 +104,11 @@ NOT_THIS_CHANNEL_TYPE = 50024  # "Cannot execute action on this channel type" (a
 ANSWER_TIMEOUT = 10.0
 # Syncing the app commands at start-up: one bulk request per scope.
 SYNC_TIMEOUT = 60.0
+# A person's locale goes to the core at most this often (seconds; per process): it comes
+# free with every interaction, but keeping it costs a write.
+PROFILE_EVERY = 24 * 3600.0
+# The memory of who was reported is pruned of stale entries past this many people.
+PROFILE_MEMORY = 10_000
 
 _T = Translator()
 POSTED_BELOW = _T("adapters.posted_below")
@@ -111,11 +116,6 @@ FORM_TOO_SLOW = _T("adapters.form_press_again")
 EVENTS_FORBIDDEN = _T("adapters.discord.events_forbidden")
 
 
-# A person's locale goes to the core at most this often (seconds; per process): it comes
-# free with every interaction, but keeping it costs a write.
-PROFILE_EVERY = 24 * 3600.0
-# The memory of who was reported is pruned of stale entries past this many people.
-PROFILE_MEMORY = 10_000
 class RateLimiter:
     """At most `rate` calls per `per` seconds (a sliding window shared by the whole bot).
 
@@ -328,6 +328,9 @@ class DiscordAdapter:
         self._saved_urls: list[tuple[Any, str, Any]] = []
         # Called for every 429 Discord answers (`bot.ports.Monitored`; the app counts them).
         self.on_rate_limited: Callable[[], None] | None = None
+        # user id -> when their locale last went to the core (`PROFILE_EVERY`).
+        self._profiles: dict[str, float] = {}
+        self._profile_tasks: set[asyncio.Task[None]] = set()
 
     def __repr__(self) -> str:  # never show the token
         return f"<DiscordAdapter dev_guild={self.dev_guild_id}>"
@@ -335,9 +338,6 @@ class DiscordAdapter:
     # -- lifecycle ------------------------------------------------------------------------
 
     async def start(self, handle: Handler) -> None:
-        # user id -> when their locale last went to the core (`PROFILE_EVERY`).
-        self._profiles: dict[str, float] = {}
-        self._profile_tasks: set[asyncio.Task[None]] = set()
         """Log in (syncing app commands), then keep the gateway connection in the background.
 
         An API out of reach is said once and tried again quietly; a refused token ends here.
@@ -367,6 +367,8 @@ class DiscordAdapter:
             http_trace=self._rate_limit_trace(),
         )
         self.tree = app_commands.CommandTree(self.client)
+        # Before the sync (in `_setup`): the descriptions' Spanish localisations.
+        await self.tree.set_translator(CatalogTranslator())
         cop = build_cop_group(self.registry, self._on_command, self.t, on_text=self._on_text)
         if self.dev_guild_id:
             self.tree.add_command(cop, guild=discord.Object(self.dev_guild_id))
@@ -374,8 +376,6 @@ class DiscordAdapter:
             self.tree.add_command(cop)
         try:
             await self.client.login(self._token)
-        # Before the sync (in `_setup`): the descriptions' Spanish localisations.
-        await self.tree.set_translator(CatalogTranslator())
         except (aiohttp.ClientConnectionError, TimeoutError) as err:
             await self.client.close()
             raise Unreachable(unreachable_reason(err)) from None
@@ -445,6 +445,7 @@ class DiscordAdapter:
         if self._task is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._task, 5)
+        await self.settled()  # locale reports already on their way reach the core first
         self._restore_urls()
         self._handle = None
 
@@ -452,7 +453,6 @@ class DiscordAdapter:
         """Use the configured REST and gateway URLs (only when they differ from Discord's)."""
         patches: list[tuple[Any, str, Any]] = []
         if self.api_url != DEFAULT_API_URL:
-        await self.settled()  # locale reports already on their way reach the core first
             patches.append((discord.http.Route, "BASE", self.api_url))
         if self.gateway_url != DEFAULT_GATEWAY_URL:
             patches.append(
@@ -904,13 +904,13 @@ class DiscordAdapter:
             log.warning("answering a %s failed (HTTP %s, code %s)", kind, exc.status, exc.code)
         except TimeoutError:
             log.warning("answering a %s timed out after %.1f s", kind, self.answer_timeout)
+        self._report_profile(event)
 
     @staticmethod
     def _quiet_defer_ok(interaction: discord.Interaction, kind: str) -> bool:
         """DEFERRED_UPDATE_MESSAGE (nothing visible) is only valid on a message's component."""
         return kind == "component" or (kind == "modal" and interaction.message is not None)
 
-        self._report_profile(event)
     async def _defer(self, interaction: discord.Interaction, kind: str) -> None:
         if self._quiet_defer_ok(interaction, kind):
             await interaction.response.defer()
