@@ -328,10 +328,14 @@ async def test_soon_keeps_the_earlier_time_and_runs_again_when_asked_while_runni
 
     app = _app(db, clock, **{"t.r": refresh})
     start = clock.now()
+    woken = []
     for offset in (0.0, 0.5, 1.5):  # three ballots within two seconds: the first one's time stands
         clock.set(start + timedelta(seconds=offset))
         async with background(app.services) as ctx:
             await ctx.schedule.soon("refresh:1", ctx.now + timedelta(seconds=2), "t.r", [1])
+        woken.append(ctx.scheduled)
+    # Only the first one wrote the job; the others leave the runner asleep.
+    assert woken == [True, False, False]
     async with background(app.services) as ctx:
         assert await ctx.schedule.next_run("refresh:1") == start + timedelta(seconds=2)
     await app.advance(timedelta(minutes=1) - (clock.now() - start))
