@@ -539,7 +539,9 @@ class SlackAdapter:
         if deadline is not None:
             timeout = min(timeout, deadline - asyncio.get_running_loop().time() - 0.5)
         info = await self.users.lookup(client, team, user_id, name, timeout=timeout)
-        return parse.actor(team, user_id, info.name, info.is_admin)
+        # The locale comes with the lookup (include_locale): the answer to this very request
+        # is already in the person's language, before any ProfileSeen has kept it.
+        return replace(parse.actor(team, user_id, info.name, info.is_admin), locale=info.locale)
 
     def _deadline(self) -> float:
         """When the ack budget of the request being handled runs out (event-loop time)."""

@@ -14,6 +14,7 @@ from tests.slack.helpers import SlackBot, running_bot
 
 ADMIN = "U0ADMIN001"
 MEMBER = "U0MEMBER01"
+NEWCOMER = "U0NEWCOME1"
 ES = translator("es")
 EN = translator("en")
 
@@ -40,6 +41,12 @@ async def test_a_spanish_slack_member_reads_spanish_privately_and_english_in_the
         asked = await _command(bot, "my language", MEMBER)
         assert asked["response_type"] == "ephemeral"
         assert asked["text"] == ES("mydata.language.platform", language="español")
+
+        # Someone whose very first request this is: the users.info lookup made for their name
+        # gives their locale too, so even this first answer is in their language.
+        slack_api.add_user(NEWCOMER, locale="es-419", profile={"display_name": "Tomás"})
+        first = await _command(bot, "my language", NEWCOMER)
+        assert first["text"] == ES("mydata.language.default", language="español")
 
         await _command(
             bot, 'poll new "Snack?" options="Apples | Pears" closes="in 2 days" remind="1d"', ADMIN
