@@ -82,6 +82,7 @@ CORPUS = [
     "<@123456789012345678>",
     "<@!123456789012345678>",
     "<#123456789012345678>",
+    "\\<@123456789012345678> \\\\<@&123456789012345678> \\<!channel>",  # typed backslashes
     "@everyone <!channel> <@&1> <@1> [x](http://evil.example) all at once",
     "<!here> <!subteam^S1> <#C1> @every\u200bone \uff20here <@U0AMY0001> <http://evil.example|x>",
 ]
@@ -147,7 +148,8 @@ def slack_pings(msg: Message) -> list[str]:
     return wrong
 
 
-_LIVE_DISCORD = re.compile(r"(?<!\\)<(?:@[!&]?|#)[0-9A-Za-z]")
+# A mention or channel pill: a "<" after no backslash, or after escaped backslashes only.
+_LIVE_DISCORD = re.compile(r"(?<!\\)(?:\\\\)*<(?:@[!&]?|#)[0-9A-Za-z]")
 _RAW_BROADCAST = re.compile(r"@(?:everyone|here)\b")
 
 
@@ -175,7 +177,8 @@ def discord_pings(msg: Message) -> list[str]:
             wrong.append(f"allowed_mentions.users {allowed}")
         for text in discord_texts(part):
             for live in _LIVE_DISCORD.finditer(text):
-                token = text[live.start() : live.start() + 25]
+                start = text.index("<", live.start())
+                token = text[start : start + 25]
                 digits = re.match(r"<@(\d+)>", token)
                 if not (digits and int(digits[1]) in legit):
                     wrong.append(f"live {token!r}")
