@@ -187,6 +187,24 @@ async def test_closed_dms_and_missing_channels_fail_with_a_reason_while_the_rest
     assert len(fake.calls_to("POST", rf"/channels/{dm['id']}/messages")) == 1
 
 
+async def test_several_dms_are_in_flight_at_once(fanout_db_url):
+    """A slow Discord does not make DMs go one by one: the worker keeps several in flight,
+    so discord.py's buckets (not circlebot) decide the pace."""
+    async with FakeDiscord(rate_limits=LIMITS) as fake:
+        to = targets(fake, 0, 16)
+        fake.fail_next(
+            "POST", r"/users/@me/channels", status=200, written=True, delay=0.5, times=None
+        )
+        async with running(fake, fanout_db_url) as app:
+            keys = await queue(app, to)
+            await settled(app, keys)
+    assert arrived(fake, to) == expected(to)
+    opened = sorted(c.at for c in fake.calls_to("POST", r"/users/@me/channels"))
+    # Each open took half a second; one at a time, 16 would have taken 8 s.
+    most = max(sum(1 for t in opened if start <= t < start + 0.5) for start in opened)
+    assert most >= 4, opened
+
+
 @pytest.mark.long
 async def test_five_hundred_dms_arrive_once_near_the_bound(fanout_db_url):
     """500 DMs (1,000 requests) under the real global limit: once each, close to the bound."""

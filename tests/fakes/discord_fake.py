@@ -699,6 +699,10 @@ class DiscordRateLimits:
     )
     #: The global window's length (Discord: one second; longer in tests of the fake itself).
     global_window: float = 1.0
+    #: The bucket of every other route (per method and path), as ``(limit, per)``: Discord
+    #: announces a bucket on every answer, and discord.py sends one request at a time on a
+    #: route until it has seen that route's limit. None: no headers on other routes.
+    other_routes: tuple[int, float] | None = (50, 1.0)
 
     def bound(self, requests: int) -> float:
         """The least time, in seconds, the global limit allows for `requests` requests sent at
@@ -1616,12 +1620,16 @@ class FakeDiscord:
             if rule.matches(call.method, call.path) and rule.remaining != 0:
                 if rule.remaining is not None:
                     rule.remaining -= 1
-                real = await self._route(call) if rule.written else None
+                real = await self._limited_route(call) if rule.written else None
                 if rule.delay:
                     await asyncio.sleep(rule.delay)
                 if real is not None and rule.status < 300:
                     return real
                 return _Reply(rule.status, rule.body, dict(rule.headers))
+        return await self._limited_route(call)
+
+    async def _limited_route(self, call: RecordedCall) -> _Reply:
+        """The route's answer, under :attr:`rate_limits` when set (a 429, or bucket headers)."""
         if self.rate_limits is None:
             return await self._route(call)
         limited, headers = self._limit(call, self.rate_limits)
@@ -1653,6 +1661,11 @@ class FakeDiscord:
             window = self._window(("r", route.bucket, major), route.per, now)
             checks.append(("route", window, route.limit, route.per, route.bucket))
         exempt = call.path.startswith(("/interactions/", "/webhooks/"))
+        if not checks and not exempt and limits.other_routes is not None:
+            limit, per = limits.other_routes
+            bucket = f"fake-{call.method.lower()}-{call.path}"[:64]
+            window = self._window(("o", call.method, call.path), per, now)
+            checks.append(("route", window, limit, per, bucket))
         if limits.global_per_second and not exempt:
             window = self._window(("g",), limits.global_window, now)
             checks.append(("global", window, limits.global_per_second, limits.global_window, ""))
