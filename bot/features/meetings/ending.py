@@ -34,6 +34,8 @@ from bot.features.meetings.core import (
 )
 from bot.features.meetings.find import find_series, friendly, refresh_card
 from bot.hooks import MeetingsChanged
+from bot.i18n import Translator
+from bot.languages import fan_out_each
 from bot.ui import ActionId, Actions, Button, Message, Section
 from storage.meetings import Meeting, MeetingSeries
 from storage.models import Member
@@ -70,14 +72,14 @@ def _check_open(ctx: Context, series: MeetingSeries, until: datetime) -> None:
 
 
 def _summary(
-    ctx: Context, key: str, series: MeetingSeries, day: date | None, gone: list[Meeting]
+    t: Translator, key: str, series: MeetingSeries, day: date | None, gone: list[Meeting]
 ) -> str:
     """``"The series “X” ends after 30 June 2027: 3 meetings are cancelled (#5, #6, #7)."``"""
     values = {"id": series.number, "title": series.title, "day": _day_words(day) if day else ""}
-    head = ctx.t(key if key.endswith("deleted") else f"{key}_{'after' if day else 'now'}", **values)
+    head = t(key if key.endswith("deleted") else f"{key}_{'after' if day else 'now'}", **values)
     tail = "none" if not gone else "one" if len(gone) == 1 else "some"
     kind = "preview" if "preview" in key else "notice"
-    return head + ctx.t(f"meetings.end_{kind}_{tail}", count=len(gone), numbers=_numbers(gone))
+    return head + t(f"meetings.end_{kind}_{tail}", count=len(gone), numbers=_numbers(gone))
 
 
 def _deletes(everything: list[Meeting], gone: list[Meeting]) -> bool:
@@ -96,7 +98,7 @@ async def end_series(ctx: Context) -> Reply:
     everything = await series_meetings(ctx.session, series.id)
     gone = _after(everything, until)
     deleting = _deletes(everything, gone)
-    text = _summary(ctx, "meetings.end_preview", series, day, gone)
+    text = _summary(ctx.t, "meetings.end_preview", series, day, gone)
     text += ctx.t("meetings.end_preview_deletes" if deleting else "meetings.end_preview_keeps")
     end = ActionId("series", "end", series.id, day.strftime("%Y%m%d") if day else NOW)
     # No "keep" button: not pressing this one keeps the series.
@@ -153,14 +155,22 @@ async def end_pressed(ctx: Context) -> Reply:
     await ctx.session.flush()
     await plan_series(ctx.session, ctx.schedule, series, ctx.now)
     key = "meetings.end_deleted" if deleting else "meetings.end_notice"
-    notice = _summary(ctx, key, series, day, gone)
-    message = Message(text=notice, blocks=[Section.of(notice)])
+    notice = _summary(ctx.t, key, series, day, gone)
+
+    def compose(t: Translator) -> Message:
+        text = _summary(t, key, series, day, gone)
+        return Message(text=text, blocks=[Section.of(text)])
+
     outbox_key = f"meeting-series:{series.id}:end:{series.sequence}"
     await ctx.outbox.enqueue(
-        key=outbox_key, to=channel_of(community), message=message, community_id=community.id
+        key=outbox_key,
+        to=channel_of(community),
+        message=compose(ctx.t_channel),
+        community_id=community.id,
     )
-    await ctx.outbox.fan_out(
-        key=outbox_key, community=community, members=told.values(), message=message
+    # The DMs: each in the member's own language.
+    await fan_out_each(
+        ctx, key=outbox_key, community=community, members=told.values(), compose=compose
     )
     await ctx.emit("meetings.changed", MeetingsChanged(community.id or 0))
     log.info(
