@@ -83,6 +83,7 @@ CORPUS = [
     "<@!123456789012345678>",
     "<#123456789012345678>",
     "\\<@123456789012345678> \\\\<@&123456789012345678> \\<!channel>",  # typed backslashes
+    "http://evil.example\\<@123456789012345678> [x](http://evil.example)\\<#1>",  # link, backslash
     "@everyone <!channel> <@&1> <@1> [x](http://evil.example) all at once",
     "<!here> <!subteam^S1> <#C1> @every\u200bone \uff20here <@U0AMY0001> <http://evil.example|x>",
 ]
@@ -398,11 +399,12 @@ async def test_member_text_pings_nobody_wherever_the_core_echoes_it(
     assert wrong == [], wrong
     # Not vacuous: the typed text was accepted and shown back in many places.
     shown = clean(typed)
-    echoed = [m for m in messages if shown in m.text or shown in m.model_dump_json()]
+    as_json = json.dumps(shown, ensure_ascii=False)[1:-1]  # how it reads inside a dump
+    echoed = [m for m in messages if shown in m.text or as_json in m.model_dump_json()]
     assert len(echoed) >= 15, (len(echoed), echoes.refused)
     assert len(echoes.fake.sent) >= 5, echoes.refused
     # The shared reflection answer was posted for the group, with max's name.
-    assert any(f"Noticed {shown}" in s.message.model_dump_json() for s in echoes.fake.sent)
+    assert any(f"Noticed {as_json}" in s.message.model_dump_json() for s in echoes.fake.sent)
 
 
 # -- end to end through the platform fakes ----------------------------------------------------

@@ -161,7 +161,9 @@ class _Acc:
 _INLINE = re.compile(r"[\\*_~|`\[\]<]")
 _LINE_START = re.compile(r"^(\s*)([#>+-])", re.MULTILINE)
 _ORDERED_ITEM = re.compile(r"^(\s*\d+)\.(?=\s)", re.MULTILINE)
-_URL = re.compile(r"https?://[^\s<]+[^<.,:;\"')\]\s]")
+# A link ends before a backslash: one typed right after it would otherwise stay unescaped and
+# turn the "\<" that escapes a following "<@id>" into an escaped backslash and a live pill.
+_URL = re.compile(r"https?://[^\s<\\]+[^<.,:;\"')\]\s\\]")
 _EVERYONE = re.compile(r"@(everyone|here)\b")
 
 
