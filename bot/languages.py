@@ -18,6 +18,7 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Iterable
+from functools import cache
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -37,13 +38,19 @@ log = logging.getLogger(__name__)
 AUTO = "auto"
 
 
+@cache
+def _catalogs() -> frozenset[str]:
+    """The languages with a catalog, read once: a fan-out asks for each recipient."""
+    return frozenset(available_languages())
+
+
 def catalog_language(locale: str | None) -> str | None:
     """The catalog language of a platform locale (``es-ES``, ``es_419``, ``EN``), or None
     when circlebot has no catalog for it."""
     if not locale:
         return None
     lang = locale.replace("_", "-").split("-", 1)[0].lower()
-    return lang if lang in available_languages() else None
+    return lang if lang in _catalogs() else None
 
 
 def member_language(
@@ -51,7 +58,7 @@ def member_language(
 ) -> str:
     """The language of what `member` reads alone. `live_locale` is the locale the platform
     gave with the interaction being answered (Discord's), fresher than the stored one."""
-    if member is not None and member.language and member.language in available_languages():
+    if member is not None and member.language and member.language in _catalogs():
         return member.language
     for locale in (live_locale, member.platform_locale if member is not None else None):
         lang = catalog_language(locale)
@@ -62,7 +69,7 @@ def member_language(
 
 def community_language(community: Community | None) -> str:
     """The language of a community's channel posts."""
-    if community is None or community.language not in available_languages():
+    if community is None or community.language not in _catalogs():
         return DEFAULT_LANGUAGE
     return community.language
 
