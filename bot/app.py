@@ -15,6 +15,7 @@ from bot.commands import Registry
 from bot.context import Services
 from bot.dispatcher import Dispatcher
 from bot.features import build_registry
+from bot.job_groups import run_group
 from bot.jobs import Claimed, JobRunner
 from bot.metrics import Metrics
 from bot.outbox import DeliveryWorker, Outbox
@@ -38,6 +39,9 @@ class Limits:
     interactions: int
     jobs: int
     delivery: int
+    # Due jobs run this many to a transaction (`bot.job_groups`). On SQLite an interaction
+    # may wait for one group: a group of reminders holds the writer for tens of milliseconds.
+    job_group: int = 16
 
     @classmethod
     def for_database(cls, db: Database) -> Limits:
@@ -109,6 +113,9 @@ class App:
             self.dispatcher.run_job,
             concurrency=1 if manual else self.limits.jobs,
             metrics=self.metrics,
+            # Manual runs keep one transaction a job, in a fixed order, for scripts and tests.
+            execute_group=None if manual else partial(run_group, self.dispatcher),
+            group=self.limits.job_group,
         )
         self.services.wake_jobs = self.jobs.wake
         self.jobs.observers.append(self._after_job)

@@ -231,6 +231,10 @@ def failure_reason(exc: BaseException) -> str:
 Execute = Callable[[Claimed], Awaitable[None]]
 """Runs a claimed job's handler and `complete`s it, all in one transaction; raises on failure."""
 
+ExecuteGroup = Callable[[Sequence[Claimed]], Awaitable[None]]
+"""Runs several claimed jobs, each completed, in one transaction (`bot.job_groups`); raises,
+having committed nothing, when any of them fails."""
+
 
 class JobTimer:
     """APScheduler 3 as an alarm clock: one in-memory wake-up at the next due time."""
@@ -289,10 +293,15 @@ class JobRunner:
         lease: timedelta = LEASE,
         backoff: Sequence[timedelta] = BACKOFF,
         metrics: Metrics | None = None,
+        execute_group: ExecuteGroup | None = None,
+        group: int = 1,
     ) -> None:
         self.db = db
         self.clock = clock
         self.execute = execute
+        # Up to `group` claimed jobs share one transaction through `execute_group`.
+        self.execute_group = execute_group
+        self.group = max(1, group)
         self.concurrency = max(1, concurrency)
         self.batch = batch
         self.lease = lease
@@ -355,8 +364,35 @@ class JobRunner:
             batch = await self.claim(self.batch)
             if not batch:
                 return total
-            await asyncio.gather(*(self._run(job, gate) for job in batch))
+            if self.execute_group is None or self.group == 1:
+                await asyncio.gather(*(self._run(job, gate) for job in batch))
+            else:
+                groups = [batch[i : i + self.group] for i in range(0, len(batch), self.group)]
+                await asyncio.gather(*(self._run_group(group, gate) for group in groups))
             total += len(batch)
+
+    async def _run_group(self, jobs: list[Claimed], gate: asyncio.Semaphore) -> None:
+        """Run `jobs` in one transaction; when that fails, each of them alone."""
+        assert self.execute_group is not None
+        async with gate:
+            try:
+                await self.execute_group(jobs)
+                failed = False
+            except Exception as exc:
+                failed = True
+                log.info(
+                    "a group of %d jobs rolled back (%s); running each alone",
+                    len(jobs),
+                    failure_reason(exc),
+                )
+            if not failed:
+                for job in jobs:
+                    self.metrics.job_done("ok")
+                    for observer in self.observers:
+                        await observer(job)
+                return
+        for job in jobs:
+            await self._run(job, gate)
 
     async def _run(self, job: Claimed, gate: asyncio.Semaphore) -> None:
         async with gate:
