@@ -18,7 +18,6 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from functools import cache
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -38,10 +37,9 @@ log = logging.getLogger(__name__)
 AUTO = "auto"
 
 
-@cache
-def _catalogs() -> frozenset[str]:
-    """The languages with a catalog, read once: a fan-out asks for each recipient."""
-    return frozenset(available_languages())
+def _catalogs() -> list[str]:
+    """The languages with a catalog (asked each time: a test may register one)."""
+    return available_languages()
 
 
 def catalog_language(locale: str | None) -> str | None:
