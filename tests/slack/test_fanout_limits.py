@@ -32,6 +32,7 @@ from storage.models import OutboxMessage
 from tests.fakes.slack_fake import (
     BOT_TOKEN,
     TEAM_ID,
+    FakeResponse,
     FakeSlackWebAPI,
     RecordedCall,
     SlackRateLimits,
@@ -195,6 +196,35 @@ async def test_closed_dms_and_missing_channels_fail_with_a_reason_while_the_rest
     assert fake.arrivals() == {k: 1 for k in keys if k not in failed}
     # A permanent refusal is asked once.
     assert all(posts_per_key(fake)[k] <= 1 for k in failed)
+
+
+async def test_a_channel_told_to_wait_holds_up_no_other_channel(fanout_db_url):
+    """One channel answered 429 (Retry-After 2 s) twice waits; the others go on meanwhile."""
+    async with FakeSlackWebAPI(rate_limits=LIMITS, ts_clock=time.time) as fake:
+        default_post = fake._defaults["chat.postMessage"]
+        refused: list[float] = []
+
+        def post(call: RecordedCall) -> Any:
+            if call.params.get("channel") == "C00000000" and len(refused) < 2:
+                refused.append(time.time())
+                return FakeResponse(
+                    body={"ok": False, "error": "ratelimited"},
+                    status=429,
+                    headers={"Retry-After": "2"},
+                )
+            return default_post(call)
+
+        fake.set_responder("chat.postMessage", post)
+        async with running(fake, fanout_db_url) as app:
+            keys = await queue(app, targets(40, 0))
+            rows = await settled(app, keys)
+    assert fake.arrivals() == {k: 1 for k in keys}
+    assert rows["reminder:0:0"].attempts == 1  # two 429s, no attempt spent
+    waited = float(fake.messages["C00000000"][0]["ts"])
+    assert waited - refused[0] >= 3.9  # it waited out both Retry-Afters
+    others = [float(fake.messages[f"C{i:08d}"][0]["ts"]) for i in range(1, 40)]
+    # Everyone else was posted while it waited (40 messages at 30/s take under 2 s).
+    assert max(others) < waited, (max(others), waited)
 
 
 @pytest.mark.long
