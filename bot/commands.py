@@ -115,6 +115,12 @@ class ParseError(ValueError):
     """Command text that does not fit; `str()` is one user-facing sentence."""
 
 
+#: The path of a `CommandInvoked` whose text an adapter could not parse (its params hold
+#: ``{"text": ...}``): the dispatcher parses it again with the person's translator, so the
+#: refusal reads in their language, which the adapter cannot know.
+UNPARSED: tuple[str, ...] = ("",)
+
+
 @dataclass(frozen=True)
 class Token:
     """One word of command text; `option` is the name of an unquoted ``name=`` it starts with."""

@@ -30,7 +30,7 @@ from sqlalchemy import or_, select, update
 from sqlmodel import col
 
 from bot import hosting, replays
-from bot.commands import ParseError, Role, validate_params
+from bot.commands import UNPARSED, ParseError, Role, validate_params
 from bot.context import Context, Services, UserError, channel_of, find_member, require
 from bot.events import (
     Ack,
@@ -339,9 +339,13 @@ class Dispatcher:
     async def _route(self, ctx: Context) -> Reply:
         event = ctx.event
         if isinstance(event, CommandInvoked):
-            cmd = self.registry.commands.get(event.path)
+            path, given = event.path, event.params
+            if path == UNPARSED:  # refused in the person's language (ParseError)
+                parsed, given = self.registry.parse(event.params.get("text", ""), ctx.t)
+                path = parsed.path
+            cmd = self.registry.commands.get(path)
             if cmd is None:
-                raise UserError(ctx.t("core.parse.unknown", word=" ".join(event.path)[:40]))
+                raise UserError(ctx.t("core.parse.unknown", word=" ".join(path)[:40]))
             if cmd.needs_community and ctx.community is None:
                 key = (
                     "core.refuse.no_community_dm" if ctx.place.is_dm else "core.refuse.no_community"
@@ -354,7 +358,7 @@ class Dispatcher:
             else:
                 require(ctx, cmd.role)
             # Whichever adapter parsed them, the parameters pass the registry's checks here.
-            ctx.params = validate_params(cmd, event.params, ctx.t)
+            ctx.params = validate_params(cmd, given, ctx.t)
             log.info("command %s by %s", cmd.name, ctx.actor.user.user_id)
             return await cmd.handler(ctx)
         if isinstance(event, ActionClicked):

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from babel.dates import format_date as babel_date
 from babel.lists import format_list
 from babel.messages.mofile import write_mo
@@ -59,6 +59,14 @@ def register_locale_dir(path: Path) -> None:
     for tests that build a catalog (a pseudo-locale) at run time. Clears the caches."""
     if path not in _EXTRA_DIRS:
         _EXTRA_DIRS.append(path)
+    _translations.cache_clear()
+    load_catalog.cache_clear()
+
+
+def forget_locale_dir(path: Path) -> None:
+    """Undo `register_locale_dir` (the end of the test that needed it)."""
+    if path in _EXTRA_DIRS:
+        _EXTRA_DIRS.remove(path)
     _translations.cache_clear()
     load_catalog.cache_clear()
 
@@ -126,7 +134,7 @@ _DAY_PATTERNS = {"en": "d MMMM y", "*": "long"}
 def _babel_locale(lang: str) -> Locale:
     try:
         return Locale.parse(lang)
-    except (ValueError, LookupError):
+    except (ValueError, LookupError, UnknownLocaleError):
         return Locale.parse(DEFAULT_LANGUAGE)
 
 
@@ -176,12 +184,15 @@ class Translator:
 
     __call__ = t
 
-    def parts(self, key: str, /, **values: Any) -> builtins.list[Any]:
+    def parts(self, key: str, /, count: int | None = None, **values: Any) -> builtins.list[Any]:
         """The string for `key` split around the values that are not text (a neutral
         ``Time`` or ``Mention``), so a whole sentence can carry an inline the platform
-        renders: ``t.parts("voting.poll.closes", when=Time(...))`` -> ``["Closes ", Time]``."""
+        renders: ``t.parts("voting.poll.closes", when=Time(...))`` -> ``["Closes ", Time]``.
+        With `count`, the plural form for it (``ngettext``), `count` being ``{count}``."""
+        if count is not None:
+            values["count"] = count
         out: builtins.list[Any] = []
-        for literal, field, spec, conversion in string.Formatter().parse(self._lookup(key, None)):
+        for literal, field, spec, conversion in string.Formatter().parse(self._lookup(key, count)):
             if literal:
                 out.append(literal)
             if field is None:

@@ -217,7 +217,7 @@ class Schedule:
         """The schedule in words in `t`'s language, from the catalog ("mensual el primer martes
         a las 18:30 (America/New_York)"); it reads back through `parse_schedule` once the zone
         in brackets is left off. ``text`` is the same in English, for storage and logs."""
-        lang = t.lang
+        lang = t.locale  # Babel's locale of t's language (English where Babel has none)
         at = f"{self.local_time:%H:%M}"
         days = get_day_names("wide", locale=lang)
         if self.rrule is None:

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from adapters.console.adapter import WORKSPACE, ConsoleAdapter
 from adapters.console.render import form_inputs, pressables, render_form
 from bot.app import App
-from bot.commands import ParseError
+from bot.commands import UNPARSED, ParseError
 from bot.events import (
     Ack,
     ActionClicked,
@@ -43,7 +43,7 @@ from bot.events import (
 )
 from bot.i18n import Translator
 from bot.jobs import Claimed
-from bot.ui import ActionId, ActionIdError, Form, Message
+from bot.ui import ActionId, ActionIdError, Form
 
 log = logging.getLogger(__name__)
 
@@ -146,10 +146,11 @@ class ConsoleSession:
     async def _command(self, text: str) -> None:
         try:
             cmd, params = self.app.registry.parse(text, self.t)
-        except ParseError as err:
-            self.show_reply(Respond(Message(text=str(err))), None)
-            return
-        event = CommandInvoked(self.actor(), self.place(), cmd.path, params)
+        except ParseError:
+            # the core refuses it in the person's language
+            event = CommandInvoked(self.actor(), self.place(), UNPARSED, {"text": text})
+        else:
+            event = CommandInvoked(self.actor(), self.place(), cmd.path, params)
         await self._send(event)
 
     async def _send(self, event: Event) -> None:

@@ -47,7 +47,14 @@ from adapters.discord.render import (
     form_custom_id,
     render,
 )
-from bot.commands import Command, ParseError, Registry, command_args, validate_params
+from bot.commands import (
+    UNPARSED,
+    Command,
+    ParseError,
+    Registry,
+    command_args,
+    validate_params,
+)
 from bot.config import StartupError, unreachable_reason
 from bot.events import (
     Ack,
@@ -814,9 +821,8 @@ class DiscordAdapter:
     ) -> None:
         try:
             params = validate_params(cmd, command_args(values), self.t)
-        except ParseError as err:
-            await interaction.response.send_message(str(err), ephemeral=True)
-            return
+        except ParseError:
+            params = command_args(values)  # the core refuses them in the person's language
         event = CommandInvoked(self.actor(interaction), self.place(interaction), cmd.path, params)
         await self._run(interaction, event, "command")
 
@@ -825,10 +831,10 @@ class DiscordAdapter:
     ) -> None:
         try:
             cmd, params = self.registry.parse(str(values["text"]), self.t)
-        except ParseError as err:
-            await interaction.response.send_message(str(err), ephemeral=True)
-            return
-        event = CommandInvoked(self.actor(interaction), self.place(interaction), cmd.path, params)
+            path = cmd.path
+        except ParseError:  # the core refuses it in the person's language
+            path, params = UNPARSED, {"text": str(values["text"])}
+        event = CommandInvoked(self.actor(interaction), self.place(interaction), path, params)
         await self._run(interaction, event, "command")
 
     async def on_press(

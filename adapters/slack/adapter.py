@@ -579,9 +579,8 @@ class SlackAdapter:
         placeholder = parse.actor(team, user, body.get("user_name", ""))
         try:
             event = parse.command_event(body, self.registry, self._t(), placeholder)
-        except ParseError as err:
-            await ack(response_type="ephemeral", text=escape(str(err)))
-            return
+        except ParseError:
+            event = parse.unparsed_event(body, placeholder)  # refused in their language
         event = replace(
             event,
             actor=await self._actor(client, team, user, body.get("user_name"), deadline),

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from bot.commands import Registry
+from bot.commands import UNPARSED, Registry
 from bot.events import (
     ActionClicked,
     Actor,
@@ -81,6 +81,12 @@ def command_event(
     cmd, params = registry.parse(unescape(body.get("text") or ""), t)
     where = place(team_of(body), body.get("channel_id", ""), body.get("channel_name", ""))
     return CommandInvoked(who, where, cmd.path, params)
+
+
+def unparsed_event(body: dict[str, Any], who: Actor) -> CommandInvoked:
+    """``/cop <text>`` that did not parse: the core refuses it in the person's language."""
+    where = place(team_of(body), body.get("channel_id", ""), body.get("channel_name", ""))
+    return CommandInvoked(who, where, UNPARSED, {"text": unescape(body.get("text") or "")})
 
 
 # -- block_actions --------------------------------------------------------------------------------

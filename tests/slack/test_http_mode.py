@@ -73,16 +73,21 @@ async def test_admin_sets_up_a_community_and_a_non_admin_is_refused(slack_api):
     ]
 
 
-async def test_unparseable_command_is_refused_privately_without_dispatching(slack_api):
+async def test_unparseable_command_is_refused_privately_in_the_persons_language(slack_api):
+    """The adapter cannot know the person's language, so the core refuses the text: the
+    person is looked up (users.info, for their locale) and nothing else happens."""
     async with running_bot(slack_api) as bot:
         status, text = await bot.post(slash_command_payload("frobnicate", fake=slack_api))
+        async with bot.db.session() as session:
+            communities = (await session.execute(select(Community))).scalars().all()
 
     assert status == 200
     assert ack_json(text) == {
         "response_type": "ephemeral",
         "text": 'I don\'t know the command "frobnicate"; try /cop help.',
     }
-    assert slack_api.calls_to("users.info") == []
+    assert [m for m in slack_api.methods_called if m.startswith(("chat.", "views."))] == []
+    assert communities == []
 
 
 async def test_user_text_in_replies_is_escaped(slack_api):

@@ -14,7 +14,7 @@ from sqlmodel import col
 from bot.commands import Command, Param, Role
 from bot.context import Context, UserError, check_zone, find_member
 from bot.events import Reply, Respond
-from bot.i18n import available_languages, load_catalog
+from bot.i18n import available_languages
 from bot.ui import Mention, Message, Section
 from storage.models import Community, Member, MemberRole
 
@@ -257,9 +257,7 @@ async def help_(ctx: Context) -> Reply:
     for feature in registry.features:
         if feature not in by_feature:
             continue
-        heading = f"core.help.feature_{feature}"
-        # A feature without a heading in the catalog is listed under its own name.
-        lines.append(ctx.t(heading) if heading in load_catalog("en") else feature)
+        lines.append(ctx.t(f"core.help.feature_{feature}"))
         lines.extend(f"• {cmd.usage()} — {ctx.t(cmd.help)}" for cmd in by_feature[feature])
     lines.append(ctx.t("core.help.footer"))
     text = "\n".join(lines)
@@ -291,8 +289,8 @@ def _help_for(ctx: Context, words: list[str]) -> str:
 def _command_detail(ctx: Context, cmd: Command) -> list[str]:
     lines = [f"{cmd.usage()} — {ctx.t(cmd.help)}", ctx.t(f"core.help.who_{cmd.role.name.lower()}")]
     for p in cmd.params:
-        need = ctx.t("core.help.required" if p.required else "core.help.optional")
-        lines.append(f"• {p.name} ({need}): {ctx.t(p.help)}")
+        key = "core.help.param_required" if p.required else "core.help.param_optional"
+        lines.append(ctx.t(key, name=p.name, help=ctx.t(p.help)))
     if cmd.example:
         lines.append(ctx.t("core.help.example", example=ctx.t(cmd.example)))
     return lines

@@ -17,7 +17,7 @@ from sqlmodel import col
 from bot.context import Context
 from bot.hooks import DigestFrame, DigestSections
 from bot.i18n import Translator
-from bot.ui import Actions, Block, Divider, Fields, Message, Section, Time, plain
+from bot.ui import Actions, Block, Divider, Fields, Message, Section, plain
 from bot.ui import Context as Small
 from storage.digest import Digest
 from storage.meetings import Meeting, MeetingSeries
@@ -93,10 +93,13 @@ def headline(
 ) -> Section:
     if meeting is None or series is None:
         return Section.of(t("digest.headline_none", community=community.name))
-    return Section.of(
-        t("digest.headline", community=community.name, title=series.title),
-        Time(at=meeting.starts_at, zone=series.tz),
-        t("digest.headline_tail_late" if late else "digest.headline_tail"),
+    return Section(
+        parts=t.parts(
+            "digest.headline_late" if late else "digest.headline",
+            community=community.name,
+            title=series.title,
+            when=t.moment(meeting.starts_at, series.tz),
+        )
     )
 
 
@@ -114,6 +117,6 @@ def digest_message(
     `late`: it goes out well after its planned time, and the headline says so."""
     head = headline(t, community, meeting, series, late=late)
     zone = series.tz if series is not None else community.timezone
-    since_note = Small(parts=[t("digest.since"), Time(at=since, zone=zone), "."])
+    since_note = Small(parts=t.parts("digest.since", when=t.moment(since, zone)))
     blocks: list[Block] = [head, *drawn.head, *drawn.news, since_note, *drawn.foot]
     return Message(text=plain(head.parts), blocks=blocks)

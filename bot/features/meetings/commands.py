@@ -569,17 +569,17 @@ async def _upcoming_lines(ctx: Context, community_id: int) -> list[Section]:
     for meeting, series in rows:
         n = await counts(ctx.session, meeting.id)
         moved = meeting.starts_at != meeting.occurrence_start
-        tail = ctx.t(
-            "meetings.list_line_tail",
+        key = LIST_LINES[(bool(meeting.topic), moved)]
+        line = ctx.t.parts(
+            key,
+            id=meeting.number,
+            when=when(meeting, series, lang=ctx.t.lang),
             title=series.title,
-            topic=f": {meeting.topic}" if meeting.topic else "",
+            topic=meeting.topic or "",
             going=n["going"],
             maybe=n["maybe"],
-            status=ctx.t("meetings.list_moved") if moved else "",
         )
-        blocks.append(
-            Section.of(ctx.t("meetings.list_line", id=meeting.number), when(meeting, series), tail)
-        )
+        blocks.append(Section(parts=line))
     if not rows:
         blocks.append(Section.of(ctx.t("meetings.list_none")))
     cancelled = list(
@@ -628,18 +628,27 @@ async def _past_lines(ctx: Context, community_id: int) -> list[Section]:
     ).all()
     blocks: list[Section] = [Section.of(ctx.t("meetings.list_past_title"))]
     for meeting, series, attended_n in rows:
-        tail = ctx.t(
-            "meetings.list_past_tail",
+        line = ctx.t.parts(
+            "meetings.list_past_topic" if meeting.topic else "meetings.list_past",
+            id=meeting.number,
+            when=when(meeting, series, lang=ctx.t.lang),
             title=series.title,
-            topic=f": {meeting.topic}" if meeting.topic else "",
-            count=attended_n,
+            topic=meeting.topic or "",
+            attended=attended_n,
         )
-        blocks.append(
-            Section.of(ctx.t("meetings.list_line", id=meeting.number), when(meeting, series), tail)
-        )
+        blocks.append(Section(parts=line))
     if not rows:
         blocks.append(Section.of(ctx.t("meetings.list_past_none")))
     return blocks
+
+
+# An upcoming meeting's line by (has a topic, was moved): whole sentences, no fragments.
+LIST_LINES = {
+    (False, False): "meetings.list_line",
+    (True, False): "meetings.list_line_topic",
+    (False, True): "meetings.list_line_moved",
+    (True, True): "meetings.list_line_topic_moved",
+}
 
 
 async def list_meetings(ctx: Context) -> Reply:

@@ -166,11 +166,12 @@ async def rsvp(ctx: Context) -> Reply:
     await refresh_card(ctx, meeting, series)
     log.info("meeting %s: member %s answered", meeting.id, ctx.member.id)
     return respond(
-        [
-            ctx.t("meetings.rsvp_done", title=series.title),
-            when(meeting, series),
-            ctx.t("meetings.rsvp_done_tail", answer=ctx.t(f"meetings.answer.{answer}")),
-        ]
+        ctx.t.parts(
+            "meetings.rsvp_done",
+            title=series.title,
+            when=when(meeting, series, lang=ctx.t.lang),
+            answer=ctx.t(f"meetings.answer.{answer}"),
+        )
     )
 
 

@@ -43,9 +43,11 @@ from storage.meeting_roles import MeetingRoleKind
 from storage.meetings import Meeting, MeetingSeries
 
 
-def when(meeting: Meeting, series: MeetingSeries, *, original: bool = False) -> Time:
+def when(
+    meeting: Meeting, series: MeetingSeries, *, original: bool = False, lang: str = "en"
+) -> Time:
     at = meeting.occurrence_start if original else meeting.starts_at
-    return Time(at=at, zone=series.tz)
+    return Time(at=at, zone=series.tz, lang=lang)
 
 
 def rsvp_buttons(t: Translator, meeting_id: int) -> Actions:
@@ -180,17 +182,15 @@ async def card(
     else:
         headline = reminder_headline(t, series.title, parse_iso(offset_iso), flag)
     blocks: list[Block] = [Section.of(headline)]
-    when_parts: list[Inline] = [
-        t("meetings.card.when"),
-        when(meeting, series),
-        t("meetings.card.length", minutes=meeting.duration_minutes),
-    ]
+    when_parts: list[Inline] = t.parts(
+        "meetings.card.when",
+        meeting.duration_minutes,
+        when=when(meeting, series, lang=t.lang),
+    )
     blocks.append(Section(parts=when_parts))
     if meeting.starts_at != meeting.occurrence_start:
-        original = when(meeting, series, original=True)
-        blocks.append(
-            Context(parts=[t("meetings.card.moved_note"), original, t("meetings.card.moved_tail")])
-        )
+        original = when(meeting, series, original=True, lang=t.lang)
+        blocks.append(Context(parts=t.parts("meetings.card.moved_note", when=original)))
     if kind == "cancelled":
         return Message(text=f"{headline} {plain(when_parts)}", blocks=blocks)
     blocks.extend(agenda_sections(t, meeting, series, extras))

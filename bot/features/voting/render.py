@@ -309,10 +309,10 @@ def result_message(
 
 
 def topic_line(t: Translator, topic: Topic) -> str:
-    line = t("voting.topics.line", id=topic.id, title=topic.title, proposer=topic.proposer_name)
-    if topic.status == "backlog":
-        line += " " + t("voting.topics.support", support=topic.support)
-    return line
+    key = "voting.topics.line_support" if topic.status == "backlog" else "voting.topics.line"
+    return t(
+        key, id=topic.id, title=topic.title, proposer=topic.proposer_name, support=topic.support
+    )
 
 
 def intake_message(
