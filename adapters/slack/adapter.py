@@ -24,6 +24,7 @@ process's memory), so it never holds up an ack.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import re
 import time
@@ -37,11 +38,13 @@ from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.app.async_server import AsyncSlackAppServer
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_bolt.context.respond.internals import _build_message
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.slack import parse
@@ -116,6 +119,8 @@ REFUSED_TOKEN = frozenset(
 LOOKBACK_MARGIN = 60.0
 # ... and reads at most this many pages of history (200 messages each).
 LOOKBACK_PAGES = 5
+#: Seconds a stop waits for requests and answers in flight.
+STOP_GRACE = 2.0
 # Slack: acknowledge within 3 seconds; trigger_ids expire 3 seconds after the interaction.
 ACK_WINDOW = 3.0
 DEFAULT_ACK_BUDGET = 2.5
@@ -291,6 +296,10 @@ class SlackAdapter:
         self._runner: web.AppRunner | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._profiles: dict[tuple[str, str], float] = {}
+        # One kept-alive HTTP session for response_url answers (`_respond`).
+        self._http: aiohttp.ClientSession | None = None
+        # Set by `stop`: no new background work starts after it.
+        self._stopping = False
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -314,7 +323,9 @@ class SlackAdapter:
             )
             server.web_app.middlewares.append(stamp_arrival)
             server.web_app.middlewares.append(refuse_malformed_timestamp)
-            self._runner = web.AppRunner(server.web_app, access_log=None, shutdown_timeout=2.0)
+            self._runner = web.AppRunner(
+                server.web_app, access_log=None, shutdown_timeout=STOP_GRACE
+            )
             await self._runner.setup()
             site = web.TCPSite(self._runner, self.config.http_host, self.config.http_port)
             await site.start()
@@ -368,6 +379,7 @@ class SlackAdapter:
             # delivery retries will cope.
 
     async def stop(self) -> None:
+        self._stopping = True
         if self._socket is not None:
             client = self._socket.client
             await client.close()
@@ -387,9 +399,16 @@ class SlackAdapter:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        # Answers and profile reports in flight get the HTTP server's grace to finish (a
+        # task cancelled inside a database query leaves its connection half-closed).
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=STOP_GRACE)
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
         if self._own_engine and self._engine is not None:
             await self._engine.dispose()
         self.handle = None
@@ -483,6 +502,10 @@ class SlackAdapter:
     # -- helpers -----------------------------------------------------------------------------------
 
     def _spawn(self, coro: Awaitable[Any]) -> None:
+        if self._stopping:  # a request finishing while the adapter stops starts nothing new
+            if inspect.iscoroutine(coro):
+                coro.close()
+            return
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -720,6 +743,19 @@ class SlackAdapter:
             return
         await self._answer_interaction(reply, event, body, client, respond)
 
+    async def _respond(self, respond: AsyncRespond, **message: Any) -> None:
+        """What bolt's ``respond(**message)`` sends, on the adapter's kept-alive session:
+        bolt's opens a session and a new connection for every answer, which was a good part
+        of the time a vote's confirmation took to reach Slack."""
+        if respond.response_url is None:
+            raise ValueError("no response_url to answer through")
+        if self._http is None or self._http.closed:
+            self._http = aiohttp.ClientSession()
+        client = AsyncWebhookClient(
+            url=respond.response_url, proxy=respond.proxy, ssl=respond.ssl, session=self._http
+        )
+        await client.send_dict(_build_message(**message))
+
     async def _say_privately(
         self,
         client: AsyncWebClient,
@@ -735,7 +771,8 @@ class SlackAdapter:
         rendered = render_message(message, files_allowed=public)
         try:
             if body.get("response_url") and respond is not None:
-                await respond(
+                await self._respond(
+                    respond,
                     response_type="in_channel" if public else "ephemeral",
                     replace_original=False,
                     **rendered.kwargs(),
@@ -761,8 +798,8 @@ class SlackAdapter:
         rendered = render_message(message)
         try:
             if body.get("response_url") and respond is not None and not rendered.files:
-                await respond(
-                    response_type="in_channel", replace_original=False, **rendered.kwargs()
+                await self._respond(
+                    respond, response_type="in_channel", replace_original=False, **rendered.kwargs()
                 )
                 return
             response = await client.chat_postMessage(
@@ -797,7 +834,9 @@ class SlackAdapter:
                 "slack: opening form %s failed: %s", form.form_id, err.response.get("error")
             )
             try:
-                await respond(response_type="ephemeral", replace_original=False, text=FORM_FAILED)
+                await self._respond(
+                    respond, response_type="ephemeral", replace_original=False, text=FORM_FAILED
+                )
             except Exception:
                 log.info("slack: could not say the form failed")
 
