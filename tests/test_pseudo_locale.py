@@ -135,11 +135,14 @@ async def test_every_visible_word_comes_through_the_catalog(
     lines = await transcript(script, zone="America/New_York")
     shown = [line for line in lines if pseudo_locale.OPEN in line]
     assert len(shown) >= 3, "the community did not speak the pseudo-locale"
-    found = leaks(lines, script)
+    found = leaks(lines, script) + [f"{line}  <- glued" for line in glued(lines)]
     assert found == [], "\n".join(found)
 
 
 def test_the_pseudo_text_keeps_placeholders_and_marks_everything_else() -> None:
+    assert glued(["⟦Çlóšéš⟧ Tue 3 Nov 2026, 18:30 EST⟦.⟧", "⟦Á.⟧ ⟦B.⟧", "1) ⟦Ý⟧ · 2) ⟦Ñ⟧"]) == [
+        "⟦Çlóšéš⟧ Tue 3 Nov 2026, 18:30 EST⟦.⟧"
+    ]
     assert pseudo_locale.pseudo_text("Vote #{id}: {question}") == "⟦Vóté #{id}: {question}⟧"
     assert pseudo_locale.pseudo_text(" ({count} more)") == " ⟦({count} móŕé)⟧"
     assert pseudo_locale.outside("a ⟦b ⟦c⟧ d⟧ e").split() == ["a", "e"]
@@ -151,10 +154,12 @@ def test_the_pseudo_locale_is_only_in_tests() -> None:
 
 
 def glued(lines: list[str]) -> list[str]:
-    """Lines where two catalog texts sit side by side at the top level (``⟦a⟧ ⟦b⟧``): one
-    sentence glued from fragments, unless the separator is a list's (`` · ``, a line)."""
+    """Lines where two catalog texts sit side by side at the top level (``⟦a⟧ ⟦b⟧`` or
+    ``⟦a⟧ Tue 3 Nov… ⟦b⟧``): a sentence glued from fragments. Two whole sentences (the
+    first ends with . ? or !) and the items of a list (`` · ``, ``|``) are not."""
     found = []
     for line in lines:
+        line = re.sub(r"(^|\s)\d+\) ", r"\1", line)  # the console's button numbers
         depth, top = 0, []
         for i, ch in enumerate(line):
             if ch == pseudo_locale.OPEN:
@@ -167,7 +172,8 @@ def glued(lines: list[str]) -> list[str]:
                     top.append(i)
         for close, open_ in zip(top[1::2], top[2::2], strict=False):
             between = line[close + 1 : open_]
-            if between.strip() not in ("·", "|", "—"):
+            sentence = line[close - 1] in ".?!"
+            if between.strip() not in ("·", "|") and not (sentence and between == " "):
                 found.append(line.strip())
                 break
     return found
