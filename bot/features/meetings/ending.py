@@ -45,8 +45,8 @@ log = logging.getLogger(__name__)
 NOW = "now"  # the button's end argument when the series ends at the press
 
 
-def _day_words(day: date) -> str:
-    return f"{day.day} {day.strftime('%B %Y')}"
+def _day_words(t: Translator, day: date) -> str:
+    return t.day(day)
 
 
 def _numbers(meetings: list[Meeting]) -> str:
@@ -71,15 +71,29 @@ def _check_open(ctx: Context, series: MeetingSeries, until: datetime) -> None:
         raise UserError(ctx.t("meetings.series_ends_already", id=series.number, title=series.title))
 
 
+# (summary, ends on a given day) -> its sentence when meetings are cancelled, and when none is.
+_SUMMARIES = {
+    ("meetings.end_preview", True): (
+        "meetings.end_preview_after",
+        "meetings.end_preview_after_none",
+    ),
+    ("meetings.end_preview", False): ("meetings.end_preview_now", "meetings.end_preview_now_none"),
+    ("meetings.end_notice", True): ("meetings.end_notice_after", "meetings.end_notice_after_none"),
+    ("meetings.end_notice", False): ("meetings.end_notice_now", "meetings.end_notice_now_none"),
+    ("meetings.end_deleted", True): ("meetings.end_deleted", "meetings.end_deleted_none"),
+    ("meetings.end_deleted", False): ("meetings.end_deleted", "meetings.end_deleted_none"),
+}
+
+
 def _summary(
     t: Translator, key: str, series: MeetingSeries, day: date | None, gone: list[Meeting]
 ) -> str:
     """``"The series “X” ends after 30 June 2027: 3 meetings are cancelled (#5, #6, #7)."``"""
-    values = {"id": series.number, "title": series.title, "day": _day_words(day) if day else ""}
-    head = t(key if key.endswith("deleted") else f"{key}_{'after' if day else 'now'}", **values)
-    tail = "none" if not gone else "one" if len(gone) == 1 else "some"
-    kind = "preview" if "preview" in key else "notice"
-    return head + t(f"meetings.end_{kind}_{tail}", count=len(gone), numbers=_numbers(gone))
+    values = {"id": series.number, "title": series.title, "day": _day_words(t, day) if day else ""}
+    some, none = _SUMMARIES[(key, day is not None)]
+    if not gone:
+        return t(none, **values)
+    return t.n(some, len(gone), numbers=_numbers(gone), **values)
 
 
 def _deletes(everything: list[Meeting], gone: list[Meeting]) -> bool:
@@ -179,4 +193,4 @@ async def end_pressed(ctx: Context) -> Reply:
         "deleted" if deleting else until.isoformat(),
         [m.id for m in gone],
     )
-    return Respond(Message(text=notice + ctx.t("meetings.end_done_told", count=len(told))))
+    return Respond(Message(text=notice + ctx.t.n("meetings.end_done_told", len(told))))
