@@ -232,8 +232,9 @@ Execute = Callable[[Claimed], Awaitable[None]]
 """Runs a claimed job's handler and `complete`s it, all in one transaction; raises on failure."""
 
 ExecuteGroup = Callable[[Sequence[Claimed]], Awaitable[None]]
-"""Runs several claimed jobs, each completed, in one transaction (`bot.job_groups`); raises,
-having committed nothing, when any of them fails."""
+"""Runs several claimed jobs in order, each completed in the transaction that did its work,
+several to a transaction (`bot.job_groups`); on a failure it raises an exception whose
+``committed`` says how many of the first jobs were committed (the rest were not)."""
 
 
 class JobTimer:
@@ -372,26 +373,28 @@ class JobRunner:
             total += len(batch)
 
     async def _run_group(self, jobs: list[Claimed], gate: asyncio.Semaphore) -> None:
-        """Run `jobs` in one transaction; when that fails, each of them alone."""
+        """Run `jobs` through `execute_group`; those it did not commit, each alone."""
         assert self.execute_group is not None
+        if len(jobs) == 1:
+            await self._run(jobs[0], gate)
+            return
         async with gate:
             try:
                 await self.execute_group(jobs)
-                failed = False
+                committed = len(jobs)
             except Exception as exc:
-                failed = True
+                committed = getattr(exc, "committed", 0)
                 log.info(
-                    "a group of %d jobs rolled back (%s); running each alone",
+                    "a group of %d jobs stopped after %d (%s); running the others alone",
                     len(jobs),
-                    failure_reason(exc),
+                    committed,
+                    failure_reason(getattr(exc, "cause", exc)),
                 )
-            if not failed:
-                for job in jobs:
-                    self.metrics.job_done("ok")
-                    for observer in self.observers:
-                        await observer(job)
-                return
-        for job in jobs:
+            for job in jobs[:committed]:
+                self.metrics.job_done("ok")
+                for observer in self.observers:
+                    await observer(job)
+        for job in jobs[committed:]:
             await self._run(job, gate)
 
     async def _run(self, job: Claimed, gate: asyncio.Semaphore) -> None:
