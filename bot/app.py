@@ -18,6 +18,7 @@ from bot.features import build_registry
 from bot.job_groups import run_group
 from bot.jobs import Claimed, JobRunner
 from bot.metrics import Metrics
+from bot.once import COMMAND_SYNC, MIGRATE, RECONCILE, SyncsOnce, once
 from bot.outbox import DeliveryWorker, Outbox
 from bot.ports import ChatAdapter, Clock, FakeClock, Monitored
 from bot.sealed import Sealer
@@ -84,6 +85,9 @@ class App:
         for adapter in self.adapters:
             if isinstance(adapter, Monitored):
                 adapter.on_rate_limited = partial(self.metrics.rate_limit, adapter.platform)
+            if isinstance(adapter, SyncsOnce):
+                # Several instances (shards) sync the same commands: one does it for all.
+                adapter.sync_lock = partial(once, db, COMMAND_SYNC)
         self.outbox = Outbox(clock, sealer)
         self.worker = DeliveryWorker(
             db,
@@ -135,14 +139,20 @@ class App:
     async def reconcile(self) -> None:
         """Repair jobs from domain rows (idempotent, incremental; needed after upgrades)."""
         started = time.monotonic()
-        for reconciler in self.registry.reconcilers:
-            try:
-                await reconciler(self.services)
-            except Exception:
-                log.exception("a reconciler failed; the others still run")
+        # Several instances starting together: one reconciles, the others skip (`bot.once`).
+        async with once(self.db, RECONCILE) as mine:
+            if mine:
+                for reconciler in self.registry.reconcilers:
+                    try:
+                        await reconciler(self.services)
+                    except Exception:
+                        log.exception("a reconciler failed; the others still run")
         self.jobs.wake()
         self.reconciled.set()
-        log.info("reconcile finished in %.1f s", time.monotonic() - started)
+        if mine:
+            log.info("reconcile finished in %.1f s", time.monotonic() - started)
+        else:
+            log.info("reconcile skipped: another instance is reconciling")
 
     async def start(self, *, migrate: bool = True) -> None:
         """Migrate, then serve at once: adapters, jobs and delivery; reconcile in the background.
@@ -151,7 +161,10 @@ class App:
         adapters answer; reconciling only repairs what an upgrade left missing.
         """
         if migrate:
-            await self.db.upgrade()
+            # Instances starting together migrate one after the other (the later ones find
+            # nothing left to do) instead of racing on the same DDL.
+            async with once(self.db, MIGRATE, wait=True):
+                await self.db.upgrade()
         if self.manual:
             await self.reconcile()
         else:
