@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     discord_gateway_url: str = "wss://gateway.discord.gg/"
     # The privileged Server Members intent, for turnout against who can see the channel.
     discord_members_intent: bool = False
+    # Sharding across instances: the total number of shards and the ones this instance runs
+    # ("0,1"); none given: one connection, all guilds (a count without ids: every shard).
+    discord_shard_count: int | None = Field(default=None, ge=1, le=4096)
+    discord_shard_ids: Annotated[tuple[int, ...], NoDecode] = ()
 
     # The key reflection text is encrypted with (32 bytes, base64url); without it, the
     # key file below is used, created once when missing.
@@ -91,6 +95,32 @@ class Settings(BaseSettings):
         if url.get_backend_name() not in ("sqlite", "postgresql"):
             raise ValueError("must be a sqlite:/// or postgresql:// URL")
         return value
+
+    @field_validator("discord_shard_count", mode="before")
+    @classmethod
+    def _shard_count(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("discord_shard_ids", mode="before")
+    @classmethod
+    def _shard_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.replace(" ", ",").split(",") if p.strip()]
+            if not all(p.isdigit() for p in parts):
+                raise ValueError("must be shard numbers separated by commas, such as 0,1")
+            return tuple(int(p) for p in parts)
+        return value
+
+    @model_validator(mode="after")
+    def _shards(self) -> Settings:
+        ids, count = self.discord_shard_ids, self.discord_shard_count
+        if ids and count is None:
+            raise ValueError("DISCORD_SHARD_IDS needs DISCORD_SHARD_COUNT (the total of shards)")
+        if count is not None and any(i >= count for i in ids):
+            raise ValueError("DISCORD_SHARD_IDS must be below DISCORD_SHARD_COUNT (from 0)")
+        if len(set(ids)) != len(ids):
+            raise ValueError("DISCORD_SHARD_IDS names a shard twice")
+        return self
 
     @field_validator("log_level")
     @classmethod
@@ -239,4 +269,6 @@ def load_settings(**overrides: Any) -> Settings:
         first = err.errors()[0]
         name = str(first["loc"][0]).upper() if first["loc"] else "settings"
         message = first["msg"].removeprefix("Value error, ")
+        if not first["loc"]:  # settings checked together name themselves (`_shards`)
+            raise SettingsError(f"settings are invalid: {message}") from None
         raise SettingsError(f"setting {name} is invalid: {message}") from None

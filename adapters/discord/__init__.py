@@ -25,4 +25,6 @@ def build_discord_adapter(settings: Settings, registry: Registry) -> DiscordAdap
         gateway_url=settings.discord_gateway_url,
         registry=registry,
         members_intent=settings.discord_members_intent,
+        shard_count=settings.discord_shard_count,
+        shard_ids=settings.discord_shard_ids,
     )

@@ -26,7 +26,8 @@ import logging
 import secrets
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, ClassVar
@@ -273,6 +274,10 @@ class _Client(discord.Client):
         await self.circlebot._on_interaction(interaction)
 
 
+class _ShardedClient(_Client, discord.AutoShardedClient):
+    """The same, running several shards (or this instance's share of them) in one process."""
+
+
 class DiscordAdapter:
     """circlebot on Discord; see the module docstring."""
 
@@ -308,8 +313,16 @@ class DiscordAdapter:
         request_timeout: float = REQUEST_TIMEOUT,
         answer_timeout: float = ANSWER_TIMEOUT,
         members_intent: bool = False,
+        shard_count: int | None = None,
+        shard_ids: Sequence[int] = (),
     ) -> None:
         self._token = token
+        # Discord's limit: one gateway connection serves at most 2,500 guilds, so a large bot
+        # runs shards (guild_id >> 22) % shard_count, each instance some of them.
+        self.shard_count = shard_count
+        self.shard_ids = tuple(shard_ids)
+        # Set by the app (`bot.once`): with several instances one syncs the commands.
+        self.sync_lock: Callable[[], AbstractAsyncContextManager[bool]] | None = None
         self.members_intent = members_intent
         self.registry = registry
         self.dev_guild_id = dev_guild_id
@@ -340,7 +353,12 @@ class DiscordAdapter:
         self._profile_tasks: set[asyncio.Task[None]] = set()
 
     def __repr__(self) -> str:  # never show the token
-        return f"<DiscordAdapter dev_guild={self.dev_guild_id}>"
+        shards = (
+            f" shards={list(self.shard_ids) or 'all'}/{self.shard_count}"
+            if self.shard_count
+            else ""
+        )
+        return f"<DiscordAdapter dev_guild={self.dev_guild_id}{shards}>"
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -361,8 +379,12 @@ class DiscordAdapter:
 
     async def _login(self) -> None:
         """A fresh client logged in, or closed again (a failed login leaves a session open)."""
-        self.client = _Client(
+        sharding: dict[str, Any] = {}
+        if self.shard_count is not None:
+            sharding = {"shard_count": self.shard_count, "shard_ids": list(self.shard_ids) or None}
+        self.client = (_ShardedClient if sharding else _Client)(
             self,
+            **sharding,
             # GUILDS is the only intent needed (channel and guild cache); it is not privileged.
             # Slash commands, buttons and modals arrive without any intent. GUILD_MEMBERS is
             # privileged (switched on in the Developer Portal): only with it does turnout
@@ -394,6 +416,18 @@ class DiscordAdapter:
         """Runs inside login: register the dynamic buttons and sync the commands."""
         assert self.client is not None and self.tree is not None
         self.client.add_dynamic_items(ActionItem)
+        if self.sync_lock is None:
+            await self._sync()
+            return
+        async with self.sync_lock() as mine:
+            if mine:
+                await self._sync()
+            else:
+                log.info("app commands: another instance is syncing them")
+
+    async def _sync(self) -> None:
+        """Replace the app commands Discord has with ours (one bulk request)."""
+        assert self.tree is not None
         try:
             async with asyncio.timeout(SYNC_TIMEOUT):
                 if self.dev_guild_id:
