@@ -95,6 +95,9 @@ class Context:
     # Whether the handler checked the button's community (`enter`); actions must.
     entered: bool = False
     scheduled: bool = False
+    # The community whose member row for the actor `member` already is (None or a row),
+    # looked up in this transaction: `enter` then does not read it again.
+    member_of: int | None = None
     _schedule: Schedule | None = None
     _outbox: BoundOutbox | None = None
 
@@ -207,16 +210,19 @@ class Context:
         pressed = form or isinstance(self.event, ActionClicked)
         if pressed and not self.place.is_dm and not at_home:
             raise UserError(self.t(elsewhere, community=community.name))
-        member = await find_member(self.session, community.id, self.actor.user.user_id)
-        self.community, self.member = community, member
+        if self.member_of == community.id:  # the dispatcher read it for the channel's community
+            member = self.member
+        else:
+            member = await find_member(self.session, community.id, self.actor.user.user_id)
+        self.community, self.member, self.member_of = community, member, community.id
         self.speak_to_actor()
         if member is not None and member.role == MemberRole.LEFT and not self._rejoins():
-            self.community, self.member = None, None
+            self.community, self.member, self.member_of = None, None, None
             raise UserError(self.t("core.refuse.left"))
         if not self.is_member():
             may_join = self.may_join if join is None else join
             if not (may_join and at_home):
-                self.community, self.member = None, None
+                self.community, self.member, self.member_of = None, None, None
                 raise UserError(self.t(outsider, community=community.name))
             await self.join()
         self.entered = True
@@ -326,7 +332,7 @@ async def add_member(
     """
     assert community.id is not None
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    await session.execute(
+    added = await session.execute(
         insert(Member)
         .values(
             community_id=community.id,
@@ -336,8 +342,11 @@ async def add_member(
             joined_at=now,
         )
         .on_conflict_do_nothing(index_elements=["community_id", "user_id"])
+        .returning(Member)
     )
-    member = await find_member(session, community.id, actor.user.user_id)
+    member = added.scalar_one_or_none() or await find_member(
+        session, community.id, actor.user.user_id
+    )
     assert member is not None
     return member
 

@@ -271,6 +271,7 @@ class Dispatcher:
             ctx.community = community
             assert community.id is not None
             ctx.member = await find_member(session, community.id, ctx.actor.user.user_id)
+            ctx.member_of = community.id
         # Private answers and forms in the actor's language, channel posts in the community's.
         ctx.speak_to_actor()
         if community is None and ctx.place.is_dm:
