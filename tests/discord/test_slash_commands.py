@@ -187,6 +187,8 @@ async def test_zone_autocompletion(fake_discord: FakeDiscord, memory_db, clock) 
 
 
 def _slow_registry(delay: float, *, private: bool):
+    """circlebot's registry plus a slow command. /cop already has 24 of Discord's 25
+    children, so the slow one is typed through /cop more, like any overflow."""
     registry = build_registry()
 
     async def slow(ctx):  # type: ignore[no-untyped-def]
@@ -212,7 +214,7 @@ async def test_a_slow_core_is_deferred_then_answered_privately(
     fake = fake_discord
     registry = _slow_registry(0.3, private=True)
     async with running_bot(fake, memory_db, clock, registry=registry, ack_budget=0.05):
-        payload = fake.slash_command_interaction("cop slow", {"what": "here"})
+        payload = fake.slash_command_interaction("cop more", {"text": "slow here"})
         call = await fake.interact(payload)
         edit = await fake.wait_for_call(
             "PATCH", rf"/webhooks/{fake.application_id}/[^/]+/messages/@original"
@@ -227,7 +229,7 @@ async def test_a_slow_public_answer_is_posted_after_the_private_thinking(
     fake = fake_discord
     registry = _slow_registry(0.3, private=False)
     async with running_bot(fake, memory_db, clock, registry=registry, ack_budget=0.05):
-        call = await fake.interact(fake.slash_command_interaction("cop slow"))
+        call = await fake.interact(fake.slash_command_interaction("cop more", {"text": "slow"}))
         followup = await fake.wait_for_call("POST", rf"/webhooks/{fake.application_id}/[^/]+")
     assert call.json["type"] == 5
     [edit] = fake.calls_to("PATCH", rf"/webhooks/{fake.application_id}/[^/]+/messages/@original")

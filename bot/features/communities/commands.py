@@ -14,7 +14,7 @@ from sqlmodel import col
 from bot.commands import Command, Param, Role
 from bot.context import Context, UserError, check_zone, find_member
 from bot.events import Reply, Respond
-from bot.i18n import available_languages
+from bot.i18n import available_languages, load_catalog
 from bot.ui import Mention, Message, Section
 from storage.models import Community, Member, MemberRole
 
@@ -253,15 +253,34 @@ async def help_(ctx: Context) -> Reply:
     for cmd in registry.commands.values():
         if _may_see(ctx, cmd, role):
             by_feature.setdefault(registry.owners.get(cmd.path, ""), []).append(cmd)
+    # One line a job, naming its commands only (what each does and its parameters are one
+    # step away, /cop help GROUP): the whole list fits a phone's screen and one Discord
+    # message (2,000 characters) even for an admin.
     lines = [title]
     for feature in registry.features:
         if feature not in by_feature:
             continue
-        lines.append(ctx.t(f"core.help.feature_{feature}"))
-        lines.extend(f"• {cmd.usage()} — {ctx.t(cmd.help)}" for cmd in by_feature[feature])
-    lines.append(ctx.t("core.help.footer"))
+        heading = f"core.help.feature_{feature}"
+        # A feature added without a heading in the catalogs (a plugin's) shows its name.
+        name = ctx.t(heading) if heading in load_catalog("en") else feature
+        lines.append(
+            ctx.t("core.help.feature_line", feature=name, commands=_compact(by_feature[feature]))
+        )
+    lines.append(ctx.t("core.help.overview_footer"))
     text = "\n".join(lines)
     return Respond(Message(text=text, blocks=[Section.of(text)]))
+
+
+def _compact(cmds: list[Command]) -> str:
+    """``/cop poll list, results · /cop topics propose, list``: commands by their group."""
+    groups: dict[str, list[str]] = {}
+    for cmd in cmds:
+        head, *rest = cmd.path
+        groups.setdefault(head, []).extend(rest[:1] if rest else [])
+    return " · ".join(
+        f"/cop {head} {', '.join(subs)}" if subs else f"/cop {head}"
+        for head, subs in groups.items()
+    )
 
 
 def _help_for(ctx: Context, words: list[str]) -> str:
