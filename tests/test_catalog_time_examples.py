@@ -7,7 +7,7 @@ is an example of a kind when the grammar reads it as that kind: a whole schedule
 base schedule), a deadline (`parse_deadline`; a past or too distant one still reads), or
 a reminder offset (`parse_offset`). For each entry, the Spanish text must hold at least as
 many readable examples of each kind as the English text, and none of them may be an
-English example copied unchanged (unless it has no words, such as 2026-12-01 17:00 or
+English example copied unchanged (unless it has no words, such as 2026-12-01 17:00, 3h or
 RRULE:FREQ=MONTHLY;BYDAY=1TU).
 """
 
@@ -26,10 +26,8 @@ from bot.schedule import ScheduleError, parse_schedule
 NOW = datetime(2026, 11, 2, 14, 0, tzinfo=UTC)
 ZONE = "America/New_York"
 QUOTED = re.compile(r'"([^"]+)"|«([^»]+)»|“([^”]+)”')
-# Words that are the same in both languages: RRULE parts and compact units.
-NEUTRAL = re.compile(
-    r"rrule|freq|byday|bymonth\w*|weekly|monthly|yearly|daily|interval|until|count"
-)
+# An iCalendar rule is the same in both languages (only what follows it is not).
+RRULE = re.compile(r"\S*freq=\S*", re.I)
 UNREADABLE_DEADLINE = {"unreadable", "no_such_date"}
 
 
@@ -75,7 +73,9 @@ def count(pieces: list[str]) -> Counter[str]:
 
 
 def has_words(example: str) -> bool:
-    return bool(re.search(r"[a-z]{3,}", NEUTRAL.sub("", example.lower())))
+    """Whether `example` has words in it ("at 18:30" has; "3h", "7d 1d 1h" and an RRULE
+    have not)."""
+    return bool(re.search(r"[a-z]{2,}", RRULE.sub("", example.lower())))
 
 
 ENGLISH = load_catalog("en")
@@ -96,6 +96,6 @@ def test_spanish_time_examples_are_typeable_and_spanish(key: str) -> None:
         pytest.skip("not translated yet: the English text, whose examples read, is shown")
     english_pieces, spanish_pieces = examples(ENGLISH[key]), examples(spanish)
     wanted, got = count(english_pieces), count(spanish_pieces)
-    assert {kind: got[kind] for kind in wanted} == dict(wanted), spanish
+    assert [kind for kind in wanted if got[kind] < wanted[kind]] == [], spanish
     copied = [p for p in spanish_pieces if kinds(p) and p in english_pieces and has_words(p)]
     assert copied == [], spanish
