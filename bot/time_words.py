@@ -202,8 +202,8 @@ _TIME_RULES = _rules(
     (r"\b12(:\d{2})? de la noche\b", r"12\1am"),
     (r"\bde la (?:manana|madrugada)\b", "am"),
     (r"\bde la (?:tarde|noche)\b", "pm"),
-    (r"\b(?:a |al )?mediodia\b", "at noon"),
-    (r"\b(?:a |a la )?medianoche\b", "at midnight"),
+    (r"\b(?:a |al )?mediodia\b", "at 12:00"),
+    (r"\b(?:a |a la )?medianoche\b", "at 0:00"),
     (r"\ba las?\b", "at"),
     # "a las 18 horas", "a las 18:30 hs": a 24-hour time.
     (
