@@ -91,11 +91,9 @@ ADMIN = "U0ADMIN001"
 OPTIONS = ("Outdoor play", "Family engagement", "Transitions")
 #: How long one answer may take before the run stops as broken.
 ANSWER_TIMEOUT = 10.0
-ADMIN_PERMISSIONS = (
-    discord.Permissions(
-        view_channel=True, send_messages=True, use_application_commands=True, manage_guild=True
-    ).value
-)
+ADMIN_PERMISSIONS = discord.Permissions(
+    view_channel=True, send_messages=True, use_application_commands=True, manage_guild=True
+).value
 
 
 # -- figures ------------------------------------------------------------------------------------
@@ -116,6 +114,10 @@ class Result:
     bare_ack: list[float] = field(default_factory=list)
     bot_ack: list[float] = field(default_factory=list)
     bot_confirmed: list[float] = field(default_factory=list)
+    # CPU milliseconds the whole process used from sending a press to its answer (the client
+    # and fake included, the same for both): a figure the machine's load does not stretch.
+    bare_cpu: list[float] = field(default_factory=list)
+    bot_cpu: list[float] = field(default_factory=list)
 
     def figures(self) -> dict[str, float]:
         out = {
@@ -128,6 +130,8 @@ class Result:
             out["bot_ack_p50"] = percentile(self.bot_ack, 0.5)
             out["bot_ack_p99"] = percentile(self.bot_ack, 0.99)
         out["ratio"] = out["confirmed_p50"] / out["bare_ack_p50"]
+        out["bare_cpu_p50"] = percentile(self.bare_cpu, 0.5)
+        out["bot_cpu_p50"] = percentile(self.bot_cpu, 0.5)
         return out
 
     def row(self) -> str:
@@ -138,14 +142,16 @@ class Result:
         return (
             f"| {self.platform} | {self.ballots:,} | {len(self.bot_confirmed)} "
             f"| {f['bare_ack_p50']:.1f} / {f['bare_ack_p99']:.1f} | {bot_ack} "
-            f"| {f['confirmed_p50']:.1f} / {f['confirmed_p99']:.1f} | {f['ratio']:.2f} |"
+            f"| {f['confirmed_p50']:.1f} / {f['confirmed_p99']:.1f} | {f['ratio']:.2f} "
+            f"| {f['bare_cpu_p50']:.1f} / {f['bot_cpu_p50']:.1f} |"
         )
 
 
 HEADER = (
     "| platform | ballots already on the poll | presses of each | bare app ack p50 / p99 (ms) "
     "| circlebot ack p50 / p99 (ms) | circlebot confirmation p50 / p99 (ms) "
-    "| confirmation p50 / bare ack p50 |\n|---|---|---|---|---|---|---|"
+    "| confirmation p50 / bare ack p50 | CPU a press p50, bare / circlebot (ms) |\n"
+    "|---|---|---|---|---|---|---|---|"
 )
 
 
@@ -178,7 +184,9 @@ async def seed_ballots(db: Database, count: int, prefix: str) -> None:
         )
         members = (
             await session.execute(
-                select(Member.id).where(col(Member.user_id).startswith(prefix)).order_by(Member.id)
+                select(col(Member.id))
+                .where(col(Member.user_id).startswith(prefix))
+                .order_by(col(Member.id))
             )
         ).scalars()
         await session.execute(
@@ -268,7 +276,9 @@ async def _slack_poll(url: str, fake: FakeSlackWebAPI) -> tuple[str, list[str]]:
     """A community and an open poll, set up by signed commands; the poll's ts and action ids."""
     await _command(url, fake, 'setup "Bench CoP" UTC')
     await _command(
-        url, fake, f'poll new "Which topic next?" options="{" | ".join(OPTIONS)}" closes="in 2 days"'
+        url,
+        fake,
+        f'poll new "Which topic next?" options="{" | ".join(OPTIONS)}" closes="in 2 days"',
     )
     [posted] = await fake.wait_for("chat.postMessage", timeout=15)
     actions = [
@@ -305,7 +315,8 @@ async def _post(http: aiohttp.ClientSession, url: str, body: str) -> float:
 
 async def slack(ballots: int, presses: int, tmp: Path) -> Result:
     result = Result("Slack", ballots)
-    async with TimedSlackFake(ts_clock=time.time) as fake:
+    fake = TimedSlackFake(ts_clock=time.time)
+    async with fake:
         fake.add_user(ADMIN, is_admin=True, profile={"display_name": "ana"})
         config = SlackConfig(
             bot_token=BOT_TOKEN,
@@ -325,13 +336,19 @@ async def slack(ballots: int, presses: int, tmp: Path) -> Result:
                     action = actions[n % len(actions)]
                     body, path = _press(fake, ts, action, f"U0V{n:07d}", n)
                     answered = fake.expect(path)
+                    cpu = time.process_time()
                     started = await _post(http, bot_url, body)
                     acked = time.perf_counter()
                     confirmed = await asyncio.wait_for(answered, ANSWER_TIMEOUT)
+                    bot_cpu = time.process_time() - cpu
                     bare_body, _ = _press(fake, ts, action, f"U0B{n:07d}", n)
+                    cpu = time.process_time()
                     bare_started = await _post(http, bare_url, bare_body)
                     bare_acked = time.perf_counter()
+                    bare_cpu = time.process_time() - cpu
                     if n >= WARMUP:
+                        result.bot_cpu.append(bot_cpu * 1000)
+                        result.bare_cpu.append(bare_cpu * 1000)
                         result.bot_ack.append((acked - started) * 1000)
                         result.bot_confirmed.append((confirmed - started) * 1000)
                         result.bare_ack.append((bare_acked - bare_started) * 1000)
@@ -403,9 +420,7 @@ async def _interact(fake: FakeDiscord, command: str, options: dict[str, str]) ->
         raise RuntimeError(f"/{command}: HTTP {call.status} {call.response}")
 
 
-async def _timed_dispatch(
-    fake: TimedDiscord, payload: dict[str, Any], connection: Any
-) -> float:
+async def _timed_dispatch(fake: TimedDiscord, payload: dict[str, Any], connection: Any) -> float:
     """Dispatch an interaction to one client; milliseconds until its callback arrived."""
     answered = fake.expect(int(payload["id"]))
     started = time.perf_counter()
@@ -415,7 +430,8 @@ async def _timed_dispatch(
 
 async def discord_run(ballots: int, presses: int, tmp: Path) -> Result:
     result = Result("Discord", ballots)
-    async with TimedDiscord() as fake:
+    fake = TimedDiscord()
+    async with fake:
         adapter = DiscordAdapter(
             fake.token,
             registry=build_registry(),
@@ -431,7 +447,11 @@ async def discord_run(ballots: int, presses: int, tmp: Path) -> Result:
             await _interact(
                 fake,
                 "cop poll new",
-                {"question": "Which topic next?", "options": " | ".join(OPTIONS), "closes": "in 2 days"},
+                {
+                    "question": "Which topic next?",
+                    "options": " | ".join(OPTIONS),
+                    "closes": "in 2 days",
+                },
             )
             posts = rf"/channels/{fake.channel_id}/messages"
             await fake.wait_for_call("POST", posts, timeout=15)
@@ -449,10 +469,16 @@ async def discord_run(ballots: int, presses: int, tmp: Path) -> Result:
                 for n in range(WARMUP + presses):
                     button = buttons[n % len(buttons)]
                     mine = fake.button_interaction(button, user=voters[n])
+                    cpu = time.process_time()
                     confirmed = await _timed_dispatch(fake, mine, bot_connection)
+                    bot_cpu = time.process_time() - cpu
                     theirs = fake.button_interaction(button, user=voters[n])
+                    cpu = time.process_time()
                     answered = await _timed_dispatch(fake, theirs, bare_connection)
+                    bare_cpu = time.process_time() - cpu
                     if n >= WARMUP:
+                        result.bot_cpu.append(bot_cpu * 1000)
+                        result.bare_cpu.append(bare_cpu * 1000)
                         result.bot_confirmed.append(confirmed)
                         result.bare_ack.append(answered)
     return result
