@@ -255,3 +255,10 @@ def test_english_and_spanish_deadlines_agree(
         assert parse_offset(spanish) == parse_offset(english) == timedelta(**{unit[0]: n})
         return
     _same(english, spanish, now, zone)
+
+
+def test_every_deadline_refusal_has_spanish_text() -> None:
+    codes = ["unreadable", "past", "too_far", "no_such_time", "no_such_date", "out_of_range"]
+    english, spanish = load_catalog("en"), load_catalog("es")
+    keys = [f"voting.deadline.{c}" for c in codes] + ["voting.refuse.remind_unreadable"]
+    assert [k for k in keys if not spanish.get(k) or spanish[k] == english[k]] == []

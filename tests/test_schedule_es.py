@@ -3,12 +3,15 @@ schedules said back in the reader's language from the catalog."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import bot.schedule
 from bot.i18n import Translator, load_catalog
 from bot.schedule import ScheduleError, parse_schedule
 from tests.support import transcript
@@ -447,3 +450,12 @@ async def test_a_spanish_speaker_types_a_schedule_in_an_english_community() -> N
     posts = [x for x in lines if x.startswith("[#cop] ")]
     assert any(said.describe(en) in x for x in posts)
     assert not any(said.describe(es) in x for x in posts)
+
+
+def test_every_schedule_refusal_has_spanish_text() -> None:
+    """A refusal reaches a Spanish speaker in Spanish: every key `bot.schedule` raises."""
+    source = Path(bot.schedule.__file__).read_text()
+    keys = {f"schedule.{k}" for k in re.findall(r'ScheduleError\(\s*"(\w+)"', source)}
+    english, spanish = load_catalog("en"), load_catalog("es")
+    assert len(keys) > 20
+    assert sorted(k for k in keys if not spanish.get(k) or spanish[k] == english[k]) == []
