@@ -119,7 +119,7 @@ def test_every_deadline_code_has_a_sentence_in_both_catalogs() -> None:
     english = load_catalog("en")
     assert [c for c in codes if f"voting.deadline.{c}" not in english] == []
     said = Translator("es").t("voting.deadline.no_such_date", text="31 de febrero")
-    assert said.startswith("\"31 de febrero\" no es un día del calendario")
+    assert said.startswith('"31 de febrero" no es un día del calendario')
 
 
 @pytest.mark.parametrize(
