@@ -459,3 +459,24 @@ def test_every_schedule_refusal_has_spanish_text() -> None:
     english, spanish = load_catalog("en"), load_catalog("es")
     assert len(keys) > 20
     assert sorted(k for k in keys if not spanish.get(k) or spanish[k] == english[k]) == []
+
+
+async def test_a_spanish_community_types_and_reads_its_schedule_in_spanish() -> None:
+    """A community whose language is Spanish: the schedule typed in Spanish, the card in the
+    channel and the facilitator's answer say it in Spanish, and a refusal is Spanish."""
+    lines = await transcript(
+        """
+        :as ana admin
+        :in #cop
+        /cop setup "Proveedoras del Bronx" America/New_York language=es
+        /cop meeting series "cada 2 semanas el miércoles a las 7 de la tarde" title="Círculo"
+        /cop meeting series "el 31 de febrero de 2027 a las 10:00" title="Imposible"
+        """,
+        zone=NY,
+    )
+    es = Translator("es")
+    said = parse_schedule("every 2 weeks on Wednesday at 19:00", NY).describe(es)
+    assert said == "cada 2 semanas el miércoles a las 19:00 (America/New_York)"
+    assert any(x.startswith("[#cop] ") and said in x for x in lines)
+    assert any(x.startswith("[private @ana] ") and said in x for x in lines)
+    assert f"[private @ana] {es.t('schedule.no_such_date', raw='2027-02-31')}" in lines
