@@ -43,7 +43,6 @@ from bot.ui import (
     Message,
     Option,
     Section,
-    Time,
     check_form,
     plain,
 )
@@ -477,7 +476,7 @@ def check_message(
         blocks.append(Small(parts=[t("agreements.consent.how")]))
         if p.closes_at is not None:
             blocks.append(
-                Small(parts=[t("agreements.consent.closes"), " ", Time(at=p.closes_at, zone=zone)])
+                Small(parts=t.parts("agreements.consent.closes", when=t.moment(p.closes_at, zone)))
             )
         blocks.append(
             Actions(

@@ -30,7 +30,7 @@ from bot.features.conversation.timing import (
     settings_for,
 )
 from bot.ui import Context as Small
-from bot.ui import Message, Section, Time, plain
+from bot.ui import Message, Section, plain
 from storage.conversation import PromptSettings
 
 log = logging.getLogger(__name__)
@@ -72,12 +72,10 @@ async def show(ctx: Context) -> Reply:
         else:
             blocks.append(
                 Small(
-                    parts=[
-                        ctx.t("conversation.list_paused_until"),
-                        " ",
-                        Time(at=settings.paused_until, style="date", zone=zone),
-                        ".",
-                    ]
+                    parts=ctx.t.parts(
+                        "conversation.list_paused_until",
+                        when=ctx.t.moment(settings.paused_until, zone, "date"),
+                    )
                 )
             )
     prompts = await listed(ctx, community.id)
@@ -118,7 +116,7 @@ async def remove(ctx: Context) -> Reply:
 
 
 def _next_line(ctx: Context, zone: str, nxt: datetime) -> Section:
-    return Section.of(ctx.t("conversation.next_at"), " ", Time(at=nxt, zone=zone), ".")
+    return Section(parts=ctx.t.parts("conversation.next_at", when=ctx.t.moment(nxt, zone)))
 
 
 async def schedule(ctx: Context) -> Reply:
@@ -159,11 +157,11 @@ async def pause(ctx: Context) -> Reply:
     if until >= INDEFINITE:
         return _private(Section.of(ctx.t("conversation.paused")))
     blocks: list[Section | Small] = [
-        Section.of(
-            ctx.t("conversation.paused_until"),
-            " ",
-            Time(at=until, style="date", zone=community.timezone),
-            ".",
+        Section(
+            parts=ctx.t.parts(
+                "conversation.paused_until",
+                when=ctx.t.moment(until, community.timezone, "date"),
+            )
         )
     ]
     if nxt is not None:

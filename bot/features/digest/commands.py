@@ -20,7 +20,7 @@ from bot.context import Context, UserError, find_member, require
 from bot.events import Reply, Respond
 from bot.features.digest.draw import digest_message, draw, since_for
 from bot.features.digest.plan import make_sure_planned, plan, settings_of
-from bot.ui import Block, Message, Section, Time, plain
+from bot.ui import Block, Message, Section, plain
 from storage.digest import DigestSettings
 from storage.meetings import Meeting, MeetingSeries
 from storage.models import Community
@@ -112,10 +112,10 @@ async def _one(ctx: Context, community: Community) -> list[Block]:
     if not drawn.news:
         zone = series.tz if series is not None else community.timezone
         return [
-            Section.of(
-                ctx.t("digest.nothing_new", community=community.name),
-                Time(at=since, zone=zone),
-                ".",
+            Section(
+                parts=ctx.t.parts(
+                    "digest.nothing_new", community=community.name, when=ctx.t.moment(since, zone)
+                )
             )
         ]
     return list(digest_message(ctx.t, community, drawn, since, meeting, series).blocks)
@@ -153,7 +153,8 @@ async def settings(ctx: Context) -> Reply:
     blocks += [Section.of(line) for line in lines]
     due = await plan(ctx, community.id)
     if due is not None:
-        blocks.append(Section.of(ctx.t("digest.next"), Time(at=due, zone=community.timezone), "."))
+        when = ctx.t.moment(due, community.timezone)
+        blocks.append(Section(parts=ctx.t.parts("digest.next", when=when)))
     blocks.append(Section.of(ctx.t("digest.how")))
     return _respond(blocks)
 

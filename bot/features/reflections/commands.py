@@ -46,7 +46,7 @@ from bot.features.reflections.share import open_answer
 from bot.i18n import Translator
 from bot.text import parse_id
 from bot.ui import Context as Small
-from bot.ui import Message, Section, Time, plain
+from bot.ui import Message, Section, plain
 from storage.models import Community, Member
 from storage.reflections import (
     Checkin,
@@ -334,10 +334,12 @@ async def _round_blocks(
     t, zone = ctx.t, community.timezone
     if rnd.status == RoundStatus.SCHEDULED:
         return [
-            Section.of(
-                t("reflections.status.waiting", round=rnd.number),
-                " ",
-                Time(at=rnd.opens_at, zone=zone),
+            Section(
+                parts=t.parts(
+                    "reflections.status.waiting",
+                    round=rnd.number,
+                    when=t.moment(rnd.opens_at, zone),
+                )
             )
         ]
     if rnd.status == RoundStatus.SKIPPED:
@@ -346,16 +348,15 @@ async def _round_blocks(
     rate = round(100 * answered / rnd.asked) if rnd.asked else 0
     key = "closed" if rnd.status == RoundStatus.CLOSED else "open"
     blocks: list[Section | Small] = [
-        Section.of(
-            t(
+        Section(
+            parts=t.parts(
                 f"reflections.status.{key}",
                 round=rnd.number,
                 asked=rnd.asked,
                 answered=answered,
                 rate=rate,
-            ),
-            " ",
-            Time(at=rnd.closed_at or rnd.closes_at, zone=zone),
+                when=t.moment(rnd.closed_at or rnd.closes_at, zone),
+            )
         )
     ]
     blocks.append(await _who_answered(ctx, rnd))

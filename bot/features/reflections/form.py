@@ -34,7 +34,7 @@ from bot.features.reflections.share import (
 from bot.i18n import Translator
 from bot.text import parse_id
 from bot.ui import Context as Small
-from bot.ui import Form, Input, Message, Option, Section, Time, check_form
+from bot.ui import Form, Input, Message, Option, Section, check_form
 from storage.models import Community, Member
 from storage.reflections import (
     Checkin,
@@ -229,9 +229,11 @@ async def answer_submitted(ctx: Context) -> Reply:
     ctx.session.add(delivery)
     log.info("round %s: member %s answered", rnd.id, author.id)
     head = ctx.t("reflections.answer.saved", checkin=checkin.number)
-    until = ctx.t("reflections.answer.until")
+    until = ctx.t.parts(
+        "reflections.answer.until", when=ctx.t.moment(rnd.closes_at, community.timezone)
+    )
     blocks: list[Section | Small] = [Section.of(head), *(Section.of(s) for s in summary)]
-    blocks.append(Small(parts=[until, " ", Time(at=rnd.closes_at, zone=community.timezone)]))
+    blocks.append(Small(parts=until))
     return Respond(Message(text="\n".join([head, *summary]), blocks=blocks), private=True)
 
 

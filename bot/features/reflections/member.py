@@ -166,10 +166,11 @@ async def pause(ctx: Context) -> Reply:
     zone = member_zone(member, community).key
     log.info("check-ins paused by %s in %d communities", ctx.actor.user.user_id, len(targets))
     return _private(
-        ctx.t("reflections.member.paused", communities=_names(targets)),
-        " ",
-        Time(at=until, style="date", zone=zone),
-        ".",
+        *ctx.t.parts(
+            "reflections.member.paused",
+            communities=_names(targets),
+            when=ctx.t.moment(until, zone, "date"),
+        )
     )
 
 

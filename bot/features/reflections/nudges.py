@@ -28,7 +28,7 @@ from bot.features.reflections.member_prefs import (
 )
 from bot.i18n import Translator
 from bot.languages import member_t
-from bot.ui import ActionId, Actions, Button, Message, Section, Time, plain
+from bot.ui import ActionId, Actions, Button, Message, Section, plain
 from bot.ui import Context as Small
 from storage.models import Community, Member, MemberRole
 from storage.reflections import (
@@ -121,11 +121,13 @@ def nudge_message(
     """The one reminder, in `t`'s language (the member's): until when the round is open, the
     same Answer button as the invitation's (`rounds.invitation`), and how to pause or opt
     out."""
-    head = Section.of(
-        t("reflections.member.nudge", title=checkin.title, community=community.name),
-        " ",
-        Time(at=rnd.closes_at, zone=zone),
-        ".",
+    head = Section(
+        parts=t.parts(
+            "reflections.member.nudge",
+            title=checkin.title,
+            community=community.name,
+            when=t.moment(rnd.closes_at, zone),
+        )
     )
     foot = Small(parts=[t("reflections.member.nudge_foot", number=checkin.number)])
     answer = Button(

@@ -37,7 +37,7 @@ from bot.hooks import MeetingEnded
 from bot.i18n import Translator, translator
 from bot.languages import member_t
 from bot.schedule import ScheduleError, parse_schedule
-from bot.ui import ActionId, Actions, Button, Message, Section, Time
+from bot.ui import ActionId, Actions, Button, Message, Section
 from bot.ui import Context as Small
 from storage.meetings import Meeting
 from storage.models import Community, Member, MemberRole
@@ -260,14 +260,10 @@ def round_post(
         "reflections.round.open_post", checkin=checkin.number, round=rnd.number, title=checkin.title
     )
     how = t("reflections.round.open_how")
-    closes = t("reflections.round.closes")
+    closes = t.parts("reflections.round.closes", when=t.moment(rnd.closes_at, zone))
     return Message(
         text=f"{head}\n{how}",
-        blocks=[
-            Section.of(head),
-            Section.of(how),
-            Small(parts=[closes, " ", Time(at=rnd.closes_at, zone=zone)]),
-        ],
+        blocks=[Section.of(head), Section.of(how), Small(parts=closes)],
     )
 
 
@@ -282,7 +278,7 @@ def invitation(
         title=checkin.title,
     )
     how = t("reflections.round.dm_how")
-    closes = t("reflections.round.closes")
+    closes = t.parts("reflections.round.closes", when=t.moment(rnd.closes_at, zone))
     questions = [f"{i}. {q.text}" for i, q in enumerate(load(rnd.questions), 1)]
     return Message(
         text="\n".join([head, *questions, how]),
@@ -290,7 +286,7 @@ def invitation(
             Section.of(head),
             *(Section.of(q) for q in questions),
             Section.of(how),
-            Small(parts=[closes, " ", Time(at=rnd.closes_at, zone=zone)]),
+            Small(parts=closes),
             Actions(
                 elements=[
                     Button(
