@@ -480,3 +480,24 @@ async def test_a_spanish_community_types_and_reads_its_schedule_in_spanish() -> 
     assert any(x.startswith("[#cop] ") and said in x for x in lines)
     assert any(x.startswith("[private @ana] ") and said in x for x in lines)
     assert f"[private @ana] {es.t('schedule.no_such_date', raw='2027-02-31')}" in lines
+
+
+async def test_the_interest_survey_is_scheduled_in_spanish() -> None:
+    """The survey's yearly words read Spanish too: "cada septiembre" opens on the 1st at
+    12:00, as "every September" does; with a day and a time, those."""
+    lines = await transcript(
+        """
+        :as ana admin
+        :in #cop
+        /cop setup "Finger Lakes CoP" America/New_York
+        /cop survey schedule "cada septiembre" days=14 top=2
+        /cop survey schedule "every September" days=14 top=2
+        /cop survey schedule "cada septiembre el 15 a las 9:00" days=14 top=2
+        """,
+        zone=NY,
+    )
+    opens = [x for x in lines if "2027" in x and not x.startswith("ana>")]
+    assert len(opens) == 3
+    assert opens[0] == opens[1]
+    assert "1 Sep 2027, 12:00" in opens[0]
+    assert "15 Sep 2027, 09:00" in opens[2]

@@ -33,6 +33,7 @@ from bot.i18n import Translator, translator
 from bot.languages import member_t
 from bot.schedule import ScheduleError, parse_schedule
 from bot.text import clean, parse_id
+from bot.time_words import schedule_words
 from bot.ui import (
     ActionId,
     Actions,
@@ -190,7 +191,7 @@ def read_schedule(t: Translator, text: str, params: dict[str, str], tz: str) -> 
         if not params.get("month"):
             raise UserError(t("survey.refuse.month_needed"))
         month, day, at = int(params["month"]), params.get("day") or "1", params.get("at") or ""
-    elif m := _YEARLY.fullmatch(" ".join(text.lower().split())):
+    elif m := _YEARLY.fullmatch(schedule_words(text)):  # Spanish too: "cada septiembre"
         if m["month"] not in _MONTHS:
             raise UserError(t("survey.refuse.month_name", month=m["month"][:20]))
         month, day, at = _MONTHS[m["month"]], m["day"] or "1", m["at"] or ""
