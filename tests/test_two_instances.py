@@ -33,7 +33,7 @@ from sqlmodel import col
 from bot.app import App
 from bot.events import Actor, CommandInvoked, ConversationRef, Place, Respond, UserRef
 from bot.ports import FakeClock
-from bot.sealed import Sealer
+from bot.sealed import Sealer, decode_key
 from storage.db import Database
 from storage.models import Member, OutboxMessage
 from storage.voting import Ballot
@@ -74,10 +74,9 @@ class Instance:
 
 @asynccontextmanager
 async def instances(
-    fake: FakeSlackWebAPI, database_url: str, tmp_path: Path, n: int, **extra: str
+    fake: FakeSlackWebAPI, database_url: str, tmp_path: Path, n: int, key: str, **extra: str
 ) -> AsyncIterator[list[Instance]]:
     """Start `n` instances (same database, same reflection key); stop what is still running."""
-    key = urlsafe_b64encode(secrets.token_bytes(32)).decode()
     started: list[Instance] = []
     for i in range(n):
         port = free_port()
@@ -133,7 +132,7 @@ def _channel(i: int) -> str:
     return f"C0REMIND{i:03d}"
 
 
-async def seed(database_url: str, channels: int) -> None:
+async def seed(database_url: str, channels: int, key: str) -> None:
     """What facilitators typed two hours ago: a community per channel, each with a meeting
     30 minutes from now reminded 1 hour before (so due half an hour ago), and a poll."""
     now = datetime.now(UTC)
@@ -141,7 +140,7 @@ async def seed(database_url: str, channels: int) -> None:
     starts = (now + timedelta(minutes=31)).replace(second=0, microsecond=0)
     db = Database(database_url)
     await db.upgrade()
-    app = App(db, clock, [SlackShaped()], manual=True, sealer=Sealer.generate())
+    app = App(db, clock, [SlackShaped()], manual=True, sealer=Sealer(decode_key(key)))
     admin = Actor(UserRef("slack", TEAM_ID, ADMIN), "ana", True)
 
     async def command(channel: str, path: str, **params: str) -> None:
@@ -276,7 +275,9 @@ async def _reminder_rows(database_url: str) -> int:
 async def _two_instances(
     database_url: str, tmp_path: Path, *, channels: int, voters: int, kill: bool
 ) -> None:
-    await seed(database_url, channels)
+    # Every instance has the same reflection key, as the README's deployment section says.
+    key = urlsafe_b64encode(secrets.token_bytes(32)).decode()
+    await seed(database_url, channels, key)
     # Each post is stored at once but answered late, so a kill finds posts in flight whose
     # outcome the dead instance never learnt (the ambiguous case the look-first covers).
     async with FakeSlackWebAPI(ts_clock=time.time) as fake:
@@ -285,7 +286,7 @@ async def _two_instances(
         # A slower workspace pace stretches the fan-out so the kill lands in the middle.
         pace = {"SLACK_MESSAGES_PER_MINUTE": "60"} if kill else {}
         began, out_at_kill = time.perf_counter(), 0
-        async with instances(fake, database_url, tmp_path, 2, **pace) as running:
+        async with instances(fake, database_url, tmp_path, 2, key, **pace) as running:
             up = time.perf_counter() - began
             pressed = await _vote(fake, running, voters)
             if kill:
