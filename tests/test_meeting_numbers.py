@@ -111,7 +111,9 @@ def _seed_0007(conn: sa.Connection) -> None:
         )
 
 
-async def test_migration_numbers_existing_meetings_and_series_per_community(empty_db_url: str) -> None:
+async def test_migration_numbers_existing_meetings_and_series_per_community(
+    empty_db_url: str,
+) -> None:
     database = Database(empty_db_url)
     try:
         await database.upgrade("0007")

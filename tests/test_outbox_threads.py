@@ -350,7 +350,9 @@ async def test_the_app_gives_the_outbox_and_the_worker_its_sealer(memory_db, clo
 # -- migration 0011 -------------------------------------------------------------------------
 
 
-async def test_migration_0011_adds_and_drops_the_columns_keeping_rows(empty_db_url: str, clock) -> None:
+async def test_migration_0011_adds_and_drops_the_columns_keeping_rows(
+    empty_db_url: str, clock
+) -> None:
     database = Database(empty_db_url)
     try:
         await database.upgrade("0010")
