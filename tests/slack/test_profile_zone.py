@@ -13,6 +13,7 @@ import logging
 from sqlalchemy import select, update
 from sqlmodel import col
 
+from bot.i18n import Translator
 from storage.db import Database
 from storage.models import Member
 from tests.fakes.slack_fake import slash_command_payload
@@ -21,6 +22,7 @@ from tests.slack.helpers import SlackBot, running_bot
 ADMIN = "U0ADMIN001"
 MEMBER = "U0MEMBER01"
 OTHER = "U0OTHER001"
+ES = Translator("es")
 
 
 async def _profile(db: Database, user_id: str) -> tuple[str | None, str | None]:
@@ -56,10 +58,10 @@ async def test_a_members_zone_and_locale_come_from_slack_once_a_day(slack_api, d
         assert str(lookups[0].params["include_locale"]).lower() in ("1", "true")
         assert await _profile(db, MEMBER) == ("Europe/Madrid", "es-ES")
 
+        # Her Slack is in Spanish (es-ES), so her private answers are in Spanish.
         said = await _command(bot, "my timezone", MEMBER)
-        assert said == (
-            "Your time zone is Europe/Madrid, from Slack; set another with /cop my timezone ZONE."
-        )
+        assert said == ES("mydata.zone.from.slack", zone="Europe/Madrid")
+        assert said.startswith("Su zona horaria es Europe/Madrid")
         # A second command within the day: no users.info call, and no second report (a value
         # changed behind the adapter's back stays as it is).
         async with db.session() as session:
@@ -74,16 +76,11 @@ async def test_a_members_zone_and_locale_come_from_slack_once_a_day(slack_api, d
 
         # A zone set by hand wins over Slack's, and clearing it goes back to Slack's.
         said = await _command(bot, "my timezone America/Chicago", MEMBER)
-        assert (
-            said == "Your time zone is now America/Chicago, in every community you belong to here."
-        )
+        assert said == ES("mydata.zone.set", zone="America/Chicago")
         said = await _command(bot, "my timezone", MEMBER)
-        assert said == "Your time zone is America/Chicago: you set it with /cop my timezone."
+        assert said == ES("mydata.zone.own", zone="America/Chicago")
         said = await _command(bot, "my timezone none", MEMBER)
-        assert said == (
-            "You no longer have a time zone of your own; the one your chat platform gives is "
-            "used: Asia/Tokyo."
-        )
+        assert said == ES("mydata.zone.cleared_platform", zone="Asia/Tokyo")
 
 
 async def test_an_old_zone_name_is_kept_as_its_place_and_a_bad_one_as_none(slack_api, db) -> None:
