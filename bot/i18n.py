@@ -35,14 +35,14 @@ from datetime import datetime as DateTime
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
-from babel import Locale, UnknownLocaleError
 from babel.dates import format_date as babel_date
 from babel.lists import format_list
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
+
+from bot.formats import TimeStyle, babel_locale, format_instant
 
 log = logging.getLogger(__name__)
 
@@ -122,34 +122,9 @@ def available_languages() -> list[str]:
     return sorted({p.name for p in folders if _po_path(p.name).is_file()})
 
 
-TimeStyle = Literal["full", "date", "time", "relative"]
 ListStyle = Literal["standard", "or", "unit-narrow"]
 
-# Babel date patterns per language; a language without its own uses the generic one.
-# English keeps the compact form circlebot has always shown (``Tue 3 Nov 2026``).
-_DATE_PATTERNS = {"en": "EEE d MMM y", "*": "EEE, d MMM y"}
 _DAY_PATTERNS = {"en": "d MMMM y", "*": "long"}
-
-
-def _babel_locale(lang: str) -> Locale:
-    try:
-        return Locale.parse(lang)
-    except (ValueError, LookupError, UnknownLocaleError):
-        return Locale.parse(DEFAULT_LANGUAGE)
-
-
-def format_instant(at: DateTime, zone: str, style: TimeStyle = "full", lang: str = "en") -> str:
-    """`at` in `zone` as text in `lang`: ``Tue 3 Nov 2026, 18:30 EST`` in English,
-    ``mar, 3 nov 2026, 18:30 EST`` in Spanish; ``date`` and ``time`` give one half."""
-    local = at.astimezone(ZoneInfo(zone))
-    locale = _babel_locale(lang)
-    day = babel_date(local, _DATE_PATTERNS.get(locale.language, _DATE_PATTERNS["*"]), locale)
-    clock = f"{local:%H:%M %Z}"
-    if style == "date":
-        return day
-    if style == "time":
-        return clock
-    return f"{day}, {clock}"
 
 
 class Translator:
@@ -157,7 +132,7 @@ class Translator:
 
     def __init__(self, lang: str = DEFAULT_LANGUAGE) -> None:
         self.lang = lang if lang in available_languages() else DEFAULT_LANGUAGE
-        self.locale = _babel_locale(self.lang)
+        self.locale = babel_locale(self.lang)
 
     def _lookup(self, key: str, count: int | None) -> str:
         for lang in dict.fromkeys((self.lang, DEFAULT_LANGUAGE)):

@@ -21,12 +21,15 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from bot.i18n import Translator, format_instant
+from bot.formats import format_instant
 from bot.text import clean, parse_id
+
+if TYPE_CHECKING:
+    from bot.i18n import Translator
 
 MAX_ACTION_ID = 100  # Slack action_id and Discord custom_id are both capped at 100 characters.
 
