@@ -79,7 +79,7 @@ SPANISH_COMMUNITY = """
 /cop meeting series "cada martes de luna llena"
 /cop poll new "¿Merienda?" options="Manzanas | Peras" closes="ayer"
 :as luz
-:press Going
+:press Asistiré
 /cop my language
 :at 2026-11-03T17:31
 """
