@@ -20,12 +20,15 @@ $(VENV)/.installed-dev: $(BIN)/python pyproject.toml
 run: $(VENV)/.installed
 	$(BIN)/circlebot run
 
+# The suite runs in two workers (pytest-xdist): it is mostly waiting on SQLite, PostgreSQL
+# and loopback sockets, and halves on 2 CPUs. The long tests (.ci/run: pytest -m long) stay
+# one at a time: they measure against the platforms' limits and kill processes on purpose.
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .
