@@ -192,3 +192,18 @@ async def schedule_job(
 
     async with background(app.services) as ctx:
         await ctx.schedule.at(job_id, when, kind, args)
+
+
+async def network_posts(db: Database) -> list[tuple[str, int]]:
+    """What the networks feature stored of its posts: (kind, channels queued) each, and
+    how many communities its networks hold, for the end-to-end tests to compare."""
+    from sqlalchemy import func, select
+
+    from storage.networks import NetworkCommunity, NetworkPost
+
+    async with db.session() as session:
+        posts = (await session.execute(select(NetworkPost.kind, NetworkPost.communities))).all()
+        members = (
+            await session.execute(select(func.count()).select_from(NetworkCommunity))
+        ).scalar_one()
+    return [(str(kind), int(n)) for kind, n in posts] + [("communities", int(members))]

@@ -13,6 +13,7 @@ from typing import Any
 from storage.db import Database
 from tests.discord.helpers import ADMIN_PERMISSIONS, running_bot, setup_community, shown_text
 from tests.fakes.discord_fake import FakeDiscord
+from tests.support import network_posts
 
 CODE = re.compile(r"network: ([A-Z0-9]{5}-[A-Z0-9]{5})")
 
@@ -76,6 +77,8 @@ async def test_an_announcement_reaches_the_other_communities_channels(
         )
         assert "3 communities of the Hudson Valley network" in shown_text(said.json), said.json
         await app.worker.drain()
+        # The networks feature stored one announcement, queued for its three communities.
+        assert await network_posts(db) == [("announce", 3), ("communities", 3)]
         posts = [
             c
             for c in fake.calls[before:]

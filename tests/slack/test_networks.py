@@ -14,6 +14,7 @@ import re
 from storage.db import Database
 from tests.fakes.slack_fake import CHANNEL_ID, FakeSlackWebAPI, slash_command_payload
 from tests.slack.helpers import SlackBot, running_bot
+from tests.support import network_posts
 
 ADMIN, BEN, BOB, GIA = "U0ADMIN001", "U0BENALPHA", "U0BOBBETA1", "U0GIAGAMMA"
 BETA, GAMMA = "C0BETA0001", "C0GAMMA001"
@@ -65,6 +66,9 @@ async def test_an_announcement_reaches_every_community_channel_once(
         assert "3 communities of the Hudson Valley network" in json.loads(body)["text"]
         await bot.post(payload)  # the same request again: a replay
         await bot.app.worker.drain()
+        # The networks feature stored one announcement for its three communities, the
+        # replay none.
+        assert await network_posts(bot.db) == [("announce", 3), ("communities", 3)]
         posts = slack_api.calls_to("chat.postMessage")[before:]
         assert sorted(p.params["channel"] for p in posts) == sorted([CHANNEL_ID, BETA, GAMMA])
         for post in posts:
